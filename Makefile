@@ -1,0 +1,30 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both do all set-up first.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+SAMPLES ?= var/demo/input
+OUT     ?= var/demo/out
+N       ?= 24
+SEED    ?= 2024
+
+.PHONY: setup demo test lint clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/setup.sh
+	PY=$(PY) VENV=$(VENV) bash scripts/setup.sh
+	touch $@
+
+demo: setup
+	rm -rf var/demo
+	$(BIN)/python -m scripts.generate_samples --out var/demo --count $(N) --seed $(SEED)
+	$(BIN)/berkas run $(SAMPLES) --out $(OUT)
+
+test: setup
+	bash scripts/test.sh
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Settings, requirement rules, vocabularies and region data."""

@@ -1,0 +1,3 @@
+"""Berkas pipeline: intake -> preprocess -> OCR -> classify -> extract -> checks -> decision -> store."""
+
+__version__ = "0.1.0"

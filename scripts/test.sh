@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command behind `make test`: starts Redis when none answers, lints, runs pytest.
+set -euo pipefail
+VENV=${VENV:-.venv}
+export OMP_THREAD_LIMIT=1
+REDIS_URL=${BERKAS_REDIS_URL:-redis://127.0.0.1:6379/0}
+if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
+  echo "test: no Redis at $REDIS_URL; starting a throw-away redis-server on 127.0.0.1:6379"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile /tmp/berkas-test-redis.log
+  for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+"$VENV/bin/ruff" check .
+"$VENV/bin/python" -m pytest "$@"
