@@ -77,6 +77,9 @@ class Registration(BaseModel):
     nik: str
     tanggal_lahir: date | None = None
     wilayah: Wilayah
+    tanggal_daftar: date | None = Field(
+        default=None, description="registration date; the rules file's registration end date when absent"
+    )
 
     @field_validator("dossier_id")
     @classmethod
