@@ -138,4 +138,7 @@ class DossierResult(BaseModel):
     errors: list[FileError] = Field(default_factory=list)
     pipeline_version: str
     wilayah: Wilayah | None = None
+    duplicate_dossiers: list[str] = Field(
+        default_factory=list, description="other dossiers holding the same NIK (ids only)"
+    )
     processed_at: str | None = None
