@@ -1,0 +1,213 @@
+"""Kemendagri region codes (config/wilayah) and matching of OCR'd or typed area names to them.
+
+Names are folded before matching: upper case, punctuation and spaces dropped, administrative prefixes
+(KAB./KABUPATEN, KOTA, KEC., KEL./DESA, PROVINSI) taken off, old spellings (OE, DJ, TJ, CH) and common OCR
+digit-for-letter slips mapped to one form; what remains is compared with rapidfuzz. Desa names repeat
+across kecamatan, so a desa is searched only inside its kecamatan, and a kecamatan only inside its kab/kota.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+WILAYAH_DIR = Path(__file__).resolve().parent.parent / "config" / "wilayah"
+CODE_RE = re.compile(r"^\d{2}(?:\.?\d{2}(?:\.?\d{2}(?:\.?\d{4})?)?)?$")
+
+_PREFIXES = {
+    "prov": ("PROVINSI", "PROPINSI", "PROV"),
+    "kab": ("KABUPATEN", "KAB"),
+    "kota": ("KOTAMADYA", "KOTA", "KOT"),
+    "kec": ("KECAMATAN", "KEC"),
+    "desa": ("KELURAHAN", "KEL", "DESA", "DS"),
+}
+_OLD_SPELLING = (("OE", "U"), ("DJ", "J"), ("TJ", "C"), ("CH", "KH"), ("SJ", "SY"), ("NJ", "NY"))
+_OCR_DIGITS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A", "7": "T"})
+
+
+def _upper_words(name: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", name or "").upper().translate(_OCR_DIGITS)
+    return re.sub(r"[^A-Z]+", " ", text).split()
+
+
+def _strip_prefix(words: list[str], kinds: tuple[str, ...]) -> tuple[str | None, list[str]]:
+    """Remove a leading administrative word (only when a name follows it); return (kind, rest)."""
+    if len(words) > 1:
+        for kind in kinds:
+            if words[0] in _PREFIXES[kind]:
+                return kind, words[1:]
+    return None, words
+
+
+def fold(name: str, kinds: tuple[str, ...] = ()) -> str:
+    """Matching key of a name: prefixes of `kinds` removed, no spaces, old spellings modernised."""
+    _, words = _strip_prefix(_upper_words(name), kinds)
+    key = "".join(words)
+    for old, new in _OLD_SPELLING:
+        key = key.replace(old, new)
+    return key
+
+
+def _kabkota_kind_and_key(name: str) -> tuple[str | None, str]:
+    kind, words = _strip_prefix(_upper_words(name), ("kab", "kota"))
+    return kind, fold(" ".join(words))
+
+
+def _similarity(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    return fuzz.ratio(a, b) / 100.0
+
+
+def plain_code(code: str) -> str:
+    return code.replace(".", "").strip()
+
+
+@dataclass(frozen=True)
+class AreaMatch:
+    """Best codes for an area (plain digits, no dots) with per-level scores 0..1; None where not found."""
+
+    provinsi_code: str | None = None
+    kabkota_code: str | None = None
+    kecamatan_code: str | None = None
+    desa_code: str | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        """The weakest level that was asked for (0 when nothing matched)."""
+        return min(self.scores.values()) if self.scores else 0.0
+
+
+@dataclass
+class Regions:
+    names: dict[str, str]  # plain code -> name as in the source
+    children: dict[str, list[str]]  # plain code of parent -> plain codes of children ("" = provinces)
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> Regions:
+        """Read the wilayah CSVs once per process (cached)."""
+        return _load_cached(str(directory or WILAYAH_DIR))
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[str, str]]) -> Regions:
+        names: dict[str, str] = {}
+        children: dict[str, list[str]] = {}
+        parents = {2: "", 4: 2, 6: 4, 10: 6}
+        for code, name in rows:
+            key = plain_code(code)
+            if key in names or len(key) not in parents:
+                continue
+            names[key] = name.strip()
+            cut = parents[len(key)]
+            children.setdefault(key[:cut] if cut else "", []).append(key)
+        return cls(names=names, children=children)
+
+    # ---- codes ---------------------------------------------------------------------------------
+
+    def name_of(self, code: str) -> str | None:
+        return self.names.get(plain_code(code))
+
+    def is_valid_kabkota_code(self, code: str) -> bool:
+        key = plain_code(code)
+        return len(key) == 4 and key in self.names
+
+    def is_valid_kecamatan_code(self, code: str) -> bool:
+        key = plain_code(code)
+        return len(key) == 6 and key in self.names
+
+    # ---- matching ------------------------------------------------------------------------------
+
+    def _best(self, candidates: list[str], query: str, kinds: tuple[str, ...]) -> list[tuple[float, str]]:
+        q = fold(query, kinds)
+        scored = [(_similarity(q, fold(self.names[c], kinds)), c) for c in candidates]
+        return sorted(scored, key=lambda t: (-t[0], t[1]))
+
+    def _kabkota_candidates(self, parent_codes: list[str], query: str) -> list[tuple[float, str]]:
+        kind, key = _kabkota_kind_and_key(query)
+        scored = []
+        for p in parent_codes:
+            for c in self.children.get(p, []):
+                c_kind, c_key = _kabkota_kind_and_key(self.names[c])
+                s = _similarity(key, c_key)
+                if kind is not None and c_kind is not None and kind != c_kind:
+                    s *= 0.8  # KOTA X is not KAB. X, but an OCR slip in the prefix should not lose the match
+                scored.append((s, c))
+        return sorted(scored, key=lambda t: (-t[0], t[1]))
+
+    def resolve_area(
+        self,
+        provinsi: str | None,
+        kabupaten_kota: str | None,
+        kecamatan: str | None = None,
+        desa: str | None = None,
+    ) -> AreaMatch:
+        """Best codes for the names given, each level searched only inside the level above.
+
+        A value that is already a code (e.g. "35.75" or "357502") is taken as it is when it exists.
+        When the kab/kota name fits both KAB. X and KOTA X equally, the one whose kecamatan/desa fit best wins.
+        """
+        scores: dict[str, float] = {}
+        prov_codes = self.children.get("", [])
+        prov: str | None = None
+        if provinsi:
+            prov, scores["provinsi"] = self._level(prov_codes, provinsi, ("prov",))
+            prov_codes = [prov] if prov else []
+        if not kabupaten_kota:
+            return AreaMatch(provinsi_code=prov, scores=scores)
+        if CODE_RE.match(kabupaten_kota.strip()) and self.is_valid_kabkota_code(kabupaten_kota):
+            kab_options = [(1.0, plain_code(kabupaten_kota))]
+        else:
+            ranked = self._kabkota_candidates(prov_codes, kabupaten_kota)
+            top = ranked[0][0] if ranked else 0.0
+            kab_options = [t for t in ranked[:4] if t[0] >= top - 0.05]
+        if not kab_options:
+            scores["kabupaten_kota"] = 0.0
+            return AreaMatch(provinsi_code=prov, scores=scores)
+        best: AreaMatch | None = None
+        for kab_score, kab in kab_options:
+            lower = self._resolve_below(kab, kecamatan, desa)
+            s = dict(scores, kabupaten_kota=kab_score, **lower.scores)
+            cand = AreaMatch(kab[:2], kab, lower.kecamatan_code, lower.desa_code, s)
+            if best is None or sum(cand.scores.values()) > sum(best.scores.values()):
+                best = cand
+        assert best is not None
+        return best
+
+    def _level(self, candidates: list[str], query: str, kinds: tuple[str, ...]) -> tuple[str | None, float]:
+        q = query.strip()
+        if CODE_RE.match(q) and plain_code(q) in candidates:
+            return plain_code(q), 1.0
+        ranked = self._best(candidates, q, kinds)
+        if not ranked:
+            return None, 0.0
+        return ranked[0][1], ranked[0][0]
+
+    def _resolve_below(self, kab: str, kecamatan: str | None, desa: str | None) -> AreaMatch:
+        scores: dict[str, float] = {}
+        if not kecamatan:
+            return AreaMatch(scores=scores)
+        kec, scores["kecamatan"] = self._level(self.children.get(kab, []), kecamatan, ("kec",))
+        if not desa:
+            return AreaMatch(kecamatan_code=kec, scores=scores)
+        if kec is None:
+            scores["desa"] = 0.0
+            return AreaMatch(scores=scores)
+        ds, scores["desa"] = self._level(self.children.get(kec, []), desa, ("desa",))
+        return AreaMatch(kecamatan_code=kec, desa_code=ds, scores=scores)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(directory: str) -> Regions:
+    rows: list[tuple[str, str]] = []
+    for path in sorted(Path(directory).glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            for rec in csv.DictReader(fh):
+                rows.append((rec["kode"].strip(), rec["nama"].strip()))
+    return Regions.from_rows(rows)
