@@ -1,0 +1,132 @@
+"""The `berkas` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from config.settings import get_settings
+from models.contract import DossierResult
+from pipeline import __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Berkas: verifikasi berkas calon KPPS.")
+console = Console()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+    )
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log progress to stderr")) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@app.command()
+def version() -> None:
+    """Print the pipeline version."""
+    console.print(__version__)
+
+
+@app.command()
+def run(
+    input_path: Path = typer.Argument(..., exists=True, help="folder (or .zip) with one sub-folder per dossier"),
+    out: Path = typer.Option(Path("var/out"), "--out", "-o", help="where result.json files are written"),
+    workers: int = typer.Option(0, "--workers", "-w", help="processes (default: BERKAS_WORKERS or 2)"),
+) -> None:
+    """Process a batch on this machine (embedded mode: local store under OUT/store, no servers needed)."""
+    from pipeline.runner import process_batch
+    from pipeline.storage import open_store
+    from workers.ingest import ingest
+
+    base = get_settings()
+    settings = base if base.store == "s3" else base.model_copy(update={"store_path": out / "store"})
+    store = open_store(settings)
+    summary = ingest(input_path, store, queue=None, progress=True)
+    ids = sorted(summary.dossier_ids)
+    if not ids:
+        console.print("[red]Tidak ada berkas untuk diproses.[/red]")
+        raise typer.Exit(1)
+
+    with _progress() as progress:
+        task = progress.add_task("memproses berkas", total=len(ids), rate="")
+        done = 0
+
+        def tick(_: str) -> None:
+            nonlocal done
+            done += 1
+            elapsed = progress.tasks[task].elapsed or 1e-9
+            progress.update(task, advance=1, rate=f"{done / elapsed * 60:.1f} berkas/menit")
+
+        outcome = process_batch(ids, settings, processes=workers or settings.workers, on_done=tick)
+
+    out.mkdir(parents=True, exist_ok=True)
+    for dossier_id, result in outcome.results.items():
+        folder = out / dossier_id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "result.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    print_summary(list(outcome.results.values()), outcome.crashed)
+    rate = len(outcome.results) / outcome.seconds * 60 if outcome.seconds else 0.0
+    console.print(f"{len(outcome.results)} berkas dalam {outcome.seconds:.1f} s ({rate:.1f} berkas/menit, "
+                  f"{settings.workers if not workers else workers} proses)")
+    console.print(f"Hasil: {out}/<dossier_id>/result.json")
+    store_hint = settings.store_path if settings.store == "local" else f"s3://{settings.s3_bucket}"
+    console.print(f"Penyimpanan: {store_hint} (results/, flags/ = antrean pemeriksaan, originals/)")
+    if outcome.crashed:
+        raise typer.Exit(2)
+
+
+def print_summary(results: list[DossierResult], crashed: dict[str, str] | None = None) -> None:
+    by_status = Counter(r.status.value for r in results)
+    by_reason = Counter(c.reason for r in results for c in r.checks if c.reason and c.status.value != "pass")
+    t = Table(title="Status berkas")
+    t.add_column("status")
+    t.add_column("jumlah", justify="right")
+    for status in ("complete", "incomplete", "not_eligible", "needs_review"):
+        t.add_row(status, str(by_status.get(status, 0)))
+    console.print(t)
+    r = Table(title="Alasan ditandai untuk diperiksa")
+    r.add_column("alasan")
+    r.add_column("berkas", justify="right")
+    for reason, n in by_reason.most_common():
+        r.add_row(reason, str(n))
+    console.print(r)
+    for dossier_id, err in (crashed or {}).items():
+        console.print(f"[red]GAGAL[/red] {dossier_id}: {err}")
+
+
+@app.command()
+def schema(out: Path = typer.Option(None, help="write the result JSON Schema here instead of stdout")) -> None:
+    """Print the JSON Schema of result.json."""
+    text = json.dumps(DossierResult.model_json_schema(), indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n")
+    else:
+        console.print_json(text)
+
+
+def _register_optional() -> None:
+    """Commands that live beside their own package (workers, reports, review)."""
+    try:
+        from workers.commands import register
+    except ImportError:  # pragma: no cover - during early development only
+        return
+    register(app)
+
+
+_register_optional()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,136 @@
+"""Accuracy evaluation: generate a fixed-seed batch, run the pipeline, compare with the ground truth.
+
+    python -m scripts.evaluate --count 60 --seed 7 [--workers 2] [--json var/eval/report.json]
+
+Prints document-type accuracy, per-field exact-match accuracy and character error rate (CER) per document
+type, the status confusion matrix, expected-reason recall and the number of false accepts (result `complete`
+while the truth is not). Exit code 1 when there is any false accept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+STATUSES = ("complete", "incomplete", "needs_review", "not_eligible")
+console = Console()
+
+
+def levenshtein(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def norm(v) -> str:
+    return "" if v is None else " ".join(str(v).upper().split())
+
+
+def compare(truth: dict, results: dict[str, dict]) -> dict:
+    type_total = type_ok = 0
+    field_stats: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # n, exact, edits, chars
+    confusion: Counter = Counter()
+    reason_hits = reason_total = 0
+    false_accepts: list[str] = []
+    for dossier_id, t in truth["dossiers"].items():
+        r = results.get(dossier_id)
+        got_status = r["status"] if r else "missing"
+        confusion[(t["expected_status"], got_status)] += 1
+        if got_status == "complete" and t["expected_status"] != "complete":
+            false_accepts.append(dossier_id)
+        if r:
+            reasons = {c.get("reason") for c in r["checks"] if c["status"] != "pass"}
+            for reason in t.get("expected_reasons", []):
+                reason_total += 1
+                reason_hits += reason in reasons
+        docs = {(d["file"], d["page"]): d for d in (r["documents"] if r else [])}
+        for page in t.get("pages", []):
+            type_total += 1
+            d = docs.get((page["file"], page["page"]))
+            if d and d["type"] == page["type"]:
+                type_ok += 1
+            for name, want in page.get("fields", {}).items():
+                got = d["fields"].get(name) if d and d["type"] == page["type"] else None
+                s = field_stats[(page["type"], name)]
+                s[0] += 1
+                s[1] += norm(got) == norm(want)
+                s[2] += levenshtein(norm(got), norm(want))
+                s[3] += max(1, len(norm(want)))
+    return {
+        "type_accuracy": type_ok / type_total if type_total else None,
+        "pages": type_total,
+        "fields": {f"{k[0]}.{k[1]}": {"n": v[0], "exact": v[1] / v[0], "cer": v[2] / v[3]}
+                   for k, v in sorted(field_stats.items())},
+        "confusion": {f"{a}->{b}": n for (a, b), n in sorted(confusion.items())},
+        "reason_recall": reason_hits / reason_total if reason_total else None,
+        "false_accepts": false_accepts,
+        "dossiers": len(truth["dossiers"]),
+    }
+
+
+def print_report(rep: dict) -> None:
+    console.print(f"dossiers: {rep['dossiers']}, pages with truth: {rep['pages']}")
+    console.print(f"document type accuracy: {rep['type_accuracy']:.4f}")
+    t = Table(title="per-field accuracy")
+    for col in ("field", "n", "exact", "CER"):
+        t.add_column(col, justify="right" if col != "field" else "left")
+    for name, s in rep["fields"].items():
+        t.add_row(name, str(s["n"]), f"{s['exact']:.3f}", f"{s['cer']:.3f}")
+    console.print(t)
+    c = Table(title="status confusion (rows: truth, columns: result)")
+    c.add_column("truth")
+    cols = [*STATUSES, "missing"]
+    for col in cols:
+        c.add_column(col, justify="right")
+    conf = rep["confusion"]
+    for a in STATUSES:
+        c.add_row(a, *[str(conf.get(f"{a}->{b}", 0)) for b in cols])
+    console.print(c)
+    if rep["reason_recall"] is not None:
+        console.print(f"expected-reason recall: {rep['reason_recall']:.3f}")
+    console.print(f"false accepts: {len(rep['false_accepts'])} {rep['false_accepts']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--dir", type=Path, default=Path("var/eval"))
+    ap.add_argument("--reuse", action="store_true", help="do not regenerate or re-run; compare what is there")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+
+    out = args.dir / "out"
+    if not args.reuse:
+        shutil.rmtree(args.dir, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "scripts.generate_samples", "--out", str(args.dir),
+                        "--count", str(args.count), "--seed", str(args.seed)], check=True)
+        subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(args.dir / "input"), "--out", str(out),
+                        "--workers", str(args.workers)], check=False)
+    truth = json.loads((args.dir / "truth.json").read_text())
+    results = {}
+    for p in out.glob("*/result.json"):
+        data = json.loads(p.read_text())
+        results[data["dossier_id"]] = data
+    rep = compare(truth, results)
+    print_report(rep)
+    if args.json:
+        args.json.write_text(json.dumps(rep, indent=2))
+    return 1 if rep["false_accepts"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
