@@ -1,0 +1,122 @@
+"""Speed benchmark: the pipeline against plain `tesseract PAGE - -l ind` on the same pages.
+
+    python -m scripts.bench_speed --count 24 --seed 11
+
+Reports, for one generated batch:
+- plain tesseract CPU seconds per dossier (one `tesseract` process per page, OMP_THREAD_LIMIT=1);
+- pipeline CPU seconds per dossier (everything: decoding, preprocessing, OCR, extraction, checks, store writes;
+  worker start-up included) and the ratio pipeline / plain tesseract;
+- pages per second with 1 and with 2 worker processes, and the speed-up of 2 over 1;
+- peak resident memory of a worker process.
+Nothing here is asserted; the figures are printed (and written as JSON with --json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from config.settings import Settings
+from pipeline import intake
+from pipeline.runner import process_batch
+from pipeline.storage import open_store
+from workers.ingest import ingest
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def export_pages(input_dir: Path, dest: Path, settings: Settings) -> int:
+    """Write every page the pipeline would read as a PNG (what plain tesseract gets)."""
+    n = 0
+    for folder in sorted(p for p in input_dir.iterdir() if p.is_dir()):
+        for f in sorted(folder.iterdir()):
+            if f.name == "registration.json":
+                continue
+            data = f.read_bytes()
+            pages, _ = intake.load_pages(f.name, data, sha256=hashlib.sha256(data).hexdigest(),
+                                         limits=settings.limits)
+            for page in pages:
+                if page.image is None:
+                    continue
+                n += 1
+                cv2.imwrite(str(dest / f"{folder.name}-{f.stem}-{page.page}.png"), page.image)
+    return n
+
+
+def plain_tesseract(pages_dir: Path) -> float:
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    c0 = _children_cpu()
+    for png in sorted(pages_dir.glob("*.png")):
+        subprocess.run(["tesseract", str(png), "-", "-l", "ind"], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return _children_cpu() - c0
+
+
+def pipeline_run(input_dir: Path, work: Path, processes: int) -> tuple[float, float, int]:
+    shutil.rmtree(work, ignore_errors=True)
+    settings = Settings(store_path=work / "store", workers=processes)
+    store = open_store(settings)
+    summary = ingest(input_dir, store, queue=None, progress=False)
+    t0 = time.perf_counter()
+    outcome = process_batch(sorted(summary.dossier_ids), settings, processes=processes)
+    wall = time.perf_counter() - t0
+    return wall, outcome.cpu_seconds, len(outcome.results)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--count", type=int, default=24)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--dir", type=Path, default=Path("var/bench"))
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args(argv)
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+
+    shutil.rmtree(args.dir, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "scripts.generate_samples", "--out", str(args.dir),
+                    "--count", str(args.count), "--seed", str(args.seed)], check=True,
+                   stdout=subprocess.DEVNULL)
+    input_dir = args.dir / "input"
+    settings = Settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        n_pages = export_pages(input_dir, Path(tmp), settings)
+        tess_cpu = plain_tesseract(Path(tmp))
+
+    wall1, cpu1, n1 = pipeline_run(input_dir, args.dir / "run1", 1)
+    wall2, cpu2, n2 = pipeline_run(input_dir, args.dir / "run2", 2)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rep = {
+        "dossiers": n1,
+        "pages": n_pages,
+        "plain_tesseract_cpu_s_per_dossier": tess_cpu / n1,
+        "pipeline_cpu_s_per_dossier": cpu1 / n1,
+        "ratio_pipeline_over_tesseract": cpu1 / tess_cpu,
+        "pages_per_s_1proc": n_pages / wall1,
+        "pages_per_s_2proc": n_pages / wall2,
+        "speedup_2_over_1": wall1 / wall2,
+        "dossiers_per_min_2proc": n2 / wall2 * 60,
+        "peak_rss_mb_per_worker": peak_mb,
+    }
+    for k, v in rep.items():
+        print(f"{k:36s} {v:.3f}" if isinstance(v, float) else f"{k:36s} {v}")
+    if args.json:
+        args.json.write_text(json.dumps(rep, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
