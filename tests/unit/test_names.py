@@ -1,0 +1,67 @@
+import pytest
+
+from pipeline.names import compare_names, normalise_name
+
+MATCH = 0.88  # the rules file's default name threshold
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Siti Aminah, S.Pd.", "SITI AMINAH"),
+        ("HJ. SITI AMINAH", "SITI AMINAH"),
+        ("H.AHMAD FAUZI", "AHMAD FAUZI"),
+        ("Dr. Ir. BUDI SANTOSO, M.M.", "BUDI SANTOSO"),
+        ("NUR HIDAYAH, A.Md.Keb", "NUR HIDAYAH"),
+        ("DEWI LESTARI, S.Tr.Keb.", "DEWI LESTARI"),
+        ("RIZKY PRATAMA S.Kom", "RIZKY PRATAMA"),
+        ("MOH. RIZKY", "MUHAMMAD RIZKY"),
+        ("MOCHAMMAD RIZKY", "MUHAMMAD RIZKY"),
+        ("M. RIZKY", "MUHAMMAD RIZKY"),
+        ("B4MBANG 5ANTOSO", "BAMBANG SANTOSO"),
+        ("", ""),
+    ],
+)
+def test_normalise(raw, expected):
+    assert normalise_name(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("SITI AMINAH, S.Pd.", "SITI AMINAH"),
+        ("H. AHMAD FAUZI", "AHMAD FAUZI"),
+        ("HJ. SITI AMINAH", "SITI AMINAH"),
+        ("MOH. RIZKY PRATAMA", "MUHAMMAD RIZKY PRATAMA"),
+        ("MUHAMMAD RIZKY PRATAMA", "MOCH RIZKY PRATAMA"),
+        ("ABDUL RAHMAN", "ABDULRAHMAN"),
+        ("SOEKARNO PUTRA", "SUKARNO PUTRA"),
+        ("ABDULLAH", "ABDULAH"),
+        ("SITI AMINAH", "SITl AMINAH"),  # OCR l for I
+        ("AMINAH SITI", "SITI AMINAH"),
+        ("SITI NUR AMINAH", "SITI AMINAH"),  # middle name left out
+        ("R. AYU LESTARI", "RADEN AYU LESTARI"),  # initial
+    ],
+)
+def test_same_person(a, b):
+    assert compare_names(a, b).score >= MATCH
+    assert compare_names(b, a).score >= MATCH
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("SITI AMINAH", "DEWI LESTARI"),
+        ("AHMAD FAUZI", "AHMAD FAUZAN"),
+        ("BUDI SANTOSO", "BUDI HARTONO"),
+        ("SITI", "SITI AMINAH"),
+    ],
+)
+def test_different_people(a, b):
+    assert compare_names(a, b).score < MATCH
+
+
+def test_exact_is_one_and_empty_is_zero():
+    assert compare_names("EKA PUTRI", "EKA PUTRI").score == 1.0
+    assert compare_names("EKA PUTRI", None).score == 0.0
+    assert compare_names("", "").score == 0.0
