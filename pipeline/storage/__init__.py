@@ -1,0 +1,32 @@
+"""Object storage: one interface (`ObjectStore`), a local-folder backend and an S3 (MinIO) backend.
+
+Keys are built only by `pipeline.storage.keys`; see docs/storage.md for the layout and why.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pipeline.storage.base import ObjectInfo, ObjectStore
+from pipeline.storage.local import LocalStore
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+__all__ = ["ObjectInfo", "ObjectStore", "LocalStore", "open_store"]
+
+
+def open_store(settings: Settings) -> ObjectStore:
+    """The store the settings name: a folder at `settings.store_path`, or an S3 bucket (created if absent)."""
+    if settings.store == "s3":
+        from pipeline.storage.s3 import S3Store
+
+        return S3Store(
+            settings.s3_endpoint,
+            settings.s3_access_key,
+            settings.s3_secret_key.get_secret_value(),
+            settings.s3_bucket,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+    return LocalStore(settings.store_path)

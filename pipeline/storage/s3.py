@@ -1,0 +1,234 @@
+"""S3 backend through the `minio` SDK (MinIO in deployments; moto's server in tests).
+
+Same keys as the local backend. The sha256 of each object is stored as user metadata
+(`x-amz-meta-sha256`) and checked by `get_bytes`. Connection errors and 5xx answers are retried
+with exponential backoff; after the budget a StorageError says the store cannot be reached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import urllib3
+from minio import Minio
+from minio.error import MinioException, S3Error, ServerError
+
+from pipeline.errors import ObjectNotFound, StorageError
+from pipeline.storage.base import (
+    SHA256_META,
+    ObjectInfo,
+    StoreBase,
+    sha256_file,
+    validate_key,
+    validate_metadata,
+    validate_prefix,
+    verify,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_META_PREFIX = "x-amz-meta-"
+_NOT_FOUND = {"NoSuchKey", "NotFound", "ResourceNotFound"}
+_TRANSIENT = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
+MIN_PART_SIZE = 5 * 1024 * 1024
+
+
+class S3Store(StoreBase):
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        *,
+        secure: bool = False,
+        region: str | None = None,
+        part_size: int = 16 * 1024 * 1024,
+        attempts: int = 4,
+        backoff: float = 0.2,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        create_bucket: bool = True,
+    ) -> None:
+        if part_size < MIN_PART_SIZE:
+            raise ValueError("S3 multipart parts must be at least 5 MiB")
+        self.bucket = bucket
+        self.endpoint = endpoint
+        self.part_size = part_size
+        self.attempts = max(1, attempts)
+        self.backoff = backoff
+        # retries are ours (below), so urllib3 gives up at once and tells us
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+            retries=urllib3.Retry(total=0, redirect=0, raise_on_status=False),
+            maxsize=10,
+        )
+        self.client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region, http_client=http
+        )
+        if create_bucket:
+            self.ensure_bucket()
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.endpoint!r}, bucket={self.bucket!r})"
+
+    # ---- retry policy ---------------------------------------------------------------------------
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return fn()
+            except S3Error as e:
+                if e.code in _NOT_FOUND:
+                    raise ObjectNotFound(what) from e
+                if e.code not in _TRANSIENT or attempt == self.attempts:
+                    raise StorageError(f"{what}: S3 error {e.code}") from e
+                cause: Exception = e
+            except (ServerError, urllib3.exceptions.HTTPError, OSError) as e:
+                if attempt == self.attempts:
+                    raise StorageError(
+                        f"{what}: object store at {self.endpoint} unreachable after {attempt} attempts "
+                        f"({type(e).__name__})"
+                    ) from e
+                cause = e
+            except MinioException as e:
+                raise StorageError(f"{what}: {type(e).__name__}: {e}") from e
+            log.warning("store: %s failed (%s), attempt %d/%d", what, type(cause).__name__, attempt, self.attempts)
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def ensure_bucket(self) -> None:
+        def make() -> None:
+            if not self.client.bucket_exists(self.bucket):
+                try:
+                    self.client.make_bucket(self.bucket)
+                except S3Error as e:
+                    if e.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                        raise
+
+        self._call(f"bucket {self.bucket}", make)
+
+    # ---- writing --------------------------------------------------------------------------------
+
+    def _headers(self, sha: str, metadata: dict[str, str] | None) -> dict[str, str]:
+        meta = validate_metadata(metadata)
+        return {**meta, SHA256_META: sha}
+
+    def put_bytes(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        metadata: dict[str, str] | None = None,
+    ) -> ObjectInfo:
+        validate_key(key)
+        data = bytes(data)
+        sha = hashlib.sha256(data).hexdigest()
+        headers = self._headers(sha, metadata)
+        res = self._call(
+            key,
+            lambda: self.client.put_object(
+                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=headers
+            ),
+        )
+        return ObjectInfo(key, len(data), sha, res.etag, validate_metadata(metadata))
+
+    def put_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        content_type: str = "application/octet-stream",
+        metadata: dict[str, str] | None = None,
+    ) -> ObjectInfo:
+        """Hash the file in one pass, then stream it up (multipart when larger than `part_size`)."""
+        validate_key(key)
+        try:
+            sha, size = sha256_file(Path(path))
+        except FileNotFoundError as e:
+            raise StorageError(f"source file not found: {path}", code="SOURCE_NOT_FOUND") from e
+        headers = self._headers(sha, metadata)
+
+        def upload() -> Any:
+            with open(path, "rb") as fh:  # reopened on each attempt, so a retry starts from byte 0
+                return self.client.put_object(
+                    self.bucket, key, fh, size, content_type=content_type, metadata=headers,
+                    part_size=self.part_size, num_parallel_uploads=2,
+                )
+
+        res = self._call(key, upload)
+        return ObjectInfo(key, size, sha, res.etag, validate_metadata(metadata))
+
+    def put_if_absent(self, key: str, data: bytes, **kw: Any) -> bool:
+        """Stat, then put. Two writers racing on one key may both write; for originals the key holds the
+        content's sha256, so both write the same bytes and the object stays what its key says."""
+        if self.stat(key) is not None:
+            return False
+        self.put_bytes(key, data, **kw)
+        return True
+
+    # ---- reading --------------------------------------------------------------------------------
+
+    def get_bytes(self, key: str) -> bytes:
+        validate_key(key)
+
+        def fetch() -> tuple[bytes, str | None]:
+            resp = self.client.get_object(self.bucket, key)
+            try:
+                return resp.read(), resp.headers.get(_META_PREFIX + SHA256_META)
+            finally:
+                resp.close()
+                resp.release_conn()
+
+        data, expected = self._call(key, fetch)
+        return verify(key, data, expected)
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        validate_key(key)
+        try:
+            obj = self._call(key, lambda: self.client.stat_object(self.bucket, key))
+        except ObjectNotFound:
+            return None
+        meta: dict[str, str] = {}
+        for name, value in (obj.metadata or {}).items():
+            low = name.lower()
+            if low.startswith(_META_PREFIX):
+                meta[low[len(_META_PREFIX):]] = value
+        sha = meta.pop(SHA256_META, None)
+        return ObjectInfo(key, int(obj.size or 0), sha, obj.etag, meta)
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys in S3's own order (UTF-8 bytes). A listing broken by a connection error resumes after
+        the last key it yielded."""
+        prefix = validate_prefix(prefix)
+        last: str | None = None
+        delay = self.backoff
+        failures = 0
+        while True:
+            try:
+                for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True, start_after=last):
+                    last = obj.object_name
+                    yield obj.object_name
+                return
+            except (ServerError, urllib3.exceptions.HTTPError, OSError) as e:
+                failures += 1
+                if failures >= self.attempts:
+                    raise StorageError(f"list {prefix!r}: object store at {self.endpoint} unreachable") from e
+                time.sleep(delay)
+                delay *= 2
+            except S3Error as e:
+                raise StorageError(f"list {prefix!r}: S3 error {e.code}") from e
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        self._call(key, lambda: self.client.remove_object(self.bucket, key))
