@@ -25,6 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -53,6 +54,38 @@ class AreaCodes:
     def segments(self) -> tuple[str, str, str, str]:
         kab, kec, desa, tps = (_code(c) for c in (self.kab_code, self.kec_code, self.desa_code, self.tps))
         return kab, kec, desa, tps
+
+    @classmethod
+    def unknown(cls) -> AreaCodes:
+        return cls()
+
+    @classmethod
+    def from_match(cls, match: Any, *, tps: str | None = None) -> AreaCodes:
+        """From a `pipeline.regions.AreaMatch` (plain-digit codes): dotted codes, TPS as 3 digits.
+
+        A level below one that was not found is unknown too; an unusable value becomes unknown.
+        """
+        kab = dotted_code(getattr(match, "kabkota_code", None))
+        kec = dotted_code(getattr(match, "kecamatan_code", None)) if kab else None
+        desa = dotted_code(getattr(match, "desa_code", None)) if kec else None
+        return cls(kab, kec, desa, normalise_tps(tps))
+
+
+def dotted_code(code: str | None) -> str | None:
+    """`3575021005` -> `35.75.02.1005` (codes already dotted are kept); None when not a region code."""
+    if not code:
+        return None
+    plain = str(code).replace(".", "").strip()
+    if not plain.isdigit() or len(plain) not in (2, 4, 6, 10):
+        return None
+    parts = [plain[:2], plain[2:4], plain[4:6], plain[6:]]
+    return ".".join(p for p in parts if p)
+
+
+def normalise_tps(tps: str | None) -> str | None:
+    """`3`, `03`, `TPS 003` -> `003` (as pipeline.reports writes it); None when it holds no digits."""
+    digits = "".join(ch for ch in str(tps or "") if ch.isdigit())
+    return digits.zfill(3) if digits else None
 
 
 def _code(value: str | None) -> str:

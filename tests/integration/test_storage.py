@@ -214,6 +214,18 @@ def test_key_layout():
     assert keys.area_from_flag_key("flags/35.75/unknown/x/003/D1.json") == keys.AreaCodes("35.75", None, "x", "003")
 
 
+def test_area_codes_from_a_region_match():
+    from pipeline.regions import AreaMatch
+
+    full = AreaMatch("35", "3575", "357502", "3575021005")
+    assert keys.AreaCodes.from_match(full, tps="TPS 3") == keys.AreaCodes("35.75", "35.75.02", "35.75.02.1005", "003")
+    partial = AreaMatch("35", "3575", None, "3575021005")  # a desa without its kecamatan is not trusted
+    assert keys.flag_key(keys.AreaCodes.from_match(partial, tps="LOKSUS"), "D1") == (
+        "flags/35.75/unknown/unknown/unknown/D1.json"
+    )
+    assert keys.AreaCodes.unknown().segments() == ("unknown",) * 4
+
+
 def test_flag_prefix_must_be_built_from_the_top():
     with pytest.raises(ValueError):
         keys.flag_prefix(None, "35.75.02")
