@@ -1,0 +1,73 @@
+"""Photometric clean-up: colour background suppression, uneven-light flattening, denoising.
+
+Text on a KTP-el is near-black; the guilloche background is light blue with blue/cyan lines. The maximum of
+the B, G, R channels keeps dark (unsaturated) strokes dark while any coloured pattern turns light. Dividing by
+a smooth background estimate then flattens shadows and vignetting. Clean black-on-white input passes through
+almost unchanged (its channels are equal and its background is already flat).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def to_text_gray(image: np.ndarray) -> np.ndarray:
+    """Grayscale in which coloured background patterns are light and dark text stays dark."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        image = image[:, :, :3]
+    return np.max(image, axis=2)
+
+
+def flatten_background(gray: np.ndarray, *, text_height: int | None = None) -> np.ndarray:
+    """Divide by a smooth estimate of the paper/card brightness so the background becomes ~white.
+
+    The estimate is a morphological closing (removes dark strokes) with a kernel wider than a stroke,
+    then a blur. `text_height` (px) sets the kernel; default: 1/25 of the shorter side.
+    """
+    h, w = gray.shape
+    k = int(text_height * 1.5) if text_height else max(15, min(h, w) // 25)
+    k = max(5, k | 1)
+    # closing on a reduced image is much cheaper and as good for a smooth background
+    s = min(1.0, 400 / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    ks = max(3, int(k * s) | 1)
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ks, ks)))
+    bg = cv2.GaussianBlur(bg, (0, 0), ks / 2)
+    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    out = gray.astype(np.float32) / np.maximum(bg, 1.0) * 255.0
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def stretch_contrast(gray: np.ndarray, *, low_pct: float = 0.5) -> np.ndarray:
+    """Map the darkest `low_pct` percent to black; leaves white at white."""
+    lo = float(np.percentile(gray, low_pct))
+    if lo >= 200 or lo <= 0:
+        return gray
+    out = (gray.astype(np.float32) - lo) * (255.0 / (255.0 - lo))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def noise_sigma(gray: np.ndarray) -> float:
+    """Robust estimate of additive noise (std, gray levels) from the median absolute Laplacian."""
+    lap = cv2.Laplacian(gray.astype(np.float32), cv2.CV_32F, ksize=1)
+    # for white noise of std s the 4-neighbour Laplacian has std s * sqrt(20)
+    return float(np.median(np.abs(lap)) / 0.6745 / np.sqrt(20))
+
+
+def denoise(gray: np.ndarray, *, threshold: float = 4.0) -> np.ndarray:
+    """Non-local-means denoising only when the estimated noise exceeds `threshold` gray levels."""
+    sigma = noise_sigma(gray)
+    if sigma < threshold:
+        return gray
+    return cv2.fastNlMeansDenoising(gray, None, h=float(min(30.0, sigma * 1.2)), templateWindowSize=7, searchWindowSize=15)
+
+
+def clean(image: np.ndarray) -> np.ndarray:
+    """The full photometric chain: colour suppression -> denoise -> background flattening -> contrast."""
+    g = to_text_gray(image)
+    g = denoise(g)
+    g = flatten_background(g)
+    return stretch_contrast(g)

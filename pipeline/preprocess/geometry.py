@@ -1,0 +1,177 @@
+"""Geometry of a page: finding the card/page quadrilateral, perspective correction, rotation, deskew.
+
+All functions are pure (numpy in, numpy out). Transforms are 3x3 matrices mapping input pixel coordinates
+to output pixel coordinates, so a chain of steps composes by matrix product.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+CARD_ASPECT = 85.6 / 53.98  # ID-1
+
+
+def order_corners(pts: np.ndarray) -> np.ndarray:
+    """Four points as float32 in the order top-left, top-right, bottom-right, bottom-left."""
+    pts = np.asarray(pts, np.float32).reshape(4, 2)
+    c = pts.mean(axis=0)
+    ang = np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0])
+    pts = pts[np.argsort(ang)]  # clockwise in image coordinates, starting from the left-most angle
+    start = int(np.argmin(pts.sum(axis=1)))  # top-left has the smallest x + y
+    return np.roll(pts, -start, axis=0)
+
+
+def quad_size(quad: np.ndarray) -> tuple[float, float]:
+    """(width, height) of an ordered quadrilateral: mean lengths of opposite sides."""
+    tl, tr, br, bl = quad
+    w = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+    h = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+    return float(w), float(h)
+
+
+def _border_distance(small: np.ndarray) -> np.ndarray:
+    """Per-pixel colour distance (Lab) to the median colour of the image border."""
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+    b = max(2, min(small.shape[:2]) // 50)
+    border = np.concatenate(
+        [lab[:b].reshape(-1, 3), lab[-b:].reshape(-1, 3), lab[:, :b].reshape(-1, 3), lab[:, -b:].reshape(-1, 3)]
+    )
+    ref = np.median(border, axis=0)
+    return np.linalg.norm(lab - ref, axis=2)
+
+
+def _quad_from_mask(mask: np.ndarray, min_frac: float) -> np.ndarray | None:
+    h, w = mask.shape
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    c = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(c)
+    if area < min_frac * h * w or area > 0.97 * h * w:
+        return None
+    hull = cv2.convexHull(c)
+    if area < 0.85 * cv2.contourArea(hull):  # not a filled convex object
+        return None
+    peri = cv2.arcLength(hull, True)
+    for eps in (0.01, 0.02, 0.03, 0.04, 0.06):
+        approx = cv2.approxPolyDP(hull, eps * peri, True)
+        if len(approx) == 4:
+            quad = order_corners(approx)
+            if cv2.contourArea(quad) > 0.9 * cv2.contourArea(hull):
+                return quad
+            return None
+    return None
+
+
+def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.15) -> np.ndarray | None:
+    """Corners (TL, TR, BR, BL, in `image` pixels) of the card or sheet lying on a background, or None.
+
+    The object is what differs in colour from the image border; None when the object fills the image
+    (a flat scan), is small, or is not a convex quadrilateral.
+    """
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    h, w = image.shape[:2]
+    s = work / max(h, w)
+    small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (5, 5), 0)
+    dist = _border_distance(small)
+    d8 = np.clip(dist * (255.0 / max(1.0, float(dist.max()))), 0, 255).astype(np.uint8)
+    thr, mask = cv2.threshold(d8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if dist.max() < 12:  # nothing stands out from the border colour
+        return None
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, k)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)
+    # fill holes: text and photo inside the card differ from the card colour too
+    filled = mask.copy()
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(filled, contours, -1, 255, thickness=cv2.FILLED)
+    quad = _quad_from_mask(filled, min_frac)
+    return None if quad is None else quad / s
+
+
+def warp_quad(image: np.ndarray, quad: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The quadrilateral mapped onto a (width, height) rectangle, and the 3x3 transform used."""
+    w, h = size
+    dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    m = cv2.getPerspectiveTransform(np.float32(quad), dst)
+    out = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return out, m
+
+
+def rotate90(image: np.ndarray, quarter_turns_ccw: int) -> tuple[np.ndarray, np.ndarray]:
+    """Image rotated counter-clockwise by 90 * k degrees (exact), and its 3x3 transform."""
+    k = quarter_turns_ccw % 4
+    h, w = image.shape[:2]
+    out = np.ascontiguousarray(np.rot90(image, k))
+    # np.rot90 rotates counter-clockwise: (x, y) -> (y, w-1-x) for k=1
+    mats = {
+        0: np.eye(3),
+        1: np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]], float),
+        2: np.array([[-1, 0, w - 1], [0, -1, h - 1], [0, 0, 1]], float),
+        3: np.array([[0, -1, h - 1], [1, 0, 0], [0, 0, 1]], float),
+    }
+    return out, mats[k]
+
+
+def rotate_small(image: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Image rotated counter-clockwise by `angle` degrees about its centre, same size, border replicated."""
+    h, w = image.shape[:2]
+    m2 = cv2.getRotationMatrix2D(((w - 1) / 2, (h - 1) / 2), angle, 1.0)
+    out = cv2.warpAffine(image, m2, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return out, np.vstack([m2, [0, 0, 1]])
+
+
+def text_mask(gray: np.ndarray) -> np.ndarray:
+    """Binary mask (uint8 0/1) of dark strokes: local adaptive threshold, robust to uneven light."""
+    block = max(15, (min(gray.shape) // 20) | 1)
+    return (cv2.adaptiveThreshold(gray, 1, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)).astype(
+        np.uint8
+    )
+
+
+def _profile_score(mask: np.ndarray, angle: float) -> float:
+    h, w = mask.shape
+    m2 = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    rot = cv2.warpAffine(mask, m2, (w, h), flags=cv2.INTER_NEAREST, borderValue=0)
+    rows = rot.sum(axis=1, dtype=np.float64)
+    return float(np.sum(np.diff(rows) ** 2))
+
+
+def estimate_skew(gray: np.ndarray, *, max_angle: float = 10.0, work: int = 900) -> float:
+    """Counter-clockwise angle (degrees) by which the text lines of `gray` are tilted; 0.0 without text.
+
+    Rotating the image by minus this angle levels the lines. Maximises the sharpness of the row
+    projection profile of the text mask, first in 0.5 degree steps, then in 0.05 degree steps.
+    """
+    h, w = gray.shape[:2]
+    s = min(1.0, work / max(h, w))
+    g = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else gray
+    mask = text_mask(g)
+    if mask.sum() < 50:
+        return 0.0
+    coarse = np.arange(-max_angle, max_angle + 1e-9, 0.5)
+    scores = [_profile_score(mask, a) for a in coarse]
+    best = float(coarse[int(np.argmax(scores))])
+    fine = np.arange(best - 0.5, best + 0.5 + 1e-9, 0.05)
+    scores = [_profile_score(mask, a) for a in fine]
+    # rotating by `a` levels the lines, so the lines sit at -a
+    return -float(fine[int(np.argmax(scores))])
+
+
+def line_direction_score(gray: np.ndarray, *, work: int = 600) -> float:
+    """> 1 when text runs horizontally, < 1 when vertically (ratio of row vs column profile sharpness)."""
+    h, w = gray.shape[:2]
+    s = min(1.0, work / max(h, w))
+    g = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else gray
+    mask = text_mask(g).astype(np.float64)
+    if mask.sum() < 50:
+        return 1.0
+
+    def cv2_(profile: np.ndarray) -> float:
+        m = float(profile.mean())
+        return float(profile.var()) / (m * m) if m > 0 else 0.0
+
+    return (cv2_(mask.sum(axis=1)) + 1e-6) / (cv2_(mask.sum(axis=0)) + 1e-6)
