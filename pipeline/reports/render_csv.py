@@ -1,0 +1,101 @@
+"""CSV files, one per level, with stable Indonesian column names (UTF-8 with BOM for spreadsheets)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from pipeline.reports.aggregate import AreaReport, TpsRow
+from pipeline.reports.areas import RegionTable, parent_codes
+from pipeline.reports.labels import MISSING_DOCS, NEEDED_PER_TPS, NOT_ELIGIBLE_REASONS, OTHER, REVIEW_REASONS
+
+AREA_COLUMNS = (
+    ["kode", "nama", "kode_induk", "diterima", "lengkap", "belum_lengkap"]
+    + [f"belum_lengkap_{doc}" for doc in MISSING_DOCS]
+    + ["perlu_periksa"]
+    + [f"perlu_periksa_{reason}" for reason in (*REVIEW_REASONS, OTHER)]
+    + ["tidak_memenuhi_syarat"]
+    + [f"tms_{reason}" for reason in (*NOT_ELIGIBLE_REASONS, OTHER)]
+    + ["disetujui", "ditolak", "diminta_melengkapi", "belum_diperiksa", "umur_tertua_belum_diperiksa_hari"]
+    + ["calon_memenuhi", "jumlah_tps", "tps_terpenuhi", "tps_kurang", "kekurangan_anggota"]
+    + ["baru_masuk", "baru_lengkap", "baru_ditandai"]
+)
+TPS_COLUMNS = [
+    "kode_kabupaten", "nama_kabupaten", "kode_kecamatan", "nama_kecamatan", "kode_desa", "nama_desa", "tps",
+    "diterima", "lengkap", "disetujui", "calon_memenuhi", "dibutuhkan", "kekurangan", "dalam_daftar_tps",
+]
+
+
+def area_record(report: AreaReport, regions: RegionTable, as_of: datetime) -> dict[str, object]:
+    c, s = report.counts, report.staffing
+    age = c.oldest_age_days(as_of)
+    record: dict[str, object] = {
+        "kode": report.code,
+        "nama": regions.name(report.code),
+        "kode_induk": report.code.rsplit(".", 1)[0] if "." in report.code else "",
+        "diterima": c.received,
+        "lengkap": c.complete,
+        "belum_lengkap": c.incomplete,
+        "perlu_periksa": c.needs_review,
+        "tidak_memenuhi_syarat": c.not_eligible,
+        "disetujui": c.approved,
+        "ditolak": c.rejected,
+        "diminta_melengkapi": c.documents_requested,
+        "belum_diperiksa": c.unreviewed,
+        "umur_tertua_belum_diperiksa_hari": "" if age is None else age,
+        "calon_memenuhi": c.filled,
+        "jumlah_tps": s.tps,
+        "tps_terpenuhi": s.tps_full,
+        "tps_kurang": s.tps_short,
+        "kekurangan_anggota": s.seats_missing,
+        "baru_masuk": c.new,
+        "baru_lengkap": c.newly_complete,
+        "baru_ditandai": c.newly_flagged,
+    }
+    for doc in MISSING_DOCS:
+        record[f"belum_lengkap_{doc}"] = c.missing.get(doc, 0)
+    known = set(REVIEW_REASONS)
+    for reason in REVIEW_REASONS:
+        record[f"perlu_periksa_{reason}"] = c.review_reasons.get(reason, 0)
+    record[f"perlu_periksa_{OTHER}"] = sum(n for r, n in c.review_reasons.items() if r not in known)
+    for reason in (*NOT_ELIGIBLE_REASONS, OTHER):
+        record[f"tms_{reason}"] = c.not_eligible_reasons.get(reason, 0)
+    return record
+
+
+def tps_record(row: TpsRow, regions: RegionTable) -> dict[str, object]:
+    _, kab, kec = parent_codes(row.desa)
+    return {
+        "kode_kabupaten": kab,
+        "nama_kabupaten": regions.name(kab),
+        "kode_kecamatan": kec,
+        "nama_kecamatan": regions.name(kec),
+        "kode_desa": row.desa,
+        "nama_desa": regions.name(row.desa),
+        "tps": row.tps,
+        "diterima": row.counts.received,
+        "lengkap": row.counts.complete,
+        "disetujui": row.counts.approved,
+        "calon_memenuhi": row.counts.filled,
+        "dibutuhkan": NEEDED_PER_TPS,
+        "kekurangan": row.shortage,
+        "dalam_daftar_tps": "ya" if row.listed else "tidak",
+    }
+
+
+def _write(columns: list[str], records: list[dict[str, object]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(records)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def area_csv(reports: dict[str, AreaReport], regions: RegionTable, as_of: datetime) -> bytes:
+    records = [area_record(reports[code], regions, as_of) for code in sorted(reports)]
+    return _write(AREA_COLUMNS, records)
+
+
+def tps_csv(rows: list[TpsRow], regions: RegionTable) -> bytes:
+    return _write(TPS_COLUMNS, [tps_record(row, regions) for row in rows])
