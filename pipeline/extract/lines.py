@@ -1,0 +1,218 @@
+"""Line geometry and fuzzy labels: the shared tools of every reader.
+
+`visual_lines` rebuilds text lines from word boxes (tesseract often puts a form's label column and value
+column in different blocks); `split_label` finds "label : value" on a line; `make_field` builds a FieldValue
+whose confidence never exceeds what OCR gave.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from pipeline.context import Box, FieldValue, OcrPage, Word
+from pipeline.normalise import squash
+
+COLON_CHARS = ":;"
+
+
+@dataclass
+class Line:
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def box(self) -> Box | None:
+        return union_box(self.words)
+
+    @property
+    def top(self) -> int:
+        return min(w.box[1] for w in self.words)
+
+
+def union_box(words: Iterable[Word]) -> Box | None:
+    ws = list(words)
+    if not ws:
+        return None
+    x0 = min(w.box[0] for w in ws)
+    y0 = min(w.box[1] for w in ws)
+    x1 = max(w.box[0] + w.box[2] for w in ws)
+    y1 = max(w.box[1] + w.box[3] for w in ws)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def mean_conf(words: Sequence[Word]) -> float:
+    return float(statistics.fmean(w.conf for w in words)) if words else 0.0
+
+
+def _v_overlap(a: Word, b: Word) -> float:
+    top = max(a.box[1], b.box[1])
+    bottom = min(a.box[1] + a.box[3], b.box[1] + b.box[3])
+    return max(0, bottom - top) / max(1, min(a.box[3], b.box[3]))
+
+
+def visual_lines(ocr: OcrPage) -> list[Line]:
+    """Text lines by geometry: OCR's own lines, joined left to right when they sit at the same height.
+
+    OCR lines are kept whole (their baselines follow any skew); a later OCR line joins an earlier one when
+    its first word overlaps the earlier line's last word vertically by half a word height and starts to
+    its right.
+    """
+    atoms = [sorted(ln, key=lambda w: w.box[0]) for ln in ocr.lines() if ln]
+    atoms = [[w for w in a if w.text.strip()] for a in atoms]
+    atoms = [a for a in atoms if a]
+    atoms.sort(key=lambda a: a[0].box[0])
+    merged: list[list[Word]] = []
+    for atom in atoms:
+        first = atom[0]
+        best, best_ov = None, 0.5
+        for line in merged:
+            last = line[-1]
+            if first.box[0] < last.box[0] + last.box[2] - max(2, first.box[3] // 2):
+                continue
+            ov = _v_overlap(first, last)
+            if ov > best_ov:
+                best, best_ov = line, ov
+        if best is None:
+            merged.append(list(atom))
+        else:
+            best.extend(atom)
+    lines = [Line(ws) for ws in merged]
+    lines.sort(key=lambda ln: (ln.words[0].box[1] + ln.words[0].box[3] / 2, ln.words[0].box[0]))
+    return lines
+
+
+def _cut_word(w: Word, i: int, j: int) -> Word | None:
+    """The characters [i:j] of a word, with a box shrunk in proportion (OCR gives no per-character boxes)."""
+    text = w.text[i:j].strip()
+    if not text:
+        return None
+    n = max(1, len(w.text))
+    x, y, bw, bh = w.box
+    x0 = x + int(bw * i / n)
+    x1 = x + int(bw * j / n)
+    return Word(text=text, conf=w.conf, box=(x0, y, max(1, x1 - x0), bh), line=w.line, block=w.block)
+
+
+def split_colon(words: Sequence[Word]) -> tuple[list[Word], list[Word]] | None:
+    """Words left and right of the first colon on a line (a colon glued to a word is cut out of it)."""
+    for k, w in enumerate(words):
+        pos = next((i for i, ch in enumerate(w.text) if ch in COLON_CHARS), -1)
+        if pos < 0:
+            continue
+        left = list(words[:k])
+        right = list(words[k + 1:])
+        before = _cut_word(w, 0, pos)
+        after = _cut_word(w, pos + 1, len(w.text))
+        if before is not None:
+            left.append(before)
+        if after is not None:
+            right.insert(0, after)
+        return left, right
+    return None
+
+
+def colon_x(lines: Sequence[Line]) -> float | None:
+    """The x of the colon column of a form (median over lines that show a colon), or None."""
+    xs = []
+    for ln in lines:
+        for w in ln.words:
+            pos = next((i for i, ch in enumerate(w.text) if ch in COLON_CHARS), -1)
+            if pos >= 0:
+                xs.append(w.box[0] + w.box[2] * (pos + 0.5) / max(1, len(w.text)))
+                break
+    return statistics.median(xs) if len(xs) >= 3 else None
+
+
+@dataclass
+class LabelHit:
+    key: str  # the field key the label names
+    score: float  # 0..1
+    value_words: list[Word]
+    label_words: list[Word]
+
+
+def label_score(words: Sequence[Word], spellings: Sequence[str]) -> float:
+    key = squash(" ".join(w.text for w in words))
+    if not key:
+        return 0.0
+    return max(fuzz.ratio(key, squash(s)) for s in spellings) / 100.0
+
+
+def best_label(words: Sequence[Word], labels: dict[str, list[str]]) -> tuple[str | None, float]:
+    best, score = None, 0.0
+    for key, spellings in labels.items():
+        s = label_score(words, spellings)
+        if s > score:
+            best, score = key, s
+    return best, score
+
+
+def split_label(line: Line, labels: dict[str, list[str]], *, column_x: float | None = None,
+                min_score: float = 0.75, max_label_words: int = 5) -> LabelHit | None:
+    """Which label a line starts with, and the words of its value.
+
+    With a colon on the line, the label is everything left of it. Without one, the value starts at the
+    form's colon column (`column_x`) when known, else after the first 1..5 words that match a label best.
+    """
+    words = line.words
+    parts = split_colon(words)
+    if parts is not None and parts[0] and len(parts[0]) <= max_label_words + 1:
+        key, score = best_label(parts[0], labels)
+        if key is not None and score >= min_score:
+            return LabelHit(key, score, parts[1], parts[0])
+    if column_x is not None:
+        left = [w for w in words if w.box[0] + w.box[2] / 2 < column_x]
+        right = [w for w in words if w.box[0] + w.box[2] / 2 >= column_x]
+        if left and len(left) <= max_label_words + 1:
+            key, score = best_label(left, labels)
+            if key is not None and score >= min_score:
+                return LabelHit(key, score, right, left)
+    best: LabelHit | None = None
+    for k in range(1, min(max_label_words, len(words)) + 1):
+        key, score = best_label(words[:k], labels)
+        if key is None or score < max(min_score, 0.85):
+            continue
+        if best is None or score >= best.score:
+            best = LabelHit(key, score, list(words[k:]), list(words[:k]))
+    return best
+
+
+def strip_value(words: Sequence[Word]) -> list[Word]:
+    """Drop leading colons/dashes the OCR read as separate words."""
+    out = list(words)
+    while out and re.fullmatch(r"[:;=\-_~.,]+", out[0].text):
+        out.pop(0)
+    return out
+
+
+def words_text(words: Sequence[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def make_field(value: Any, words: Sequence[Word], *, validation: float = 1.0,
+               raw: str | None = None) -> FieldValue:
+    """A FieldValue: confidence = mean OCR confidence of the value words x validation (0..1), never more."""
+    conf = mean_conf(words) if words else 0.0
+    conf = max(0.0, min(1.0, conf * max(0.0, min(1.0, validation))))
+    return FieldValue(value=value, confidence=round(conf, 4), box=union_box(words),
+                      raw=raw if raw is not None else words_text(words))
+
+
+def words_in_span(words: Sequence[Word], start: int, end: int) -> list[Word]:
+    """Words of `words` whose characters overlap [start, end) of `words_text(words)`."""
+    out, pos = [], 0
+    for w in words:
+        w_start, w_end = pos, pos + len(w.text)
+        if w_start < end and w_end > start:
+            out.append(w)
+        pos = w_end + 1
+    return out

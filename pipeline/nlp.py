@@ -1,0 +1,96 @@
+"""The one spaCy pipeline of Berkas: a blank Indonesian tokenizer plus rule matchers, built once per process.
+
+No statistical model: KTP, ijazah and health letters are forms, so token rules (Matcher) and phrase lists
+(PhraseMatcher, from `config/vocab.yaml`) find the values; rapidfuzz handles OCR noise in labels elsewhere.
+
+Match labels (see `find`):
+    BP          blood pressure "120/80" (optionally "mmHg")
+    LAB         a lab value "98 mg/dL", "180 mg / dl"
+    DOCTOR      "dr. Siti Aminah" / "drg. ..." (the signer, never the patient)
+    ISSUER      a facility word (PUSKESMAS, RSUD, KLINIK, ...) followed by its name
+    YEAR        a four-digit year 1950..2099
+    TAHUN_AJAR  a school year "2016/2017"
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import spacy
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc
+
+from pipeline.normalise import load_vocab
+
+
+@dataclass(frozen=True)
+class Found:
+    label: str
+    text: str
+    start_char: int
+    end_char: int
+
+
+@dataclass
+class Nlp:
+    """The spaCy pipeline with Berkas's rule matchers. Build with `build_nlp()`, once per process."""
+
+    spacy: Language
+    matcher: Matcher
+    phrases: PhraseMatcher
+
+    def find(self, text: str, label: str) -> list[Found]:
+        """Non-overlapping matches of `label` in `text`, in order."""
+        doc = self.spacy.make_doc(text)
+        if label == "ISSUER":
+            return self._issuers(doc)
+        strings = self.spacy.vocab.strings
+        spans = spacy.util.filter_spans([doc[s:e] for m, s, e in self.matcher(doc) if strings[m] == label])
+        return [Found(label, sp.text, sp.start_char, sp.end_char) for sp in sorted(spans, key=lambda x: x.start)]
+
+    def _issuers(self, doc: Doc) -> list[Found]:
+        """A facility word and the capitalised words after it ("PUSKESMAS PURWOREJO", "RSUD dr. Soedarsono")."""
+        out = []
+        for sp in spacy.util.filter_spans([doc[s:e] for _, s, e in self.phrases(doc)]):
+            end = sp.end
+            while end < len(doc) and _NAME_TOKEN.match(doc[end].text):
+                end += 1
+            span = doc[sp.start:end]
+            out.append(Found("ISSUER", span.text, span.start_char, span.end_char))
+        return out
+
+
+_NAME_TOKEN = re.compile(r"^[A-Z0-9][\w.'-]*$|^dr\.?$")
+
+
+def build_nlp() -> Nlp:
+    """spaCy blank("id") with the matchers below. Costly (a few seconds): call once per process."""
+    nlp = spacy.blank("id")
+    matcher = Matcher(nlp.vocab)
+    num23 = {"TEXT": {"REGEX": r"^\d{2,3}$"}}
+    unit = {"LOWER": {"IN": ["mmhg", "mm"]}, "OP": "?"}
+    matcher.add("BP", [
+        [num23, {"ORTH": "/"}, num23, unit],
+        [{"TEXT": {"REGEX": r"^\d{2,3}/\d{2,3}$"}}, unit],
+    ])
+    value = {"TEXT": {"REGEX": r"^\d{2,3}([.,]\d)?$"}}
+    matcher.add("LAB", [
+        [value, {"LOWER": {"IN": ["mg", "mg/dl", "mgdl"]}}, {"ORTH": "/", "OP": "?"},
+         {"LOWER": "dl", "OP": "?"}],
+        [value, {"LOWER": {"IN": ["mmol", "mmol/l"]}}],
+    ])
+    matcher.add("DOCTOR", [
+        [{"LOWER": {"IN": ["dr", "dr.", "drg", "drg."]}}, {"ORTH": ".", "OP": "?"},
+         {"IS_ALPHA": True, "IS_LOWER": False, "OP": "+"}],
+    ], greedy="LONGEST")
+    matcher.add("YEAR", [[{"TEXT": {"REGEX": r"^(19[5-9]\d|20\d\d)$"}}]])
+    matcher.add("TAHUN_AJAR", [
+        [{"TEXT": {"REGEX": r"^(19|20)\d\d$"}}, {"ORTH": "/"}, {"TEXT": {"REGEX": r"^(19|20)\d\d$"}}],
+        [{"TEXT": {"REGEX": r"^(19|20)\d\d/(19|20)\d\d$"}}],
+    ])
+    phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
+    issuers = [str(k) for k in load_vocab()["issuer_keywords"]]
+    phrases.add("ISSUER_WORD", [nlp.make_doc(k.lower()) for k in issuers])
+    return Nlp(spacy=nlp, matcher=matcher, phrases=phrases)

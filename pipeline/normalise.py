@@ -1,0 +1,329 @@
+"""Turn OCR text into canonical values: dates, digit-only fields, closed vocabularies, names.
+
+Every function is pure and tolerant: it returns None (or a low score) for text it cannot read; it never raises
+on bad input. Vocabularies and month names are data (`config/vocab.yaml`), loaded once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from config.settings import CONFIG_DIR
+
+VOCAB_FILE = CONFIG_DIR / "vocab.yaml"
+
+# Characters OCR confuses with digits. Applied only where a field can hold nothing but digits.
+DIGIT_LOOKALIKES = {
+    "O": "0", "o": "0", "D": "0", "Q": "0", "U": "0", "°": "0",
+    "I": "1", "l": "1", "|": "1", "i": "1", "!": "1", "L": "1", "j": "1", "J": "1", "]": "1", "[": "1",
+    "Z": "2", "z": "2",
+    "S": "5", "s": "5", "$": "5",
+    "B": "8",
+    "G": "6", "b": "6",
+    "T": "7",
+    "A": "4",
+    "g": "9", "q": "9",
+}
+# The reverse, for words that must be letters (month names).
+LETTER_LOOKALIKES = {"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "|": "I", "!": "I"}
+
+SEPARATORS = re.compile(r"[\s\-/.,:;_'\"()]+")
+TWO_DIGIT_PIVOT = 40  # "5-6-99" -> 1999, "12-12-23" -> 2023
+MIN_YEAR, MAX_YEAR = 1900, 2100
+
+
+@lru_cache(maxsize=4)
+def load_vocab(path: Path = VOCAB_FILE) -> dict[str, Any]:
+    """The vocabulary file, parsed once per process."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def fold(text: str | None) -> str:
+    """NFKC, upper case, single spaces."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text).upper()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def caps_fix(text: str | None) -> str:
+    """In text printed in capitals, OCR's lower-case l, digit 1, | and 0 stand for I and O."""
+    if not text:
+        return ""
+    upper = sum(ch.isupper() for ch in text)
+    lower = sum(ch.islower() for ch in text)
+    if upper < lower:
+        return text
+    return text.translate(_CAPS_FIX)
+
+
+_CAPS_FIX = str.maketrans({"l": "I", "|": "I", "1": "I", "0": "O", "!": "I"})
+
+
+def squash(text: str | None) -> str:
+    """Upper-case letters and digits only: the key used to compare labels."""
+    return re.sub(r"[^A-Z0-9]", "", fold(text))
+
+
+# ---- digits -------------------------------------------------------------------------------------
+
+
+def repair_digits(text: str | None) -> str:
+    """Map OCR look-alikes to digits and drop spaces; other characters stay (callers check isdigit)."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(DIGIT_LOOKALIKES.get(ch, ch) for ch in text if not ch.isspace())
+
+
+def digits_only(text: str | None) -> str:
+    """The digits of `text` after repair, other characters dropped."""
+    return "".join(ch for ch in repair_digits(text) if ch.isdigit())
+
+
+def _as_number(chunk: str) -> str | None:
+    """A chunk that reads as a number after repair (at least one real digit in it), else None."""
+    if not any(ch.isdigit() for ch in chunk):
+        return None
+    fixed = repair_digits(chunk)
+    return fixed if fixed.isdigit() else None
+
+
+# ---- dates --------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _month_table() -> dict[str, int]:
+    table: dict[str, int] = {}
+    for month, names in load_vocab()["months"].items():
+        for name in names:
+            table[name] = int(month)
+    return table
+
+
+def month_number(word: str) -> tuple[int, float] | None:
+    """The month a word names (Indonesian or English, full or abbreviated), with a 0..1 score."""
+    key = "".join(LETTER_LOOKALIKES.get(ch, ch) for ch in fold(word))
+    key = re.sub(r"[^A-Z]", "", key)
+    if len(key) < 3:
+        return None
+    table = _month_table()
+    if key in table:
+        return table[key], 1.0
+    if len(key) < 4:
+        return None
+    best = process.extractOne(key, [k for k in table if len(k) >= 4], scorer=fuzz.ratio)
+    if best is None or best[1] < 75:
+        return None
+    return table[best[0]], best[1] / 100.0
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # "num" or "mon"
+    value: int
+    text: str
+    start: int
+    end: int
+    score: float = 1.0
+
+
+def _tokens(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    pos = 0
+    for chunk in SEPARATORS.split(text):
+        start = text.find(chunk, pos) if chunk else pos
+        pos = start + len(chunk)
+        if not chunk:
+            continue
+        toks.extend(_chunk_tokens(chunk, start))
+    return toks
+
+
+def _chunk_tokens(chunk: str, start: int) -> list[_Tok]:
+    mostly_letters = sum(ch.isalpha() for ch in chunk) >= 2 and sum(ch.isdigit() for ch in chunk) <= 1
+    mon = month_number(chunk) if mostly_letters else None
+    if mon is not None:
+        return [_Tok("mon", mon[0], chunk, start, start + len(chunk), mon[1])]
+    num = _as_number(chunk)
+    if num is not None:
+        return [_Tok("num", int(num), num, start, start + len(chunk))]
+    # glued text such as "5Juni1999": split into letter and digit runs and retry each
+    out: list[_Tok] = []
+    for m in re.finditer(r"[A-Za-z]+|\d+", chunk):
+        part = m.group()
+        if part.isdigit():
+            out.append(_Tok("num", int(part), part, start + m.start(), start + m.end()))
+        else:
+            mon = month_number(part)
+            if mon is not None:
+                out.append(_Tok("mon", mon[0], part, start + m.start(), start + m.end(), mon[1]))
+    return out
+
+
+def _year(tok: _Tok) -> int | None:
+    if tok.kind != "num":
+        return None
+    if len(tok.text) == 4 and MIN_YEAR <= tok.value <= MAX_YEAR:
+        return tok.value
+    if len(tok.text) == 2:
+        return 2000 + tok.value if tok.value < TWO_DIGIT_PIVOT else 1900 + tok.value
+    return None
+
+
+def _make(day: int, month: int, year: int | None) -> date | None:
+    if year is None:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    value: date
+    start: int  # span in the input text
+    end: int
+    score: float  # 1.0 for a clean read, lower when a month name was snapped fuzzily
+
+
+def find_dates(text: str | None) -> list[DateMatch]:
+    """Every day-month-year date in `text`, in order (numeric, month-name, ISO and DDMMYYYY forms)."""
+    if not text:
+        return []
+    toks = _tokens(text)
+    out: list[DateMatch] = []
+    i = 0
+    while i < len(toks):
+        found = _date_at(toks, i)
+        if found is not None:
+            out.append(found)
+            i += 3
+            continue
+        compact = _compact_date(toks[i])
+        if compact is not None:
+            out.append(compact)
+        i += 1
+    return out
+
+
+def _date_at(toks: list[_Tok], i: int) -> DateMatch | None:
+    if i + 2 >= len(toks):
+        return None
+    a, b, c = toks[i], toks[i + 1], toks[i + 2]
+    # ISO: 1999-06-05
+    if a.kind == "num" and len(a.text) == 4 and b.kind == "num" and c.kind == "num" and len(c.text) <= 2:
+        d = _make(c.value, b.value, _year(a))
+        if d is not None:
+            return DateMatch(d, a.start, c.end, 1.0)
+    if a.kind != "num" or len(a.text) > 2:
+        return None
+    if b.kind == "num" and len(b.text) <= 2:
+        month, score = b.value, 1.0
+    elif b.kind == "mon":
+        month, score = b.value, b.score
+    else:
+        return None
+    d = _make(a.value, month, _year(c))
+    return None if d is None else DateMatch(d, a.start, c.end, score)
+
+
+def _compact_date(tok: _Tok) -> DateMatch | None:
+    if tok.kind != "num" or len(tok.text) != 8:
+        return None
+    d = _make(int(tok.text[:2]), int(tok.text[2:4]), int(tok.text[4:]))
+    if d is None or not MIN_YEAR <= d.year <= MAX_YEAR:
+        return None
+    return DateMatch(d, tok.start, tok.end, 0.9)
+
+
+def parse_date(text: str | None) -> date | None:
+    """The first date in `text` ("05-06-1999", "5 Juni 1999", "5-6-99", "05 AGT 1999", ...) or None."""
+    found = find_dates(text)
+    return found[0].value if found else None
+
+
+# ---- vocabularies -------------------------------------------------------------------------------
+
+
+def snap(text: str | None, vocabulary: str, *, min_score: float = 0.7) -> tuple[str | None, float]:
+    """The canonical value of a closed vocabulary closest to `text`, with a 0..1 score.
+
+    Exact canonical values and known print spellings (aliases) score 1.0; otherwise a fuzzy ratio. Below
+    `min_score` the value is None and the score says how close the best guess was.
+    """
+    vocab = load_vocab()["vocabularies"][vocabulary]
+    if vocabulary == "golongan_darah":
+        key = fold(text).strip(" :.")
+    else:
+        key = fold(caps_fix(text)).strip(" :.-")
+    key = re.sub(r"\s*-\s*", "-", key)
+    if not key:
+        return None, 0.0
+    canonical: list[str] = [str(c) for c in vocab["canonical"]]
+    aliases: dict[str, str] = {str(k): str(v) for k, v in (vocab.get("aliases") or {}).items()}
+    if key in canonical:
+        return key, 1.0
+    if key in aliases:
+        return aliases[key], 1.0
+    if vocabulary == "golongan_darah":
+        return _snap_blood(key, canonical, aliases)
+    choices = canonical + list(aliases)
+    best = process.extractOne(key, choices, scorer=fuzz.ratio, processor=squash)
+    if best is None:
+        return None, 0.0
+    value = aliases.get(best[0], best[0])
+    score = best[1] / 100.0
+    return (value, score) if score >= min_score else (None, score)
+
+
+def _snap_blood(key: str, canonical: list[str], aliases: dict[str, str]) -> tuple[str | None, float]:
+    """Blood groups are one or two letters: fuzzy ratios mean nothing, so only clean-up and look-ups."""
+    key = re.sub(r"[^A-Z0-9+\-]", "", key)
+    if key in canonical:
+        return key, 0.9
+    if key in aliases:
+        return aliases[key], 0.8
+    if key and set(key) <= {"-", "_", "~"}:
+        return "-", 0.8
+    return None, 0.0
+
+
+def find_phrase_value(text: str | None, table: dict[str, str]) -> tuple[str | None, str | None]:
+    """The value of the longest key of `table` that occurs as whole words in `text` (keyword look-up)."""
+    folded = f" {re.sub(r'[^A-Z0-9 ]', ' ', fold(text))} "
+    folded = re.sub(r"\s+", " ", folded)
+    for key in sorted(table, key=len, reverse=True):
+        if f" {key} " in folded:
+            return table[key], key
+    return None, None
+
+
+# ---- names and free text ------------------------------------------------------------------------
+
+_NAME_JUNK = re.compile(r"[^A-Z0-9 .,'\-]")
+
+
+def clean_text(text: str | None) -> str:
+    """Upper case, single spaces, stray leading punctuation (colons, dashes) removed."""
+    text = fold(text)
+    text = text.lstrip(":;=-_~. ").rstrip(":;=_~ ")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def clean_name(text: str | None) -> str:
+    """A person's name, upper case. Titles and their dots/commas stay (the rules engine handles them)."""
+    text = clean_text(caps_fix(text))
+    text = _NAME_JUNK.sub("", text)
+    return re.sub(r"\s+", " ", text).strip(" ,-")
