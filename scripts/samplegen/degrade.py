@@ -1,0 +1,108 @@
+"""Scanner and camera effects on a rendered page: dpi, skew, rotation, noise, perspective, light, blur.
+
+All functions take and return RGB PIL images and draw randomness only from the given Generator.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image, ImageFilter
+
+A4_MM = (210.0, 297.0)
+
+
+def _noise(rng: np.random.Generator, arr: np.ndarray, sigma: float) -> np.ndarray:
+    n = rng.normal(0.0, sigma, arr.shape[:2]).astype(np.float32)[..., None]
+    return np.clip(arr.astype(np.float32) + n, 0, 255).astype(np.uint8)
+
+
+def _tone(rng: np.random.Generator, arr: np.ndarray, spread: float) -> np.ndarray:
+    gain = 1 + rng.uniform(-spread, spread)
+    bias = rng.uniform(-spread, spread) * 60
+    return np.clip(arr.astype(np.float32) * gain + bias, 0, 255).astype(np.uint8)
+
+
+def on_a4(rng: np.random.Generator, card: Image.Image, dpi: float, card_mm: tuple[float, float]) -> Image.Image:
+    """A card laid on a flatbed: the card image placed on a white A4 page at dpi (a 'fotokopi KTP')."""
+    s = dpi / 25.4
+    page = Image.new("RGB", (round(A4_MM[0] * s), round(A4_MM[1] * s)), (250, 250, 248))
+    cw, ch = round(card_mm[0] * s), round(card_mm[1] * s)
+    small = card.resize((cw, ch), Image.Resampling.LANCZOS)
+    x = int(rng.integers(round(15 * s), page.width - cw - round(15 * s)))
+    y = int(rng.integers(round(12 * s), round(120 * s)))
+    page.paste(small, (x, y))
+    return page
+
+
+def skew(rng: np.random.Generator, img: Image.Image, max_deg: float) -> tuple[Image.Image, float]:
+    angle = float(rng.uniform(-max_deg, max_deg))
+    out = img.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(246, 246, 244))
+    return out, angle
+
+
+def flatbed(rng: np.random.Generator, img: Image.Image, *, max_skew: float = 3.0, noise: float = 6.0,
+            grey: bool = False) -> Image.Image:
+    """Small skew, sensor noise, tone shift, optional grey-scale photocopy look."""
+    img, _ = skew(rng, img, max_skew)
+    if grey:
+        img = img.convert("L").convert("RGB")
+    arr = _tone(rng, np.asarray(img), 0.06)
+    return Image.fromarray(_noise(rng, arr, noise))
+
+
+def low_dpi(rng: np.random.Generator, img: Image.Image) -> Image.Image:
+    """A cheap scan: blur a little, JPEG-like softness and noise (render at ~150 dpi before calling)."""
+    img = img.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.4, 0.9))))
+    return flatbed(rng, img, max_skew=1.5, noise=8.0)
+
+
+def rotate_right_angle(rng: np.random.Generator, img: Image.Image) -> tuple[Image.Image, int]:
+    """Rotated by 90, 180 or 270 degrees (counter-clockwise)."""
+    angle = int(rng.choice([90, 180, 270]))
+    return img.rotate(angle, expand=True), angle
+
+
+def _table(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
+    """A table-top or cloth background: base colour, grain and blotches."""
+    base = rng.choice([[120, 85, 55], [160, 130, 95], [70, 70, 75], [200, 195, 185], [40, 60, 90]])
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    grain = np.sin(yy / h * rng.uniform(30, 120) + np.sin(xx / w * 7) * 2) * rng.uniform(4, 14)
+    arr = np.asarray(base, np.float32)[None, None, :] + grain[..., None]
+    return _noise(rng, np.clip(arr, 0, 255).astype(np.uint8), 5.0)
+
+
+def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int, int]) -> Image.Image:
+    """The document photographed on a table: perspective, uneven light/shadow, slight blur and noise."""
+    w, h = out_size
+    canvas = _table(rng, w, h)
+    dw, dh = doc.size
+    scale = min(w / dw, h / dh) * rng.uniform(0.62, 0.86)
+    cx, cy = w / 2 + rng.uniform(-0.08, 0.08) * w, h / 2 + rng.uniform(-0.08, 0.08) * h
+    hw, hh = dw * scale / 2, dh * scale / 2
+    corners = np.array([[cx - hw, cy - hh], [cx + hw, cy - hh], [cx + hw, cy + hh], [cx - hw, cy + hh]], np.float32)
+    jitter = rng.uniform(-0.07, 0.07, (4, 2)).astype(np.float32) * np.array([hw, hh], np.float32)
+    dst = corners + jitter
+    ang = np.deg2rad(rng.uniform(-8, 8))
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
+    dst = (dst - [cx, cy]) @ rot.T + [cx, cy]
+    src = np.array([[0, 0], [dw, 0], [dw, dh], [0, dh]], np.float32)
+    m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    warped = cv2.warpPerspective(np.asarray(doc), m, (w, h), flags=cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full((dh, dw), 255, np.uint8), m, (w, h), flags=cv2.INTER_LINEAR)
+    alpha = (mask.astype(np.float32) / 255)[..., None]
+    arr = warped.astype(np.float32) * alpha + canvas.astype(np.float32) * (1 - alpha)
+    # uneven light: a linear gradient plus a soft shadow band
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    gx, gy = rng.uniform(-1, 1, 2)
+    light = 1 + rng.uniform(0.08, 0.25) * (gx * (xx / w - 0.5) + gy * (yy / h - 0.5))
+    if rng.random() < 0.6:
+        pos, width = rng.uniform(0.2, 0.8), rng.uniform(0.08, 0.25)
+        coord = xx / w if rng.random() < 0.5 else yy / h
+        light -= rng.uniform(0.15, 0.35) * np.exp(-(((coord - pos) / width) ** 2))
+    warm = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.86, 0.98)], np.float32)
+    arr = np.clip(arr * light[..., None] * warm, 0, 255).astype(np.uint8)
+    k = int(rng.choice([1, 3, 3, 5]))
+    if k > 1:
+        arr = cv2.GaussianBlur(arr, (k, k), 0)
+    return Image.fromarray(_noise(rng, arr, float(rng.uniform(2, 6))))

@@ -1,0 +1,50 @@
+"""Top level: plan scenario slots, build each dossier from its own seeded Generator, write truth.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from scripts.samplegen import GENERATOR_VERSION
+from scripts.samplegen.dossier import build_slot
+from scripts.samplegen.render import VARIANTS
+from scripts.samplegen.scenarios import SCENARIOS, plan
+
+
+def generate(out: Path, *, count: int, seed: int, scenarios: list[str] | None = None,
+             variants: list[str] | None = None) -> dict:
+    """Write `count` dossiers under out/input and the ground truth to out/truth.json; returns the truth.
+
+    Raises ValueError for a bad count, unknown scenario or variant names, or a non-empty out/input.
+    """
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    if variants:
+        unknown = [v for v in variants if v not in VARIANTS]
+        if unknown:
+            raise ValueError(f"unknown variant(s): {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
+    input_dir = out / "input"
+    if input_dir.exists() and any(input_dir.iterdir()):
+        raise ValueError(f"{input_dir} is not empty; choose a new --out or remove it first")
+    input_dir.mkdir(parents=True, exist_ok=True)
+    slots = plan(count, np.random.default_rng([seed, 0xD05]), scenarios)
+    dossiers: dict[str, dict] = {}
+    n = 0
+    for i, scenario in enumerate(slots):
+        ids = [f"KPPS-{n + k + 1:04d}" for k in range(SCENARIOS[scenario].dossiers)]
+        n += len(ids)
+        built = build_slot(input_dir, seed, i, scenario, ids, tuple(variants or VARIANTS))
+        dossiers.update(built.truth)
+    for pair_ids in _duplicate_pairs(dossiers):
+        for did in pair_ids:
+            dossiers[did]["duplicate_of"] = [o for o in pair_ids if o != did]
+    truth = {"seed": seed, "generator_version": GENERATOR_VERSION, "count": len(dossiers), "dossiers": dossiers}
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return truth
+
+
+def _duplicate_pairs(dossiers: dict[str, dict]) -> list[list[str]]:
+    ids = [d for d, t in dossiers.items() if t["scenario"] == "duplicate_nik"]
+    return [ids[i:i + 2] for i in range(0, len(ids), 2)]
