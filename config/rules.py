@@ -77,6 +77,7 @@ class NameRule(_Strict):
 
 class AreaRule(_Strict):
     match: float = Field(ge=0, le=1)
+    floor: float = Field(ge=0, le=1)
 
 
 class ConfidenceRule(_Strict):

@@ -1,0 +1,143 @@
+"""What every check needs: the chosen documents, field reads with confidence, and building a Check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from config.rules import Rules
+from models.contract import Check, CheckStatus, DocType, DocumentResult, Evidence, FileError, Registration
+from pipeline.checks.messages import Catalogue
+from pipeline.regions import Regions
+
+FIELD_UNREADABLE = "FIELD_UNREADABLE"
+LOW_CONFIDENCE = "LOW_CONFIDENCE"
+
+
+def pick_documents(documents: list[DocumentResult]) -> dict[DocType, DocumentResult]:
+    """One document per type: the most confident page (mean field confidence, then type score)."""
+
+    def rank(d: DocumentResult) -> tuple[float, float]:
+        conf = sum(d.confidence.values()) / len(d.confidence) if d.confidence else 0.0
+        return conf, d.type_scores.get(d.type.value, 0.0)
+
+    best: dict[DocType, DocumentResult] = {}
+    for d in documents:
+        if d.type == DocType.UNKNOWN:
+            continue
+        if d.type not in best or rank(d) > rank(best[d.type]):
+            best[d.type] = d
+    return best
+
+
+@dataclass(frozen=True)
+class FieldRead:
+    """One field of one document, or of the registration (doc is None)."""
+
+    name: str
+    value: Any
+    confidence: float | None
+    doc: DocumentResult | None
+    source: str  # "ktp" / "ijazah" / "surat_sehat" / "registration"
+
+    def evidence(self, value: Any = None) -> Evidence:
+        d = self.doc
+        return Evidence(
+            file=d.file if d else None,
+            page=d.page if d else None,
+            document=d.type if d else None,
+            field=self.name,
+            value=self.value if value is None else value,
+            box=d.boxes.get(self.name) if d else None,
+            confidence=self.confidence,
+            note=None if d else "registration.json",
+        )
+
+    @property
+    def present(self) -> bool:
+        return self.value is not None and str(self.value).strip() != ""
+
+
+@dataclass
+class CheckContext:
+    registration: Registration | None
+    docs: dict[DocType, DocumentResult]
+    errors: list[FileError]
+    rules: Rules
+    regions: Regions
+    duplicates: dict[str, list[str]] | None
+    messages: Catalogue
+
+    def read(self, doc_type: DocType, name: str) -> FieldRead:
+        d = self.docs.get(doc_type)
+        value = d.fields.get(name) if d else None
+        conf = d.confidence.get(name, 1.0) if d and value is not None else None
+        return FieldRead(name, value, conf, d, doc_type.value)
+
+    def read_registration(self, name: str, value: Any) -> FieldRead:
+        return FieldRead(name, value, None, None, "registration")
+
+    def unsure(self, reads: list[FieldRead]) -> FieldRead | None:
+        """The first read that is missing or below the confidence threshold (None when all are usable)."""
+        for r in reads:
+            if not r.present:
+                return r
+        for r in reads:
+            if r.confidence is not None and r.confidence < self.rules.confidence.min_field:
+                return r
+        return None
+
+    def make(
+        self,
+        check_id: str,
+        status: CheckStatus,
+        reason: str | None = None,
+        values: dict[str, Any] | None = None,
+        evidence: list[Evidence] | None = None,
+    ) -> Check:
+        outcome = "pass" if status == CheckStatus.PASS else reason or FIELD_UNREADABLE
+        msg, msg_en = self.messages.render(check_id, outcome, values or {})
+        return Check(
+            id=check_id,
+            status=status,
+            message=msg,
+            message_en=msg_en,
+            reason=None if status == CheckStatus.PASS else reason,
+            evidence=evidence or [],
+        )
+
+    def review_for(
+        self, check_id: str, read: FieldRead, extra: list[Evidence] | None = None, *, reason: str | None = None
+    ) -> Check:
+        """`review` because `read` is missing (FIELD_UNREADABLE) or uncertain (LOW_CONFIDENCE)."""
+        reason = reason or (LOW_CONFIDENCE if read.present else FIELD_UNREADABLE)
+        values = {
+            "field": self.messages.field(read.name),
+            "field_en": self.messages.field(read.name, en=True),
+            "document": self.messages.document(read.source),
+            "document_en": self.messages.document(read.source, en=True),
+            "value": read.value,
+        }
+        return self.make(check_id, CheckStatus.REVIEW, reason, values, [read.evidence(), *(extra or [])])
+
+
+def as_date(value: Any) -> date | None:
+    """A date from a contract value (date or ISO string); None when it is neither."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def age_on(born: date, day: date) -> int:
+    """Whole years on `day`. A 29 February birthday counts from 1 March in other years."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def fmt_date(d: date) -> str:
+    return d.strftime("%d-%m-%Y")
