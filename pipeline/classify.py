@@ -1,0 +1,62 @@
+"""Document type from evidence: weighted keywords, matched fuzzily on words and word n-grams.
+
+    classify(ocr) -> (DocType, {"ktp": s, "ijazah": s, "surat_sehat": s})
+
+Each score is the weight of the keywords found divided by the weight of all keywords of the type (0..1).
+The best type wins only when it has enough evidence and a clear margin over the runner-up; otherwise the
+page is UNKNOWN and goes to review. Keywords and weights live in `config/vocab.yaml` (`classify`).
+"""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz
+
+from models.contract import DocType
+from pipeline.context import OcrPage
+from pipeline.normalise import load_vocab, squash
+
+MIN_SCORE = 0.2
+MIN_MARGIN = 0.1
+
+
+def _ngrams(tokens: list[str], max_n: int) -> set[str]:
+    out = set()
+    for n in range(1, max_n + 1):
+        for i in range(len(tokens) - n + 1):
+            out.add("".join(tokens[i:i + n]))
+    return out
+
+
+def _present(keyword: str, grams: set[str]) -> float:
+    """1.0 for an exact hit; a fuzzy ratio >= 0.85 for keywords long enough to bear it; else 0."""
+    key = squash(keyword)
+    if key in grams:
+        return 1.0
+    if len(key) < 5:
+        return 0.0
+    best = max((fuzz.ratio(key, g) for g in grams if abs(len(g) - len(key)) <= 2), default=0.0) / 100.0
+    return best if best >= 0.85 else 0.0
+
+
+def type_scores(ocr: OcrPage) -> dict[str, float]:
+    table: dict[str, dict[str, float]] = load_vocab()["classify"]
+    grams: set[str] = set()
+    for line in ocr.lines():
+        tokens = [t for t in (squash(w.text) for w in line) if t]
+        grams |= _ngrams(tokens, 3)
+    scores = {}
+    for doc_type, keywords in table.items():
+        total = sum(keywords.values())
+        found = sum(weight * _present(k, grams) for k, weight in keywords.items())
+        scores[doc_type] = round(found / total, 4) if total else 0.0
+    return scores
+
+
+def classify(ocr: OcrPage) -> tuple[DocType, dict[str, float]]:
+    scores = type_scores(ocr)
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    best, best_score = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    if best_score < MIN_SCORE or best_score - runner_up < MIN_MARGIN:
+        return DocType.UNKNOWN, scores
+    return DocType(best), scores

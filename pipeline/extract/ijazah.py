@@ -1,0 +1,176 @@
+"""Ijazah (school diploma): keyword-driven, since layouts differ by year, ministry and school type.
+
+Fields come from labelled rows where the page has them ("Nama : ...", "NISN : ...") and from keywords in
+running text otherwise ("menerangkan bahwa", "Tahun Pelajaran 2016/2017", the title's school type).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+from pipeline.context import FieldValue, OcrPage, Word
+from pipeline.extract.ktp import birth_fields, until_gap
+from pipeline.extract.lines import (
+    Line,
+    colon_x,
+    make_field,
+    split_label,
+    strip_value,
+    visual_lines,
+    words_in_span,
+    words_text,
+)
+from pipeline.nlp import Nlp
+from pipeline.normalise import clean_name, clean_text, digits_only, find_dates, fold, load_vocab
+
+# Diploma serials: "DN-05 Ma/13 0000001", "DN-05/M-SMA/13/0000001", "MA.02/11.02/PP.01.1/001/2016", "M-SMA/13 ...".
+SERIAL_PATTERNS = (
+    re.compile(r"\bDN\s*-?\s*\d{2}\s*[/ ]?\s*[A-Z]{1,3}(?:-[A-Z]{2,4})?\s*/\s*\d{2}\s*[/ ]?\s*\d{5,8}\b", re.I),
+    re.compile(r"\bM[AT]S?\.\s*\d{2}(?:\s*/\s*[\w.]+){2,5}", re.I),
+    re.compile(r"\b[A-Z]{1,3}-[A-Z]{2,4}/\d{2}/\d{5,8}\b", re.I),
+)
+SCHOOL_START = re.compile(
+    r"^(SMA|SMK|SMU|SMEA|STM|MA|MAN|MAS|MAK|SMAN|SMKN|SMAS|SMKS|SEKOLAH MENENGAH|MADRASAH ALIYAH|PKBM|SKB)\b"
+)
+
+
+def extract_ijazah(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
+    labels: dict[str, list[str]] = load_vocab()["labels"]["ijazah"]
+    lines = visual_lines(ocr)
+    column = colon_x(lines)
+    fields: dict[str, FieldValue] = {}
+    for line in lines:
+        hit = split_label(line, labels, column_x=column)
+        if hit is None:
+            continue
+        words = until_gap(strip_value(hit.value_words))
+        trust = min(1.0, hit.score + 0.1)
+        for key, fv in _row(hit.key, words, trust).items():
+            fields.setdefault(key, fv)  # the first labelled row wins (the holder comes before the parents)
+    if "nama" not in fields:
+        _name_from_statement(lines, fields)
+    if "nisn" not in fields:
+        _nisn_anywhere(lines, fields)
+    if "nomor_ijazah" not in fields:
+        _serial_anywhere(lines, fields)
+    if "nama_sekolah" not in fields:
+        _school_anywhere(lines, fields)
+    _jenjang(lines, fields)
+    _year(lines, fields, nlp)
+    return fields
+
+
+def _row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue]:
+    text = words_text(words)
+    if not text:
+        return {}
+    if key == "nama":
+        return {"nama": make_field(clean_name(text), words, validation=trust)}
+    if key == "tempat_tgl_lahir":
+        return birth_fields(words, trust)
+    if key == "nisn":
+        return {"nisn": _nisn(words, trust)}
+    if key == "nama_sekolah":
+        return {"nama_sekolah": make_field(clean_text(text), words, validation=trust)}
+    if key == "nomor_ijazah":
+        return {"nomor_ijazah": make_field(_clean_serial(text), words, validation=trust)}
+    return {}
+
+
+def _nisn(words: list[Word], trust: float) -> FieldValue:
+    raw = "".join(w.text for w in words)
+    digits = digits_only(raw)
+    return make_field(digits or None, words, validation=trust if len(digits) == 10 else 0.3 * trust, raw=raw)
+
+
+def _clean_serial(text: str) -> str:
+    text = fold(text)
+    text = re.sub(r"\s*([/.\-])\s*", r"\1", text)
+    return re.sub(r"\s+", " ", text).strip(" :")
+
+
+def _name_from_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """The holder's name in capitals after "menerangkan bahwa" (same line or the next)."""
+    for i, line in enumerate(lines):
+        folded = fold(line.text)
+        if fuzz.partial_ratio("MENERANGKAN BAHWA", folded) < 85:
+            continue
+        idx = folded.find("BAHWA")
+        tail = [w for w in line.words if fold(w.text) not in {"MENERANGKAN", "BAHWA", ":"}][-4:] if idx >= 0 else []
+        candidates = [tail] if tail and _mostly_caps(tail) else []
+        candidates += [ln.words for ln in lines[i + 1:i + 3]]
+        for words in candidates:
+            if words and _mostly_caps(words):
+                fields["nama"] = make_field(clean_name(words_text(words)), words, validation=0.85)
+                return
+
+
+def _mostly_caps(words: list[Word]) -> bool:
+    letters = [ch for w in words for ch in w.text if ch.isalpha()]
+    return len(letters) >= 3 and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters)
+
+
+def _nisn_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    for line in lines:
+        text = line.text
+        m = re.search(r"NISN\W*([\dOoIlSB ]{10,14})", text, re.I)
+        if m:
+            words = words_in_span(line.words, m.start(1), m.end(1))
+            fields["nisn"] = _nisn(words, 0.8)
+            return
+
+
+def _serial_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    for line in lines:
+        for pat in SERIAL_PATTERNS:
+            m = pat.search(line.text)
+            if m:
+                words = words_in_span(line.words, m.start(), m.end())
+                fields["nomor_ijazah"] = make_field(_clean_serial(m.group()), words, validation=0.9)
+                return
+
+
+def _school_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    for line in lines:
+        text = fold(line.text)
+        if SCHOOL_START.match(text) and len(text.split()) >= 2 and "IJAZAH" not in text:
+            fields["nama_sekolah"] = make_field(clean_text(text), line.words, validation=0.8)
+            return
+
+
+def _jenjang(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """School level from the title or the school name (longest keyword first, fuzzy for multi-word ones)."""
+    table: dict[str, str] = load_vocab()["jenjang_keywords"]
+    texts = [f" {re.sub(r'[^A-Z0-9 ]', ' ', fold(ln.text))} " for ln in lines]
+    for key in sorted(table, key=len, reverse=True):
+        for line, text in zip(lines, texts, strict=True):
+            if " " in key:
+                score = fuzz.partial_ratio(key, text) / 100.0
+                if score < 0.9:
+                    continue
+            elif f" {key} " not in text:
+                continue
+            else:
+                score = 1.0
+            fields["jenjang"] = make_field(table[key], line.words, validation=score)
+            return
+
+
+def _year(lines: list[Line], fields: dict[str, FieldValue], nlp: Nlp) -> None:
+    """Graduation year: the school year's end ("2016/2017" -> 2017), else the year of the issue date."""
+    for line in lines:
+        for found in nlp.find(line.text, "TAHUN_AJAR"):
+            year = int(re.findall(r"\d{4}", found.text)[-1])
+            words = words_in_span(line.words, found.start_char, found.end_char)
+            fields["tahun_lulus"] = make_field(year, words, validation=0.95)
+            return
+    birth = fields.get("tanggal_lahir")
+    for line in reversed(lines):
+        for d in find_dates(line.text):
+            if birth is not None and d.value == birth.value:
+                continue
+            words = words_in_span(line.words, d.start, d.end)
+            fields["tahun_lulus"] = make_field(d.value.year, words, validation=0.8 * d.score)
+            return

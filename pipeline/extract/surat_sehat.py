@@ -1,0 +1,203 @@
+"""Surat keterangan sehat: no national template, so keywords and labels, never positions.
+
+Beyond the contract's fields, two extra ones feed the vitals check: `gula_darah` and `kolesterol`, each the
+value as printed after its label ("98 MG/DL"), or None with a low confidence when the label is there but no
+number could be read. A field is absent when the letter does not mention it at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz
+
+from pipeline.context import FieldValue, OcrPage, Word
+from pipeline.extract.ktp import until_gap
+from pipeline.extract.lines import (
+    Line,
+    colon_x,
+    make_field,
+    split_label,
+    strip_value,
+    visual_lines,
+    words_in_span,
+    words_text,
+)
+from pipeline.nlp import Nlp
+from pipeline.normalise import (
+    DateMatch,
+    clean_name,
+    clean_text,
+    digits_only,
+    find_dates,
+    fold,
+    load_vocab,
+    snap,
+)
+
+TITLE = "SURAT KETERANGAN SEHAT"
+DOCTOR_PREFIX = re.compile(r"^(DR|DRG)\b\.?", re.I)
+PLACE_DATE = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,40},\s*\S")
+NUMBER = re.compile(r"\d{2,3}(?:[.,]\d)?")
+
+
+def extract_surat_sehat(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
+    labels: dict[str, list[str]] = load_vocab()["labels"]["surat_sehat"]
+    lines = visual_lines(ocr)
+    column = colon_x(lines)
+    title_at = _title_index(lines)
+    fields: dict[str, FieldValue] = {}
+    after_statement = name_after = False
+    birth_lines: set[int] = set()
+    for i, line in enumerate(lines):
+        folded = fold(line.text)
+        if "MENERANGKAN" in folded or "MEMERIKSA" in folded:
+            after_statement = True
+        hit = split_label(line, labels, column_x=column)
+        if hit is None:
+            continue
+        words = until_gap(strip_value(hit.value_words))
+        trust = min(1.0, hit.score + 0.1)
+        if hit.key == "tempat_tgl_lahir":
+            birth_lines.add(i)
+        elif hit.key == "nama":
+            fv = _name(words, trust)
+            if fv is not None and ("nama" not in fields or (after_statement and not name_after)):
+                fields["nama"], name_after = fv, after_statement
+        elif hit.key == "nomor_surat" and "nomor_surat" not in fields and words:
+            fields["nomor_surat"] = make_field(_clean_number(words_text(words)), words, validation=trust)
+        elif hit.key == "tekanan_darah":
+            _blood_pressure(words, trust, nlp, fields)
+        elif hit.key in ("gula_darah", "kolesterol"):
+            _lab(hit.key, words, trust, nlp, fields)
+        elif hit.key == "kesimpulan" and words:
+            value, score = snap(words_text(words), "kesimpulan", min_score=0.8)
+            if value is not None:
+                fields["kesimpulan"] = make_field(value, words, validation=trust * score)
+    if "tekanan_darah" not in fields:
+        _blood_pressure_anywhere(lines, nlp, fields)
+    if "kesimpulan" not in fields:
+        _conclusion(lines[title_at + 1:], fields)
+    _issuer(lines[: max(title_at, 0) + 1] if title_at >= 0 else lines[:6], nlp, fields)
+    _letter_date(lines, birth_lines, fields)
+    return fields
+
+
+def _title_index(lines: list[Line]) -> int:
+    for i, line in enumerate(lines):
+        if fuzz.partial_ratio(TITLE, fold(line.text)) >= 85 and len(fold(line.text)) < 2 * len(TITLE):
+            return i
+    return -1
+
+
+def _clean_number(text: str) -> str:
+    return re.sub(r"\s*/\s*", "/", clean_text(text))
+
+
+def _name(words: list[Word], trust: float) -> FieldValue | None:
+    """A name row, unless it is the doctor's (dr. ...). The caller prefers rows after "menerangkan"."""
+    text = words_text(words)
+    if not text or DOCTOR_PREFIX.match(text.strip()):
+        return None
+    return make_field(clean_name(text), words, validation=trust)
+
+
+def _bp_value(text: str) -> str | None:
+    m = re.search(r"(\d{2,3})\s*/\s*(\d{2,3})", text)
+    return f"{int(m.group(1))}/{int(m.group(2))}" if m else None
+
+
+def _blood_pressure(words: list[Word], trust: float, nlp: Nlp, fields: dict[str, FieldValue]) -> None:
+    raw = words_text(words)
+    repaired = " ".join(_repair_numeric(w.text) for w in words)
+    found = nlp.find(repaired, "BP")
+    value = _bp_value(found[0].text) if found else None
+    used = words_in_span(words, found[0].start_char, found[0].end_char) if found else words
+    fields["tekanan_darah"] = make_field(value, used, validation=trust if value else 0.2 * trust, raw=raw)
+
+
+def _repair_numeric(token: str) -> str:
+    """Digit repair for tokens that are mostly digits already ("12O/8O" -> "120/80"); others unchanged."""
+    digits = sum(ch.isdigit() for ch in token)
+    if digits >= max(1, len(token) // 2):
+        return "".join(d if d.isdigit() or d in "/.," else digits_only(d) or d for d in token)
+    return token
+
+
+def _blood_pressure_anywhere(lines: list[Line], nlp: Nlp, fields: dict[str, FieldValue]) -> None:
+    for line in lines:
+        folded = fold(line.text)
+        if "MMHG" not in folded.replace(" ", "") and "TEKANAN" not in folded:
+            continue
+        found = nlp.find(line.text, "BP")
+        if found:
+            words = words_in_span(line.words, found[0].start_char, found[0].end_char)
+            fields["tekanan_darah"] = make_field(_bp_value(found[0].text), words, validation=0.8)
+            return
+
+
+def _lab(key: str, words: list[Word], trust: float, nlp: Nlp, fields: dict[str, FieldValue]) -> None:
+    if key in fields and fields[key].value is not None:
+        return
+    raw = words_text(words)
+    found = nlp.find(raw, "LAB")
+    if found:
+        used = words_in_span(words, found[0].start_char, found[0].end_char)
+        fields[key] = make_field(clean_text(found[0].text), used, validation=trust, raw=raw)
+        return
+    m = NUMBER.search(raw)
+    if m:
+        used = words_in_span(words, m.start(), m.end())
+        fields[key] = make_field(clean_text(raw[m.start():]), used, validation=0.8 * trust, raw=raw)
+        return
+    fields[key] = make_field(None, words, validation=0.2 * trust, raw=raw)
+
+
+def _conclusion(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """SEHAT / TIDAK SEHAT from the statement ("dinyatakan SEHAT", "dalam keadaan TIDAK SEHAT")."""
+    found: list[tuple[int, FieldValue]] = []
+    for line in lines:
+        tokens = [re.sub(r"[^A-Z]", "", fold(w.text)) for w in line.words]
+        for k, tok in enumerate(tokens):
+            score = fuzz.ratio(tok, "SEHAT") / 100.0
+            if score < 0.8:
+                continue
+            negated = k > 0 and fuzz.ratio(tokens[k - 1], "TIDAK") >= 80
+            words = line.words[k - 1:k + 1] if negated else line.words[k:k + 1]
+            strength = 2 if any(t in fold(line.text) for t in ("DINYATAKAN", "KEADAAN", "KESIMPULAN")) else 1
+            found.append((strength, make_field("TIDAK SEHAT" if negated else "SEHAT", words, validation=score)))
+    if found:
+        best = max(found, key=lambda sf: sf[0])[0]
+        fields["kesimpulan"] = [fv for s, fv in found if s == best][-1]
+
+
+def _issuer(header: list[Line], nlp: Nlp, fields: dict[str, FieldValue]) -> None:
+    """The facility in the letterhead (the line naming a Puskesmas / RS / klinik)."""
+    for line in header:
+        hits = nlp.find(line.text, "ISSUER")
+        if hits:
+            h = max(hits, key=lambda f: len(f.text))
+            words = words_in_span(line.words, h.start_char, h.end_char)
+            fields["penerbit"] = make_field(clean_text(h.text), words)
+            return
+
+
+def _letter_date(lines: list[Line], birth_lines: set[int], fields: dict[str, FieldValue]) -> None:
+    """The date by the signature ("Pasuruan, 12 Desember 2023"): the last place-and-date line, else the last date."""
+    fallback: tuple[Line, DateMatch] | None = None
+    for i in range(len(lines) - 1, -1, -1):
+        if i in birth_lines or "LAHIR" in fold(lines[i].text):
+            continue
+        dates = find_dates(lines[i].text)
+        if not dates:
+            continue
+        d = dates[-1]
+        if PLACE_DATE.match(lines[i].text.strip()) or "TANGGAL" in fold(lines[i].text):
+            words = words_in_span(lines[i].words, d.start, d.end)
+            fields["tanggal_surat"] = make_field(d.value, words, validation=d.score)
+            return
+        fallback = fallback or (lines[i], d)
+    if fallback is not None:
+        line, d = fallback
+        words = words_in_span(line.words, d.start, d.end)
+        fields["tanggal_surat"] = make_field(d.value, words, validation=0.8 * d.score)

@@ -1,0 +1,115 @@
+"""One page from pixels (or a PDF text layer) to a typed reading:
+
+    prepare -> OCR (or the text layer) -> classify -> extract -> KTP digit fields re-read -> boxes to page pixels
+
+`read_page` is the only entry point; the engine and the spaCy pipeline come from the process's runtime.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+
+from models.contract import DocType
+from pipeline.classify import classify
+from pipeline.context import DocumentReading, FieldValue, OcrPage, PageInput
+from pipeline.errors import OcrFailed
+from pipeline.extract import extract
+from pipeline.extract.ktp import rt_rw_field
+from pipeline.nik import decode_nik
+from pipeline.nik_reader import NikReading, read_nik
+from pipeline.nlp import Nlp
+from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.regions import read_region
+from pipeline.preprocess import PreparedPage, prepare
+
+log = logging.getLogger(__name__)
+
+MIN_TEXT_LAYER_WORDS = 15
+MIN_TEXT_LAYER_LETTERS = 60
+UNCERTAIN_CAP = 0.5  # below the rules' review threshold: two NIK readers that disagree go to a person
+WEAK_OCR = 0.5  # an OCR NIK below this confidence does not contradict the template reader
+REREAD_BELOW = 0.85  # digit fields read with less confidence than this are read again, digits only
+
+
+def text_layer_usable(layer: OcrPage | None) -> bool:
+    """A PDF text layer worth trusting over OCR: enough words and letters (not a scanner's stray tokens)."""
+    if layer is None or len(layer.words) < MIN_TEXT_LAYER_WORDS:
+        return False
+    letters = sum(ch.isalpha() for w in layer.words for ch in w.text)
+    return letters >= MIN_TEXT_LAYER_LETTERS
+
+
+def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReading:
+    """Type, type scores and fields of one page. Raises OcrFailed when the page has neither text nor image."""
+    prepared: PreparedPage | None = None
+    if text_layer_usable(page.text_layer):
+        ocr = page.text_layer
+        assert ocr is not None
+    elif page.image is not None:
+        prepared = prepare(page, engine)
+        ocr = engine.read(prepared.image)
+    else:
+        raise OcrFailed(f"{page.file} hal. {page.page}: tidak ada gambar maupun lapisan teks")
+    doc_type, scores = classify(ocr)
+    fields = extract(doc_type, ocr, nlp)
+    if doc_type == DocType.KTP and prepared is not None:
+        reread_ktp_digits(fields, prepared, engine)
+    if prepared is not None:
+        fields = {k: _to_page(fv, prepared) for k, fv in fields.items()}
+    log.debug("%s p%d: type=%s fields=%d", page.file, page.page, doc_type.value, len(fields))
+    return DocumentReading(file=page.file, page=page.page, sha256=page.sha256, type=doc_type,
+                           type_scores=scores, fields=fields, ocr_conf=round(ocr.mean_conf(), 4))
+
+
+def _to_page(fv: FieldValue, prepared: PreparedPage) -> FieldValue:
+    return fv if fv.box is None else replace(fv, box=prepared.to_original(fv.box))
+
+
+def reread_ktp_digits(fields: dict[str, FieldValue], prepared: PreparedPage, engine: OcrEngine) -> None:
+    """NIK from the template reader, checked against the OCR's; weak RT/RW re-read with a digit whitelist."""
+    ocr_nik = fields.get("nik")
+    reading = read_nik(prepared.image, ocr_nik.box if ocr_nik else None, engine=engine)
+    merged = merge_nik(ocr_nik, reading)
+    if merged is not None:
+        fields["nik"] = merged
+    rt = fields.get("rt_rw")
+    if rt is not None and rt.box is not None and rt.confidence < REREAD_BELOW:
+        words = read_region(engine, prepared.image, rt.box, digits=True, whitelist="/")
+        again = rt_rw_field(words, 1.0) if words else None
+        if again is not None and again.value is not None and again.confidence > rt.confidence:
+            fields["rt_rw"] = again
+
+
+def merge_nik(ocr: FieldValue | None, reading: NikReading) -> FieldValue | None:
+    """One NIK from two readers. Agreement keeps the better confidence; disagreement caps it at UNCERTAIN_CAP.
+
+    The template reader's digits win over the OCR's when they form a valid NIK and it is sure of them.
+    """
+    ocr_value = ocr.value if ocr is not None and isinstance(ocr.value, str) else None
+    if reading.digits is None:
+        return ocr
+    reader_conf = min(reading.digit_conf) if reading.digit_conf else 0.0
+    if reading.uncertain:
+        reader_conf = min(reader_conf, UNCERTAIN_CAP)
+    if decode_nik(reading.digits) is None:
+        reader_conf *= 0.5
+    box = ocr.box if ocr is not None and ocr.box is not None else reading.box
+    raw = ocr.raw if ocr is not None else reading.digits
+    if ocr_value == reading.digits:
+        assert ocr is not None
+        return FieldValue(reading.digits, round(max(ocr.confidence, reader_conf), 4), box, raw)
+    if ocr_value is None or not re.fullmatch(r"\d{16}", ocr_value):
+        return FieldValue(reading.digits, round(reader_conf, 4), reading.box or box, raw)
+    assert ocr is not None
+    if ocr.confidence < WEAK_OCR:  # a weak OCR reading is no evidence against the template reader
+        return FieldValue(reading.digits, round(reader_conf, 4), box, raw)
+    # both read 16 digits with some confidence and they differ: keep the more plausible one, flag it
+    reader_ok = not reading.uncertain and decode_nik(reading.digits) is not None
+    value = reading.digits if reader_ok or decode_nik(ocr_value) is None else ocr_value
+    conf = min(UNCERTAIN_CAP, reader_conf if value == reading.digits else ocr.confidence)
+    log.debug("NIK readers disagree on %d digits", sum(a != b for a, b in zip(ocr_value, reading.digits, strict=True)))
+    return FieldValue(value, round(conf, 4), box, raw)
+
+
