@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 CARD_WIDTH = 1200
 PAGE_MIN_WIDTH, PAGE_MAX_WIDTH = 1600, 2600
+SMALL_QUAD = 0.15  # quads covering less of the image must be card-shaped to be rectified
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
 
 
@@ -83,6 +84,10 @@ def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["
         kind = classify_shape(w, h, image)
         return image, np.eye(3), False, kind
     qw, qh = geometry.quad_size(quad)
+    ratio = max(qw, qh) / max(1.0, min(qw, qh))
+    if qw * qh < SMALL_QUAD * w * h and not 1.4 <= ratio <= 1.8:
+        # a small object on a page is only taken when card-shaped (a KTP laid on a flatbed)
+        return image, np.eye(3), False, classify_shape(w, h, image)
     if qh > qw:
         # long side vertical: roll the corners so the card is read landscape (orientation decides 0/180)
         quad = np.roll(quad, 1, axis=0)

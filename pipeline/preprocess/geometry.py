@@ -30,18 +30,23 @@ def quad_size(quad: np.ndarray) -> tuple[float, float]:
     return float(w), float(h)
 
 
-def _border_distance(small: np.ndarray) -> np.ndarray:
-    """Per-pixel colour distance (Lab) to the median colour of the image border."""
+def _border_pixels(a: np.ndarray) -> np.ndarray:
+    b = max(2, min(a.shape[:2]) // 50)
+    parts = [a[:b], a[-b:], a[:, :b], a[:, -b:]]
+    return np.concatenate([p.reshape(-1, *a.shape[2:]) for p in parts])
+
+
+def _border_distance(small: np.ndarray) -> tuple[np.ndarray, float]:
+    """Per-pixel colour distance (Lab) to the median border colour, and a threshold above the
+    background's own variation (99th percentile of the border's distances, times 1.5, at least 10)."""
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
-    b = max(2, min(small.shape[:2]) // 50)
-    border = np.concatenate(
-        [lab[:b].reshape(-1, 3), lab[-b:].reshape(-1, 3), lab[:, :b].reshape(-1, 3), lab[:, -b:].reshape(-1, 3)]
-    )
-    ref = np.median(border, axis=0)
-    return np.linalg.norm(lab - ref, axis=2)
+    ref = np.median(_border_pixels(lab), axis=0)
+    dist = np.linalg.norm(lab - ref, axis=2)
+    spread = float(np.percentile(_border_pixels(dist), 99))
+    return dist, max(10.0, 1.5 * spread)
 
 
-def _quad_from_mask(mask: np.ndarray, min_frac: float) -> np.ndarray | None:
+def _quad_from_mask(mask: np.ndarray, raw: np.ndarray, min_frac: float) -> np.ndarray | None:
     h, w = mask.shape
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
@@ -56,19 +61,28 @@ def _quad_from_mask(mask: np.ndarray, min_frac: float) -> np.ndarray | None:
     peri = cv2.arcLength(hull, True)
     for eps in (0.01, 0.02, 0.03, 0.04, 0.06):
         approx = cv2.approxPolyDP(hull, eps * peri, True)
-        if len(approx) == 4:
-            quad = order_corners(approx)
-            if cv2.contourArea(quad) > 0.9 * cv2.contourArea(hull):
-                return quad
+        if len(approx) != 4:
+            continue
+        quad = order_corners(approx)
+        if cv2.contourArea(quad) < 0.9 * cv2.contourArea(hull):
             return None
+        # a physical card or sheet differs from the background over its whole surface; a block of
+        # text merged by the closing does not (only its ink does)
+        poly = np.zeros_like(raw)
+        cv2.fillConvexPoly(poly, quad.astype(np.int32), 1)
+        inside = raw[poly > 0]
+        if inside.size == 0 or float(np.mean(inside > 0)) < 0.6:
+            return None
+        return quad
     return None
 
 
-def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.15) -> np.ndarray | None:
+def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> np.ndarray | None:
     """Corners (TL, TR, BR, BL, in `image` pixels) of the card or sheet lying on a background, or None.
 
-    The object is what differs in colour from the image border; None when the object fills the image
-    (a flat scan), is small, or is not a convex quadrilateral.
+    The object is what differs in colour from the image border over its whole surface; None when the
+    object fills the image (a flat scan), covers less than `min_frac` of it, or is not a convex
+    quadrilateral.
     """
     if image.ndim == 2:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
@@ -76,19 +90,22 @@ def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.15) -> 
     s = work / max(h, w)
     small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (5, 5), 0)
-    dist = _border_distance(small)
-    d8 = np.clip(dist * (255.0 / max(1.0, float(dist.max()))), 0, 255).astype(np.uint8)
-    thr, mask = cv2.threshold(d8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if dist.max() < 12:  # nothing stands out from the border colour
+    dist, floor = _border_distance(small)
+    if dist.max() < floor:  # nothing stands out from the border colour
         return None
+    d8 = np.clip(dist * (255.0 / float(dist.max())), 0, 255).astype(np.uint8)
+    otsu, _ = cv2.threshold(d8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    # Otsu alone splits off only dark ink when a pale card lies on white paper
+    thr = min(float(otsu) * float(dist.max()) / 255.0, floor)
+    raw = np.where(dist > thr, 255, 0).astype(np.uint8)
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, k)
+    mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, k)
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)
     # fill holes: text and photo inside the card differ from the card colour too
     filled = mask.copy()
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.drawContours(filled, contours, -1, 255, thickness=cv2.FILLED)
-    quad = _quad_from_mask(filled, min_frac)
+    quad = _quad_from_mask(filled, raw, min_frac)
     return None if quad is None else quad / s
 
 

@@ -54,7 +54,10 @@ def detect_rotation(gray: np.ndarray, engine: OcrEngine | None = None) -> tuple[
         if res is not None:
             deg, conf = res
             k = (deg // 90) % 4
-            if conf >= OSD_MIN_CONF and k in allowed:
+            if conf >= OSD_MIN_CONF and k == allowed[0] == 0:
+                return 0, "osd"
+            if conf >= OSD_MIN_CONF * 4 and k in allowed:
                 return k, "osd"
+            # OSD on sparse card text flips 0/180 now and then: a turn needs confirming by OCR
             log.debug("OSD unsure (deg=%s conf=%.2f lines=%.2f); voting", deg, conf, score)
     return _vote_by_confidence(engine, gray, allowed), "vote"

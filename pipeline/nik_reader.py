@@ -1,0 +1,315 @@
+"""Read the 16-digit NIK of a KTP-el by template matching, with tesseract as a second opinion.
+
+The NIK is printed larger than the other rows in an OCR-A-like face that tesseract's `ind` model misreads
+(it splits or merges strokes). Here the NIK row is found from the image (the tallest run of 12-20
+digit-sized glyphs of one height, or the row of `hint_box`), cut into characters (connected components,
+split by column projection where glyphs touch) and each character is matched against digit templates
+rendered from OCR-A and a sans face at several weights. A reading is `uncertain` when it does not have 16
+characters, a digit's margin over the runner-up is small, or tesseract disagrees on a weak digit: the caller
+then asks a person instead of guessing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from pipeline.context import Box
+from pipeline.ocr.base import OcrEngine, as_gray
+
+log = logging.getLogger(__name__)
+
+OCRA = Path("/usr/share/fonts/truetype/ocr-a/OCRA.ttf")
+SECOND_FONTS = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"),
+    Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+)
+NIK_LEN = 16
+TH, TW = 36, 26  # normalised glyph size (height, width)
+PAD = 3
+MIN_SCORE = 0.55  # correlation below this is not a digit
+MIN_MARGIN = 0.05  # best-vs-second correlation gap needed to trust a digit on its own
+
+
+@dataclass
+class NikReading:
+    digits: str | None  # 16 digits, or None when the row could not be read at all
+    digit_conf: list[float] = field(default_factory=list)  # per digit, 0..1
+    box: Box | None = None  # the NIK digits in card_gray pixels
+    uncertain: bool = True
+    tesseract: str | None = None  # the second opinion as read (digits only), for evidence
+
+
+# ---- templates -----------------------------------------------------------------------------------
+
+
+def _normalise(glyph: np.ndarray) -> np.ndarray:
+    """Ink mask (float 0..1, ink high) cropped to its bounding box, scaled to height TH, centred in TW."""
+    ys, xs = np.nonzero(glyph > 0.25)
+    out = np.zeros((TH, TW), np.float32)
+    if len(ys) == 0:
+        return out
+    g = glyph[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = g.shape
+    s = TH / h
+    nw = max(1, min(TW, round(w * s)))
+    g = cv2.resize(g, (nw, TH), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    x0 = (TW - nw) // 2
+    out[:, x0 : x0 + nw] = g
+    return out
+
+
+def _render_digit(path: Path, size: int, d: str) -> np.ndarray:
+    f = ImageFont.truetype(str(path), size)
+    img = Image.new("L", (size * 2, size * 2), 0)
+    ImageDraw.Draw(img).text((size // 2, size // 4), d, font=f, fill=255)
+    return np.asarray(img, np.float32) / 255.0
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, list[np.ndarray]]:
+    """Digit -> normalised templates: OCR-A at three sizes and three weights, plus the second fonts."""
+    out: dict[str, list[np.ndarray]] = {str(d): [] for d in range(10)}
+    fonts = [(OCRA, s) for s in (24, 40, 64)] + [(p, 48) for p in SECOND_FONTS if p.exists()]
+    k = np.ones((3, 3), np.uint8)
+    for path, size in fonts:
+        if not path.exists():
+            continue
+        for d in out:
+            g = _render_digit(path, size, d)
+            variants = [g]
+            if path == OCRA:
+                variants += [cv2.dilate(g, k), cv2.erode(g, k)] if size >= 40 else [cv2.dilate(g, k)]
+            for v in variants:
+                t = cv2.GaussianBlur(_normalise(v), (3, 3), 0)
+                out[d].append(t)
+    return out
+
+
+def classify_glyph(glyph: np.ndarray) -> tuple[str, float, float]:
+    """(digit, score, margin over the best other digit) for an ink mask of one character."""
+    sample = cv2.GaussianBlur(_normalise(glyph), (3, 3), 0)
+    sample = cv2.copyMakeBorder(sample, PAD, PAD, PAD, PAD, cv2.BORDER_CONSTANT, value=0)
+    scores: dict[str, float] = {}
+    for d, temps in templates().items():
+        best = -1.0
+        for t in temps:
+            r = cv2.matchTemplate(sample, t, cv2.TM_CCOEFF_NORMED)
+            best = max(best, float(r.max()))
+        scores[d] = best
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    (d1, s1), (_, s2) = ranked[0], ranked[1]
+    return d1, s1, s1 - s2
+
+
+# ---- segmentation --------------------------------------------------------------------------------
+
+
+def ink_mask(gray: np.ndarray) -> np.ndarray:
+    """Binary ink mask (uint8 0/255) robust to a light coloured or unevenly lit background."""
+    h, w = gray.shape
+    k = max(15, (min(h, w) // 12) | 1)
+    bg = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    norm = np.clip(gray.astype(np.float32) / np.maximum(bg.astype(np.float32), 1) * 255, 0, 255).astype(np.uint8)
+    _, m = cv2.threshold(norm, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    return m
+
+
+@dataclass
+class _Comp:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def x1(self) -> int:
+        return self.x + self.w
+
+    @property
+    def y1(self) -> int:
+        return self.y + self.h
+
+    def merge(self, o: _Comp) -> _Comp:
+        x, y = min(self.x, o.x), min(self.y, o.y)
+        return _Comp(x, y, max(self.x1, o.x1) - x, max(self.y1, o.y1) - y)
+
+
+def _components(mask: np.ndarray, min_h: int, max_h: int) -> list[_Comp]:
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    comps = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if min_h <= h <= max_h and w <= 3 * h and area >= 0.08 * w * h:
+            comps.append(_Comp(int(x), int(y), int(w), int(h)))
+    return comps
+
+
+def _rows(comps: list[_Comp]) -> list[list[_Comp]]:
+    """Group components into text rows by vertical overlap, each row sorted left to right."""
+    rows: list[list[_Comp]] = []
+    for c in sorted(comps, key=lambda c: c.y + c.h / 2):
+        for row in rows:
+            ref = row[-1]
+            ov = min(c.y1, max(r.y1 for r in row)) - max(c.y, min(r.y for r in row))
+            if ov > 0.6 * min(c.h, ref.h):
+                row.append(c)
+                break
+        else:
+            rows.append([c])
+    return [sorted(r, key=lambda c: c.x) for r in rows]
+
+
+def _runs(row: list[_Comp]) -> list[list[_Comp]]:
+    """Split a row into runs of glyphs of one height with regular gaps (a label and its value part)."""
+    if not row:
+        return []
+    med_h = float(np.median([c.h for c in row]))
+    same = [c for c in row if abs(c.h - med_h) <= 0.22 * med_h]
+    # merge pieces that overlap horizontally (broken strokes)
+    merged: list[_Comp] = []
+    for c in same:
+        if merged and c.x < merged[-1].x1 - 0.3 * min(c.w, merged[-1].w):
+            merged[-1] = merged[-1].merge(c)
+        else:
+            merged.append(c)
+    runs: list[list[_Comp]] = [[merged[0]]] if merged else []
+    for c in merged[1:]:
+        gap = c.x - runs[-1][-1].x1
+        if gap > 0.9 * med_h:
+            runs.append([c])
+        else:
+            runs[-1].append(c)
+    return runs
+
+
+def _split_wide(run: list[_Comp], mask: np.ndarray) -> list[_Comp]:
+    """Cut components wider than one character at column-projection minima (touching glyphs)."""
+    widths = sorted(c.w for c in run)
+    unit = float(np.median(widths[len(widths) // 4 :])) if widths else 1.0
+    pitch = float(np.median(np.diff([c.x for c in run]))) if len(run) > 2 else unit * 1.3
+    out: list[_Comp] = []
+    for c in run:
+        n = int(round(c.w / max(1.0, pitch))) if c.w > 1.6 * unit else 1
+        if n <= 1:
+            out.append(c)
+            continue
+        prof = mask[c.y : c.y1, c.x : c.x1].sum(axis=0).astype(np.float64)
+        cuts = [0]
+        for i in range(1, n):
+            target = i * c.w / n
+            lo, hi = int(max(cuts[-1] + 1, target - 0.3 * c.w / n)), int(min(c.w - 1, target + 0.3 * c.w / n))
+            cut = lo + int(np.argmin(prof[lo : hi + 1])) if hi > lo else int(target)
+            cuts.append(cut)
+        cuts.append(c.w)
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            out.append(_Comp(c.x + a, c.y, b - a, c.h))
+    return out
+
+
+def _candidate_runs(mask: np.ndarray, region: Box | None) -> list[tuple[list[_Comp], Box]]:
+    H, W = mask.shape
+    x0, y0, w, h = region if region else (0, 0, W, H)
+    sub = mask[y0 : y0 + h, x0 : x0 + w]
+    comps = _components(sub, max(8, H // 60), max(12, H // 6) if region is None else h)
+    found = []
+    for row in _rows(comps):
+        for run in _runs(row):
+            run = _split_wide(run, sub)
+            if 10 <= len(run) <= 22:
+                run = [_Comp(c.x + x0, c.y + y0, c.w, c.h) for c in run]
+                bx, by = min(c.x for c in run), min(c.y for c in run)
+                box = (bx, by, max(c.x1 for c in run) - bx, max(c.y1 for c in run) - by)
+                found.append((run, box))
+    return found
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+
+def _glyph(gray: np.ndarray, c: _Comp) -> np.ndarray:
+    crop = gray[c.y : c.y1, c.x : c.x1].astype(np.float32)
+    lo, hi = float(np.percentile(crop, 2)), float(np.percentile(gray[max(0, c.y - 2) : c.y1 + 2], 95))
+    if hi - lo < 20:
+        return np.zeros_like(crop)
+    return np.clip((hi - crop) / (hi - lo), 0, 1)
+
+
+def _read_run(gray: np.ndarray, run: list[_Comp]) -> tuple[str, list[float], list[float]]:
+    digits, scores, margins = [], [], []
+    for c in run:
+        d, s, m = classify_glyph(_glyph(gray, c))
+        digits.append(d)
+        scores.append(s)
+        margins.append(m)
+    return "".join(digits), scores, margins
+
+
+def _second_opinion(engine: OcrEngine, gray: np.ndarray, box: Box) -> str | None:
+    from pipeline.ocr.regions import read_region
+
+    words = read_region(engine, gray, box, digits=True)
+    text = "".join(w.text for w in words)
+    return "".join(ch for ch in text if ch.isdigit()) or None
+
+
+def _hint_region(hint: Box, shape: tuple[int, int]) -> Box:
+    """The band of the NIK row from the label's (or value's) box: its row, from its left edge to the right."""
+    H, W = shape
+    x, y, w, h = hint
+    y0 = max(0, int(y - 0.8 * h))
+    y1 = min(H, int(y + 1.8 * h))
+    return max(0, x - h), y0, W - max(0, x - h), y1 - y0
+
+
+def read_nik(
+    card_gray: np.ndarray, hint_box: Box | None = None, *, engine: OcrEngine | None = None
+) -> NikReading:
+    """The NIK printed on a card image (gray or BGR). `hint_box` is the NIK label or value box when the
+    OCR found it; `engine` adds a tesseract digit reading as a second opinion."""
+    gray = as_gray(card_gray)
+    mask = ink_mask(gray)
+    region = _hint_region(hint_box, gray.shape) if hint_box else None
+    cands = _candidate_runs(mask, region)
+    if not cands and region is not None:
+        cands = _candidate_runs(mask, None)
+    if not cands:
+        return NikReading(digits=None, uncertain=True)
+    H = gray.shape[0]
+
+    def rank(item: tuple[list[_Comp], Box]) -> float:
+        run, box = item
+        count_fit = 1.0 / (1 + abs(len(run) - NIK_LEN))
+        return box[3] * count_fit * (1.0 - 0.3 * box[1] / H)
+
+    run, box = max(cands, key=rank)
+    text, scores, margins = _read_run(gray, run)
+    conf = [float(np.clip(s, 0, 1)) for s in scores]
+    second = _second_opinion(engine, gray, box) if engine is not None else None
+    weak = [i for i in range(len(text)) if scores[i] < MIN_SCORE or margins[i] < MIN_MARGIN]
+    uncertain = len(text) != NIK_LEN or bool(weak)
+    if second is not None and len(second) == NIK_LEN and len(text) == NIK_LEN:
+        for i, (a, b) in enumerate(zip(text, second, strict=True)):
+            if a == b:
+                conf[i] = min(1.0, conf[i] + 0.5 * (1 - conf[i]))
+            else:
+                conf[i] *= 0.5
+                if margins[i] < 2 * MIN_MARGIN:
+                    uncertain = True
+        if weak and all(text[i] != second[i] for i in weak):
+            uncertain = True
+    if uncertain:
+        log.debug("NIK reading uncertain: %d chars, %d weak digits", len(text), len(weak))
+    return NikReading(
+        digits=text if len(text) == NIK_LEN else None,
+        digit_conf=conf,
+        box=box,
+        uncertain=uncertain,
+        tesseract=second,
+    )
