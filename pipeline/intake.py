@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing as mp
+import os
+import pickle
 import resource
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 import zipfile
@@ -30,7 +34,7 @@ from config.settings import Limits
 from models.contract import FileError, Registration
 from pipeline.context import PageInput
 from pipeline.decode import decode_file, file_error
-from pipeline.errors import FileRejected, InputError, RegistrationInvalid, RegistrationMissing
+from pipeline.errors import BerkasError, FileRejected, InputError, RegistrationInvalid, RegistrationMissing
 
 __all__ = [
     "REGISTRATION_FILE", "DecodeGuard", "decode_guarded", "iter_dossier_folders", "load_pages",
@@ -43,6 +47,7 @@ Decoded = tuple[list[PageInput], list[FileError]]
 Decoder = Callable[[str, bytes, str, Limits], Decoded]
 
 DEFAULT_MEMORY_BYTES = 3 * 1024**3  # address space of the decode child (RLIMIT_AS)
+START_SECONDS = 60.0  # for the decode child to import its libraries and answer "ready"
 MAX_REGISTRATION_BYTES = 64 * 1024
 REGISTRATION_FILE = "registration.json"
 MAX_ZIP_MEMBERS = 20_000
@@ -51,15 +56,19 @@ MAX_ZIP_RATIO = 200  # uncompressed / compressed per member, above 1 MiB
 
 
 def load_pages(
-    name: str, data: bytes, *, sha256: str, limits: Limits, guarded: bool = False
+    name: str, data: bytes, *, sha256: str, limits: Limits, guarded: bool = True
 ) -> tuple[list[PageInput], list[FileError]]:
     """Pages of one submitted file and the errors met; a rejected file gives ([], [its error]).
 
-    With `guarded=True` decoding runs in this process's shared `DecodeGuard` child (time and memory
-    limited); otherwise in this process, protected by the header checks only (see docs/limits.md).
+    By default decoding runs in this process's shared `DecodeGuard` child (address space and wall
+    time limited; DECODE_TIMEOUT after limits.decode_seconds). `guarded=False`, or a guard child that
+    cannot start at all, decodes in this process, protected by the header checks only (docs/limits.md).
     """
     if guarded:
-        return decode_guarded(name, data, sha256=sha256, limits=limits)
+        try:
+            return decode_guarded(name, data, sha256=sha256, limits=limits)
+        except GuardUnavailable as e:
+            log.error("decode guard unavailable (%s); decoding %s in-process", e.detail, name)
     return _decode_safely(decode_file, name, data, sha256, limits)
 
 
@@ -80,9 +89,20 @@ def _decode_safely(decoder: Decoder, name: str, data: bytes, sha256: str, limits
 # ---- the guarded decoder ---------------------------------------------------------------------
 
 
-def _child_main(conn: Connection, memory_bytes: int, decoder: Decoder) -> None:
-    """Loop of the helper child: receive (name, data, sha256, limits), send back the decoded result."""
+class GuardUnavailable(BerkasError):
+    """The decode child could not be started (not a property of any file)."""
+
+    code = "DECODE_GUARD_UNAVAILABLE"
+    message_id = "Proses pembuka file tidak dapat dijalankan."
+
+
+def _child_entry(fd: int) -> None:
+    """Main of the helper child (`python -c`): receives (memory_bytes, decoder), answers "ready",
+    then answers each (name, data, sha256, limits) job with the decoded result; None or EOF ends it."""
+    conn = Connection(fd)
+    memory_bytes, decoder = conn.recv()
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    conn.send("ready")
     while True:
         try:
             job = conn.recv()
@@ -90,36 +110,80 @@ def _child_main(conn: Connection, memory_bytes: int, decoder: Decoder) -> None:
             return
         if job is None:
             return
-        conn.send(_decode_safely(decoder, *job))
+        _send_result(conn, _decode_safely(decoder, *job))
+
+
+# Pixel arrays travel out of band (pickle protocol 5): no pickling copy of tens of megabytes per file.
+
+
+def _send_result(conn: Connection, result: Decoded) -> None:
+    buffers: list[pickle.PickleBuffer] = []
+    head = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
+    raws = [b.raw() for b in buffers]
+    conn.send((head, [r.nbytes for r in raws]))
+    for raw in raws:
+        conn.send_bytes(raw)
+
+
+def _recv_result(conn: Connection) -> Decoded:
+    head, sizes = conn.recv()
+    buffers = []
+    for size in sizes:
+        buf = bytearray(size)
+        conn.recv_bytes_into(buf)
+        buffers.append(buf)
+    return pickle.loads(head, buffers=buffers)
 
 
 class DecodeGuard:
     """One long-lived decode child per process: RLIMIT_AS on its address space and a wall-clock timeout.
 
     A timeout kills the child (the file gets DECODE_TIMEOUT) and the next call starts a fresh one;
-    a child that dies (crash, hard memory kill) gives FILE_CORRUPT and is restarted too.
-    The child is started with `spawn`, so it never inherits the parent's threads or locks.
+    a child that dies (crash, hard memory kill) gives FILE_CORRUPT and is restarted too. The child is
+    a fresh interpreter (`python -c`, not fork), so it inherits no threads or locks and never
+    re-imports the caller's `__main__`. `decoder` must be importable by name (a module-level function).
     """
 
     def __init__(self, *, memory_bytes: int = DEFAULT_MEMORY_BYTES, decoder: Decoder = decode_file) -> None:
         self.memory_bytes = memory_bytes
         self.decoder = decoder
         self.restarts = 0
-        self._ctx = mp.get_context("spawn")
-        self._proc: mp.process.BaseProcess | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
+        self._owner = os.getpid()
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
+        """Start the child unless it runs; raises GuardUnavailable when it cannot get ready."""
+        if self._owner != os.getpid():  # inherited through fork: that child is not ours to use
+            if self._conn is not None:
+                self._conn.close()
+            self._proc = self._conn = None
+            self._owner = os.getpid()
+        if self._proc is not None and self._proc.poll() is None:
             return
-        parent, child = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(
-            target=_child_main, args=(child, self.memory_bytes, self.decoder), name="berkas-decode", daemon=True
-        )
-        proc.start()
-        child.close()
-        self._proc, self._conn = proc, parent
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        code = f"from pipeline.intake import _child_entry; _child_entry({theirs.fileno()})"
+        try:
+            with theirs:
+                proc = subprocess.Popen(
+                    [sys.executable, "-c", code], pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL
+                )
+        except OSError as e:
+            ours.close()
+            raise GuardUnavailable(f"cannot run {sys.executable}: {e}") from e
+        conn = Connection(ours.detach())
+        self._proc, self._conn = proc, conn
+        try:
+            conn.send((self.memory_bytes, self.decoder))
+            if conn.poll(START_SECONDS) and conn.recv() == "ready":
+                return
+            detail = f"no answer within {START_SECONDS} s"
+        except (EOFError, OSError) as e:
+            detail = f"child exited ({type(e).__name__}, exit code {proc.poll()})"
+        self._stop(graceful=False)
+        raise GuardUnavailable(detail)
 
     def close(self) -> None:
         with self._lock:
@@ -129,17 +193,18 @@ class DecodeGuard:
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
         if conn is not None:
-            if graceful and proc is not None and proc.is_alive():
+            if graceful:
                 try:
                     conn.send(None)
-                except (BrokenPipeError, OSError):
+                except OSError:
                     pass
             conn.close()
         if proc is not None:
-            proc.join(timeout=2 if graceful else 0)
-            if proc.is_alive():
+            try:
+                proc.wait(timeout=2 if graceful else 0.01)
+            except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.join()
+                proc.wait()
 
     def __enter__(self) -> DecodeGuard:
         self.start()
@@ -155,10 +220,10 @@ class DecodeGuard:
             try:
                 self._conn.send((name, data, sha256, limits))
                 if self._conn.poll(limits.decode_seconds):
-                    return self._conn.recv()
+                    return _recv_result(self._conn)
                 code = "DECODE_TIMEOUT"
-                log.warning("file %s: decoding exceeded %.0f s; restarting the decode child", name, limits.decode_seconds)
-            except (EOFError, BrokenPipeError, ConnectionResetError) as e:
+                log.warning("file %s: decoding exceeded %.1f s; restarting the decode child", name, limits.decode_seconds)
+            except (EOFError, OSError) as e:
                 code = "FILE_CORRUPT"
                 log.warning("file %s: decode child died (%s); restarting it", name, type(e).__name__)
             self._stop(graceful=False)
@@ -171,7 +236,8 @@ _shared_lock = threading.Lock()
 
 
 def shared_guard() -> DecodeGuard:
-    """This process's decode guard, started on first use (a worker process keeps it for its lifetime)."""
+    """This process's decode guard; its child starts on first use and lives as long as this process
+    (a forked process gets a guard of its own, and the child ends when its parent goes away)."""
     global _shared
     with _shared_lock:
         if _shared is None:

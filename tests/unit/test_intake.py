@@ -34,7 +34,7 @@ def limits(**over: object) -> Limits:
 
 
 def load(name: str, data: bytes, lim: Limits = LIMITS):
-    return intake.load_pages(name, data, sha256="0" * 64, limits=lim)
+    return intake.load_pages(name, data, sha256="0" * 64, limits=lim, guarded=False)
 
 
 def only_error(name: str, data: bytes, lim: Limits = LIMITS) -> str:
@@ -340,6 +340,7 @@ def test_guard_gives_the_same_pages_as_in_process(guard):
     pages, errors = guarded(guard, "a.jpg", data)
     local, _ = load("a.jpg", data)
     assert errors == [] and np.array_equal(pages[0].image, local[0].image)
+    assert pages[0].image.flags.writeable and pages[0].image.dtype == np.uint8
     pages, errors = guarded(guard, "s.pdf", pdf_bytes([TEXT_PAGE]), limits(render_dpi=72))
     assert errors == [] and pages[0].text_layer is not None
     assert guarded(guard, "e.jpg", b"")[1][0].error == "FILE_EMPTY"
@@ -500,3 +501,19 @@ def test_scan_files_skips_and_flags(tmp_path):
     files, errors = intake.scan_files(folder, limits=limits(max_files_per_dossier=1))
     assert [n for n, _ in files] == ["IMG_2031.jpg"]
     assert {e.file: e.error for e in errors} == {"big.pdf": "FILE_UNSUPPORTED", "link.jpg": "FILE_UNSUPPORTED"}
+
+
+def test_load_pages_is_guarded_by_default(guard, monkeypatch):
+    monkeypatch.setattr(intake, "_shared", guard)
+    pages, errors = intake.load_pages("bom.jpg", b"HANG", sha256="0" * 64, limits=limits(decode_seconds=0.3))
+    assert pages == [] and [e.error for e in errors] == ["DECODE_TIMEOUT"]
+
+
+def test_a_guard_that_cannot_start_falls_back_to_in_process(monkeypatch):
+    broken = intake.DecodeGuard()
+    monkeypatch.setattr(intake, "_shared", broken)
+    monkeypatch.setattr(intake.sys, "executable", "/bin/false")
+    with pytest.raises(intake.GuardUnavailable):
+        broken.start()
+    pages, errors = intake.load_pages("a.png", encode(picture(), "PNG"), sha256="0" * 64, limits=LIMITS)
+    assert errors == [] and pages[0].image.shape == (48, 64, 3)
