@@ -35,6 +35,8 @@ MUHAMMAD_FORMS = frozenset(
         "MOKHAMMAD", "MUKHAMAD", "MUKHAMMAD", "MUHAMMADH", "MOHAMAT", "MOCHAMAT", "M",
     }
 )
+# Other abbreviations of common name words.
+SHORT_FORMS = {"ABD": "ABDUL", "ABDL": "ABDUL", "MOCHD": "MUHAMMAD"}
 _OCR_DIGITS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "4": "A", "7": "T"})
 _GLUED_TITLE = re.compile(r"^\s*(H|HJ|DR|DRS|DRA|IR|KH|MOH|MOCH|MUH|M)\.[A-Z]{2}")
 _OLD_SPELLING = (("OE", "U"), ("DJ", "J"), ("TJ", "C"), ("SJ", "SY"), ("NJ", "NY"), ("CH", "KH"))
@@ -81,7 +83,13 @@ def normalise_name(name: str | None) -> str:
     words = [w for w in words if w]
     while len(words) > 1 and words[0] in PREFIX_TITLES:
         words.pop(0)
-    return " ".join("MUHAMMAD" if w in MUHAMMAD_FORMS else w for w in words)
+    return " ".join(_canonical_word(w) for w in words)
+
+
+def _canonical_word(word: str) -> str:
+    if word in MUHAMMAD_FORMS:
+        return "MUHAMMAD"
+    return SHORT_FORMS.get(word, word)
 
 
 def _key(word: str) -> str:

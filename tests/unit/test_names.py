@@ -35,6 +35,7 @@ def test_normalise(raw, expected):
         ("MOH. RIZKY PRATAMA", "MUHAMMAD RIZKY PRATAMA"),
         ("MUHAMMAD RIZKY PRATAMA", "MOCH RIZKY PRATAMA"),
         ("ABDUL RAHMAN", "ABDULRAHMAN"),
+        ("ABD. RAHMAN HAKIM", "ABDUL RAHMAN HAKIM"),
         ("SOEKARNO PUTRA", "SUKARNO PUTRA"),
         ("ABDULLAH", "ABDULAH"),
         ("SITI AMINAH", "SITl AMINAH"),  # OCR l for I
