@@ -2,17 +2,16 @@
 
 from pipeline.reports.build import ReportPaths, build_report
 from pipeline.reports.summary import (
-    AreaCodes,
     Review,
     ReviewDecision,
     SummaryRow,
-    area_codes_from_wilayah,
+    delete_summary,
     record_review,
     summary_from_result,
     write_summary,
 )
 
 __all__ = [
-    "AreaCodes", "ReportPaths", "Review", "ReviewDecision", "SummaryRow", "area_codes_from_wilayah",
+    "ReportPaths", "Review", "ReviewDecision", "SummaryRow", "delete_summary",
     "build_report", "record_review", "summary_from_result", "write_summary",
 ]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models.contract import DossierStatus
-from pipeline.reports.areas import in_area, parent_codes
+from pipeline.reports.areas import effective_codes, in_area, parent_codes
 from pipeline.reports.labels import NEEDED_PER_TPS, NOT_ELIGIBLE_REASONS, OTHER
 from pipeline.reports.summary import ReviewDecision, SummaryRow, parse_time
 
@@ -157,18 +157,23 @@ class TpsRow:
 class Aggregator:
     """Feed rows with `add`; call `finish` once with the TPS list to get every level."""
 
-    def __init__(self) -> None:
+    def __init__(self, province: str = "35") -> None:
+        self.province = province
         self.desa: dict[str, Counts] = {}
         self.tps: dict[tuple[str, str], TpsCount] = {}
 
+    def desa_of(self, row: SummaryRow) -> str:
+        return effective_codes(row.kab, row.kec, row.desa, self.province)
+
     def add(self, row: SummaryRow, change: Change = Change()) -> None:
-        counts = self.desa.get(row.desa)
+        desa = self.desa_of(row)
+        counts = self.desa.get(desa)
         if counts is None:
-            counts = self.desa[row.desa] = Counts()
+            counts = self.desa[desa] = Counts()
         counts.add(row, change)
-        tps = self.tps.get((row.desa, row.tps))
+        tps = self.tps.get((desa, row.tps))
         if tps is None:
-            tps = self.tps[(row.desa, row.tps)] = TpsCount()
+            tps = self.tps[(desa, row.tps)] = TpsCount()
         tps.received += 1
         tps.complete += row.status == DossierStatus.COMPLETE
         tps.approved += bool(row.review and row.review.decision == ReviewDecision.APPROVED)

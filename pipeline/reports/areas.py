@@ -16,6 +16,8 @@ from config.settings import CONFIG_DIR
 
 WILAYAH_CSV = CONFIG_DIR / "wilayah" / "wilayah_2023_jawa_timur.csv"
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa", "tps")
+UNKNOWN_PART = "?"
+UNKNOWN_NAME = "(wilayah tidak dikenal)"
 CODE_RE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 
 
@@ -27,6 +29,18 @@ def level_of(code: str) -> str:
 def in_area(code: str, area: str) -> bool:
     """True when region `code` is `area` or lies below it."""
     return code == area or code.startswith(area + ".")
+
+
+def effective_codes(kab: str, kec: str, desa: str, province: str) -> str:
+    """The desa code a row is counted under. Levels the pipeline could not resolve (`unknown`) get a
+    placeholder below their known parent (`35.75.??.????`), so such dossiers are counted, visibly."""
+    if not CODE_RE.match(kab) or kab.count(".") != 1:
+        kab = f"{province}.??"
+    if not kec.startswith(kab + ".") or not CODE_RE.match(kec):
+        kec = f"{kab}.??"
+    if not desa.startswith(kec + ".") or not CODE_RE.match(desa):
+        desa = f"{kec}.????"
+    return desa
 
 
 def parent_codes(desa_code: str) -> tuple[str, str, str]:
@@ -54,7 +68,9 @@ class RegionTable:
             self.children.setdefault(code.rsplit(".", 1)[0], []).append(code)
 
     def name(self, code: str) -> str:
-        """The region's name as printed in reports; the code itself when unknown."""
+        """The region's name as printed in reports; the code itself when not in the table."""
+        if UNKNOWN_PART in code:
+            return UNKNOWN_NAME
         return self.names.get(code, code)
 
     def find_child(self, parent: str, name: str) -> str | None:

@@ -28,7 +28,7 @@ from pipeline.reports.snapshot import (
     load_snapshot,
     snapshot_key,
 )
-from pipeline.reports.summary import Store, SummaryRow, area_prefix, iter_summary_keys
+from pipeline.reports.summary import UNKNOWN, Store, SummaryRow, area_prefix, iter_summary_keys
 from pipeline.reports.tps import load_tps_list
 from pipeline.reports.view import make_view
 
@@ -55,7 +55,7 @@ class ReportPaths:
 def _kab_codes(scope: str, regions: RegionTable) -> list[str]:
     if "." in scope:
         return [".".join(scope.split(".")[:2])]
-    return sorted(regions.children.get(scope, []))
+    return [*sorted(regions.children.get(scope, [])), UNKNOWN]
 
 
 def build_report(
@@ -83,7 +83,7 @@ def build_report(
     covers_kab = level_of(scope) in ("provinsi", "kabupaten")
 
     previous_dates = latest_snapshots(store, before=date)
-    aggregator = Aggregator()
+    aggregator = Aggregator(province=scope.split(".")[0])
     paths = ReportPaths(prefix=f"reports/{date}/{scope}/", html="", pdf="")
     baselines: set[str] = set()
     for kab in _kab_codes(scope, regions):
@@ -93,6 +93,7 @@ def build_report(
             previous = load_snapshot(store, snapshot_key(previous_dates[kab], kab), scope)
         writer = SnapshotWriter() if covers_kab else None
         prefix = area_prefix(scope if "." in scope else kab)
+        read_before = paths.rows_read
         for key in iter_summary_keys(store, prefix):
             try:
                 row = SummaryRow.model_validate(store.get_json(key))
@@ -103,10 +104,10 @@ def build_report(
             paths.rows_read += 1
             aggregator.add(row, change_of(row, previous.pop(row.dossier_id, None)))
             if writer:
-                writer.add(row)
-        if writer and (paths.rows_read or kab in previous_dates):
+                writer.add(row, aggregator.desa_of(row))
+        if writer and (paths.rows_read > read_before or kab in previous_dates):
             key = snapshot_key(date, kab)
-            store.put_bytes(key, writer.close(), "application/gzip")
+            store.put_bytes(key, writer.close(), content_type="application/gzip")
             paths.snapshots.append(key)
     paths.baseline = max(baselines) if baselines else None
 
@@ -122,12 +123,12 @@ def _write_outputs(
     scope_level = level_of(levels.scope)
     for level in LEVELS[LEVELS.index(scope_level):-1]:
         key = f"{paths.prefix}{level}.csv"
-        store.put_bytes(key, area_csv(levels.table(level), regions, as_of), "text/csv")
+        store.put_bytes(key, area_csv(levels.table(level), regions, as_of), content_type="text/csv")
         paths.csv[level] = key
     paths.csv["tps"] = f"{paths.prefix}tps.csv"
-    store.put_bytes(paths.csv["tps"], tps_csv(levels.tps, regions), "text/csv")
+    store.put_bytes(paths.csv["tps"], tps_csv(levels.tps, regions), content_type="text/csv")
     paths.tps_shortage_csv = f"{paths.prefix}tps_kurang.csv"
-    store.put_bytes(paths.tps_shortage_csv, tps_csv(levels.shortage_list(), regions), "text/csv")
+    store.put_bytes(paths.tps_shortage_csv, tps_csv(levels.shortage_list(), regions), content_type="text/csv")
 
     view = make_view(levels, regions, date=date, as_of=as_of, baseline=paths.baseline)
     child_label = LEVEL_LABELS[view.child_level]
@@ -137,6 +138,6 @@ def _write_outputs(
         reasons_chart(view.total),
     ]
     paths.html = f"{paths.prefix}laporan.html"
-    store.put_bytes(paths.html, render_html(view), "text/html; charset=utf-8")
+    store.put_bytes(paths.html, render_html(view), content_type="text/html; charset=utf-8")
     paths.pdf = f"{paths.prefix}laporan.pdf"
-    store.put_bytes(paths.pdf, render_pdf(view), "application/pdf")
+    store.put_bytes(paths.pdf, render_pdf(view), content_type="application/pdf")

@@ -18,7 +18,7 @@ from pipeline.reports.areas import in_area
 from pipeline.reports.summary import Store, SummaryRow
 
 REPORTS_PREFIX = "reports/"
-SNAPSHOT_RE = re.compile(r"^reports/(\d{4}-\d{2}-\d{2})/snapshot/([\d.]+)\.tsv\.gz$")
+SNAPSHOT_RE = re.compile(r"^reports/(\d{4}-\d{2}-\d{2})/snapshot/([\d.]+|unknown)\.tsv\.gz$")
 
 
 @dataclass(frozen=True)
@@ -82,10 +82,11 @@ class SnapshotWriter:
         self._buffer = io.BytesIO()
         self._gzip = gzip.GzipFile(fileobj=self._buffer, mode="wb", compresslevel=6, mtime=0)
 
-    def add(self, row: SummaryRow) -> None:
+    def add(self, row: SummaryRow, desa: str) -> None:
+        """`desa`: the code the row is counted under (placeholders for unknown levels)."""
         decision = str(row.review.decision) if row.review else "-"
         flags = ",".join(sorted(row_flags(row))) or "-"
-        line = f"{row.desa}\t{row.dossier_id}\t{row.status}\t{decision}\t{flags}\n"
+        line = f"{desa}\t{row.dossier_id}\t{row.status}\t{decision}\t{flags}\n"
         self._gzip.write(line.encode("utf-8"))
 
     def close(self) -> bytes:

@@ -1,10 +1,10 @@
 """Per-dossier summary rows: the only input of the nightly reports.
 
-The pipeline calls `write_summary(store, summary_from_result(...))` after each result; the review app
-calls `record_review(...)` after each decision. A row holds area codes, status and reason codes, never a
-name, NIK or birth date. Rows live at `summaries/<kab>/<kec>/<desa>/<dossier_id>.json`, so a report for
-one area lists one prefix. `summary-index/<dossier_id>.json` points at the row, so a dossier whose area
-changes leaves no stale row behind and keeps its first received time.
+The pipeline calls `write_summary(store, summary_from_result(result, area))` after each result
+(pipeline/publish.py); the review app calls `record_review(...)` after each decision. A row holds area
+codes, status and reason codes, never a name, NIK or birth date. Rows live at
+`summaries/<kab>/<kec>/<desa>/<dossier_id>.json` (keys built by pipeline.storage.keys), so the report of
+an area lists one prefix. Unresolved area codes are written `unknown` and reported as such.
 """
 
 from __future__ import annotations
@@ -17,26 +17,26 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from models.contract import CheckStatus, DossierResult, DossierStatus, Wilayah
-from pipeline.errors import ConfigError
-from pipeline.reports.areas import RegionTable, default_regions
+from models.contract import CheckStatus, DossierResult, DossierStatus
+from pipeline.errors import ObjectNotFound
+from pipeline.storage import keys
+from pipeline.storage.keys import AreaCodes
 
 log = logging.getLogger(__name__)
 
-SUMMARY_PREFIX = "summaries/"
-INDEX_PREFIX = "summary-index/"
+UNKNOWN = keys.UNKNOWN
 
 
 class Store(Protocol):
-    """The object-store methods reports use (pipeline.storage provides them)."""
+    """The object-store methods reports use (pipeline.storage.ObjectStore provides them)."""
 
-    def put_bytes(self, key: str, data: bytes, content_type: str = ...) -> Any: ...
+    def put_bytes(self, key: str, data: bytes, *, content_type: str = ...) -> Any: ...
     def get_bytes(self, key: str) -> bytes: ...
     def put_json(self, key: str, obj: Any) -> Any: ...
     def get_json(self, key: str) -> Any: ...
-    def list(self, prefix: str) -> Any: ...
+    def list(self, prefix: str) -> Iterator[str]: ...
     def exists(self, key: str) -> bool: ...
-    def delete(self, key: str) -> Any: ...
+    def delete(self, key: str) -> None: ...
 
 
 class ReviewDecision(StrEnum):
@@ -50,21 +50,12 @@ class Review(BaseModel):
     at: str = Field(description="ISO 8601 UTC time of the decision")
 
 
-class AreaCodes(BaseModel):
-    """Kemendagri codes of the registered area plus the TPS number (3 digits)."""
-
-    kab: str
-    kec: str
-    desa: str
-    tps: str
-
-
 class SummaryRow(BaseModel):
     dossier_id: str
-    kab: str
+    kab: str = Field(description="kabupaten/kota code, e.g. 35.75, or 'unknown'")
     kec: str
     desa: str
-    tps: str
+    tps: str = Field(description="TPS number, 3 digits, or 'unknown'")
     status: DossierStatus
     reasons: list[str] = Field(default_factory=list, description="reason codes of checks not passed")
     missing: list[str] = Field(default_factory=list, description="missing document types")
@@ -72,11 +63,8 @@ class SummaryRow(BaseModel):
     received_at: str
     updated_at: str
 
-
-def normalise_tps(tps: str) -> str:
-    """`3`, `03` and `TPS 003` all become `003`."""
-    digits = "".join(ch for ch in str(tps) if ch.isdigit())
-    return digits.zfill(3) if digits else str(tps).strip().upper()
+    def area(self) -> AreaCodes:
+        return AreaCodes(self.kab, self.kec, self.desa, self.tps)
 
 
 def parse_time(text: str) -> datetime:
@@ -89,22 +77,6 @@ def _now_iso() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def area_codes_from_wilayah(wilayah: Wilayah, regions: RegionTable | None = None) -> AreaCodes:
-    """Resolve registered area names (or codes) to Kemendagri codes, level by level.
-
-    Desa names repeat across kecamatan, so each name is looked up only below its parent.
-    Raises ConfigError (code AREA_UNKNOWN) when a name is not in the region table.
-    """
-    table = regions or default_regions()
-    prov = table.find_province(wilayah.provinsi)
-    kab = table.find_child(prov, wilayah.kabupaten_kota) if prov else None
-    kec = table.find_child(kab, wilayah.kecamatan) if kab else None
-    desa = table.find_child(kec, wilayah.desa_kelurahan) if kec else None
-    if desa is None or kec is None or kab is None:
-        raise ConfigError("wilayah tidak ditemukan di tabel kode wilayah", code="AREA_UNKNOWN")
-    return AreaCodes(kab=kab, kec=kec, desa=desa, tps=normalise_tps(wilayah.tps))
-
-
 def summary_from_result(
     result: DossierResult,
     area_codes: AreaCodes,
@@ -112,15 +84,17 @@ def summary_from_result(
     *,
     received_at: str | None = None,
 ) -> SummaryRow:
-    """The summary row of one result. `received_at` defaults to the result's processed_at (or now)."""
+    """The summary row of one result. `received_at` defaults to the result's processed_at (or now);
+    `write_summary` keeps the first one when the row is rewritten."""
+    kab, kec, desa, tps = area_codes.segments()
     reasons = sorted({c.reason for c in result.checks if c.status != CheckStatus.PASS and c.reason})
     stamp = result.processed_at or _now_iso()
     return SummaryRow(
         dossier_id=result.dossier_id,
-        kab=area_codes.kab,
-        kec=area_codes.kec,
-        desa=area_codes.desa,
-        tps=normalise_tps(area_codes.tps),
+        kab=kab,
+        kec=kec,
+        desa=desa,
+        tps=tps,
         status=result.status,
         reasons=reasons,
         missing=sorted(str(d) for d in result.missing_documents),
@@ -131,62 +105,59 @@ def summary_from_result(
 
 
 def summary_key(row: SummaryRow) -> str:
-    return f"{SUMMARY_PREFIX}{row.kab}/{row.kec}/{row.desa}/{row.dossier_id}.json"
+    return keys.summary_key(row.area(), row.dossier_id)
 
 
 def write_summary(store: Store, row: SummaryRow) -> str:
     """Write (or replace) the dossier's summary row; returns its key.
 
-    Keeps the first `received_at` and an existing review decision when the row is rewritten, and
-    deletes the old row when the dossier's area changed.
+    When a row is already stored under the same key, its first `received_at` is kept, and so is its
+    review decision unless that was a request for documents (new results answer such a request).
+    A dossier whose area changed must have its old row removed with `delete_summary`.
     """
     key = summary_key(row)
-    index_key = f"{INDEX_PREFIX}{row.dossier_id}.json"
-    if store.exists(index_key):
-        previous = store.get_json(index_key)
-        old_key = previous.get("key")
-        first = previous.get("received_at")
-        if first and parse_time(first) < parse_time(row.received_at):
-            row = row.model_copy(update={"received_at": first})
-        kept = previous.get("review")
-        if row.review is None and kept and kept.get("decision") != ReviewDecision.DOCUMENTS_REQUESTED:
-            # a decision stands across re-processing; a request for documents is answered by new results
-            row = row.model_copy(update={"review": Review.model_validate(kept)})
-        if old_key and old_key != key and store.exists(old_key):
-            store.delete(old_key)
-            log.info("summary of %s moved to another area", row.dossier_id)
+    try:
+        old = SummaryRow.model_validate(store.get_json(key))
+    except ObjectNotFound:
+        old = None
+    if old is not None:
+        if parse_time(old.received_at) < parse_time(row.received_at):
+            row = row.model_copy(update={"received_at": old.received_at})
+        if row.review is None and old.review and old.review.decision != ReviewDecision.DOCUMENTS_REQUESTED:
+            row = row.model_copy(update={"review": old.review})
     store.put_json(key, row.model_dump(mode="json"))
-    store.put_json(
-        index_key,
-        {"key": key, "received_at": row.received_at, "review": row.review and row.review.model_dump(mode="json")},
-    )
     return key
 
 
+def delete_summary(store: Store, area: AreaCodes, dossier_id: str) -> None:
+    """Remove a dossier's row from an area it no longer belongs to."""
+    key = keys.summary_key(area, dossier_id)
+    if store.exists(key):
+        store.delete(key)
+
+
 def record_review(
-    store: Store, dossier_id: str, decision: ReviewDecision | str, *, at: str | None = None
+    store: Store, area: AreaCodes, dossier_id: str, decision: ReviewDecision | str, *, at: str | None = None
 ) -> SummaryRow:
-    """Store a verifier's decision on the dossier's summary row (the row must exist)."""
-    index = store.get_json(f"{INDEX_PREFIX}{dossier_id}.json")
-    row = SummaryRow.model_validate(store.get_json(index["key"]))
+    """Store a verifier's decision on the dossier's summary row (ObjectNotFound if there is no row)."""
+    key = keys.summary_key(area, dossier_id)
+    row = SummaryRow.model_validate(store.get_json(key))
     review = Review(decision=ReviewDecision(decision), at=at or _now_iso())
     row = row.model_copy(update={"review": review, "updated_at": review.at})
-    write_summary(store, row)
+    store.put_json(key, row.model_dump(mode="json"))
     return row
 
 
-def iter_summary_keys(store: Store, prefix: str = SUMMARY_PREFIX) -> Iterator[str]:
+def iter_summary_keys(store: Store, prefix: str) -> Iterator[str]:
     for item in store.list(prefix):
         key = getattr(item, "key", item)
         if key.endswith(".json"):
             yield key
 
 
-def area_prefix(area: str | None) -> str:
-    """Store prefix holding the rows of an area code (None: everything)."""
-    if not area:
-        return SUMMARY_PREFIX
+def area_prefix(area: str) -> str:
+    """Store prefix holding the rows of a kabupaten, kecamatan or desa code (or 'unknown')."""
     parts = area.split(".")
-    if len(parts) == 1:
-        return SUMMARY_PREFIX  # one province per deployment; rows are filtered by code
-    return SUMMARY_PREFIX + "/".join(".".join(parts[:n]) for n in range(2, len(parts) + 1)) + "/"
+    if area == UNKNOWN or len(parts) < 2:
+        return keys.summary_prefix(area if area == UNKNOWN else None)
+    return keys.summary_prefix(*(".".join(parts[:n]) for n in range(2, len(parts) + 1)))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.errors import ConfigError
 from pipeline.reports.areas import CODE_RE
-from pipeline.reports.summary import normalise_tps
+from pipeline.storage.keys import normalise_tps
 
 
 def load_tps_list(path: Path) -> dict[str, list[str]]:
