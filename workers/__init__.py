@@ -1,0 +1,1 @@
+"""Distributed mode: RQ queues and jobs, workers, ingestion into the object store, status, CLI commands."""

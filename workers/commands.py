@@ -1,0 +1,100 @@
+"""CLI commands of the distributed mode: `berkas ingest`, `berkas worker`, `berkas status`.
+
+`pipeline/cli.py` mounts them with `register(app)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import get_settings
+
+console = Console()
+
+
+def ingest_command(
+    input_path: Annotated[Path, typer.Argument(exists=True, help="folder (or .zip) with one sub-folder per dossier")],
+    no_queue: Annotated[bool, typer.Option("--no-queue", help="only store, do not queue for processing")] = False,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, help="parallel uploads")] = 4,
+) -> None:
+    """Simpan berkas ke penyimpanan objek dan antrekan untuk diproses (mode terdistribusi)."""
+    from pipeline.errors import InputError, StorageError
+    from pipeline.storage import open_store
+    from workers.ingest import ingest
+    from workers.queues import DOSSIER_QUEUE, connect, get_queue
+
+    settings = get_settings()
+    queue = None if no_queue else get_queue(DOSSIER_QUEUE, connect(settings))
+    try:
+        summary = ingest(input_path, open_store(settings), queue, progress=True,
+                         limits=settings.limits, concurrency=concurrency)
+    except (InputError, StorageError) as e:
+        console.print(f"[red]{e.message_id}[/red] ({e.code})")
+        raise typer.Exit(1) from e
+    c = summary.counts()
+    console.print(f"{c['dossiers']} berkas: {c['changed']} baru/berubah, {c['queued']} diantrekan; "
+                  f"file: {c['stored']} disimpan, {c['skipped']} sudah ada, {c['rejected']} ditolak")
+    if summary.rejected:
+        t = Table(title="Ditolak")
+        for col in ("berkas", "file", "alasan"):
+            t.add_column(col)
+        for r in summary.rejected:
+            t.add_row(r.dossier_id, r.file or "(seluruh berkas)", r.reason)
+        console.print(t)
+
+
+def worker_command(
+    burst: Annotated[bool, typer.Option("--burst", help="stop when the queues are empty")] = False,
+    queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="queues (default: dossier, report)")] = None,
+    simple: Annotated[bool, typer.Option("--simple", help="run jobs in this process (no fork; debugging)")] = False,
+) -> None:
+    """Jalankan worker yang memproses antrean berkas."""
+    from workers.queues import QUEUE_NAMES
+    from workers.worker import run_worker
+
+    run_worker(get_settings(), burst=burst, queues=tuple(queue or QUEUE_NAMES), simple=simple)
+
+
+def status_command(failed: Annotated[int, typer.Option("--failed", help="failed jobs to list")] = 10) -> None:
+    """Tampilkan isi antrean, worker yang aktif, dan job yang gagal."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from workers.queues import connect
+    from workers.status import collect_status
+
+    settings = get_settings()
+    try:
+        st = collect_status(connect(settings), failed_limit=failed)
+    except RedisConnectionError as e:
+        console.print(f"[red]Redis tidak dapat dihubungi[/red] ({settings.redis_url.split('@')[-1]})")
+        raise typer.Exit(1) from e
+    q = Table(title="Antrean")
+    for col in ("antrean", "menunggu", "berjalan", "dijadwalkan ulang", "gagal", "selesai"):
+        q.add_column(col, justify="right" if col != "antrean" else "left")
+    for s in st.queues:
+        q.add_row(s.name, *(str(v) for v in (s.queued, s.started, s.scheduled, s.failed, s.finished)))
+    console.print(q)
+    w = Table(title=f"Worker ({len(st.workers)})")
+    for col in ("nama", "status", "antrean", "job"):
+        w.add_column(col)
+    for info in st.workers:
+        w.add_row(info.name, info.state, ",".join(info.queues), info.current_job or "-")
+    console.print(w)
+    if st.failed:
+        f = Table(title="Job gagal (terbaru)")
+        for col in ("job", "berkas", "galat"):
+            f.add_column(col)
+        for job in st.failed:
+            f.add_row(job.job_id, job.dossier_id or "-", job.error)
+        console.print(f)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest_command)
+    app.command("worker")(worker_command)
+    app.command("status")(status_command)

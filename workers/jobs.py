@@ -1,0 +1,127 @@
+"""RQ job functions: module-level, ids in, a small receipt out. Everything else is loaded from the store.
+
+The heavy objects (Runtime: OCR engine, spaCy, rules, regions) and the store client are created once per
+worker process by `init_process` (the worker calls it before its first job; forked work horses inherit
+them) and reused by every job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from config.settings import Settings, get_settings
+from pipeline.storage import keys, open_store
+from pipeline.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+Processor = Callable[..., Any]  # process_dossier(dossier_id, *, store, runtime) -> DossierResult
+
+
+class _State:
+    settings: Settings | None = None
+    runtime: Any = None
+    store: ObjectStore | None = None
+    processor: Processor | None = None
+
+
+_state = _State()
+
+
+def init_process(
+    settings: Settings | None = None,
+    *,
+    runtime: Any = None,
+    store: ObjectStore | None = None,
+    processor: Processor | None = None,
+    load_runtime: bool = True,
+) -> None:
+    """Set up this process once: settings, store, and the Runtime (`Runtime.load` unless given).
+
+    `runtime`, `store` and `processor` let tests and tools inject their own; `load_runtime=False` defers
+    the Runtime to the first job.
+    """
+    _state.settings = settings or _state.settings or get_settings()
+    _state.store = store or open_store(_state.settings)
+    _state.processor = processor
+    _state.runtime = runtime
+    if runtime is None and load_runtime:
+        current_runtime()
+
+
+def reset_process() -> None:
+    """Forget what `init_process` loaded (tests)."""
+    _state.settings = _state.runtime = _state.store = _state.processor = None
+
+
+def current_settings() -> Settings:
+    if _state.settings is None:
+        _state.settings = get_settings()
+    return _state.settings
+
+
+def current_store() -> ObjectStore:
+    if _state.store is None:
+        _state.store = open_store(current_settings())
+    return _state.store
+
+
+def current_runtime() -> Any:
+    if _state.runtime is None:
+        from pipeline.runtime import Runtime
+
+        _state.runtime = Runtime.load(current_settings())
+    return _state.runtime
+
+
+def current_regions() -> Any:
+    """The region table for flag keys: the runtime's when loaded, else the cached table (cheap)."""
+    regions = getattr(_state.runtime, "regions", None)
+    if regions is not None:
+        return regions
+    try:
+        from pipeline.regions import Regions
+
+        return Regions.load()
+    except (ImportError, OSError) as e:
+        log.warning("region table unavailable (%s): failure flags go under 'unknown'", type(e).__name__)
+        return None
+
+
+def _processor() -> Processor:
+    if _state.processor is None:
+        from pipeline.process import process_dossier
+
+        _state.processor = process_dossier
+    return _state.processor
+
+
+def process_dossier_job(dossier_id: str) -> dict[str, Any]:
+    """Process one dossier from the store and publish its result; returns a receipt (id and status)."""
+    keys.result_key(dossier_id)  # rejects a malformed id before anything is loaded
+    store, runtime = current_store(), current_runtime()
+    result = _processor()(dossier_id, store=store, runtime=runtime)
+    _settle_failure_flag(store, runtime, result)
+    status = getattr(getattr(result, "status", None), "value", None)
+    log.info("dossier %s processed: %s", dossier_id, status)
+    return {"dossier_id": dossier_id, "status": status}
+
+
+def _settle_failure_flag(store: ObjectStore, runtime: Any, result: Any) -> None:
+    """A failure flag left by an earlier run is replaced by the result's own flag (or removed if complete).
+
+    publish_result skips a result identical to the stored one, so it would not do this itself.
+    """
+    from workers.failures import area_of_dossier, clear_failure_flag
+
+    dossier_id = result.dossier_id
+    area = area_of_dossier(store, dossier_id, getattr(runtime, "regions", None))
+    replacement = None
+    if getattr(result.status, "value", result.status) != "complete":
+        from pipeline.publish import flag_body
+
+        replacement = flag_body(result)
+    if clear_failure_flag(store, area, dossier_id, replacement):
+        log.info("dossier %s: earlier failure flag settled", dossier_id)

@@ -1,0 +1,131 @@
+"""Queues and the job policy of the distributed mode (RQ on Redis).
+
+Two queues: `dossier` (one job per dossier, ids only) and `report` (nightly reports). Jobs are stored with
+RQ's JSON serializer, never pickle. A dossier job has a wall-clock limit (`job_timeout`), is retried with
+backoff, and on every failure calls `on_dossier_failure`, which records the error in the object store and,
+once the retry budget is spent, flags the dossier for review so it is never lost.
+
+The job id of a dossier is `dossier-<dossier_id>-v<manifest version>`: enqueuing the same version twice
+while the first job is still waiting or running does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis import Redis
+from rq import Callback, Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from config.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DOSSIER_QUEUE = "dossier"
+REPORT_QUEUE = "report"
+QUEUE_NAMES = (DOSSIER_QUEUE, REPORT_QUEUE)
+
+DOSSIER_JOB_TIMEOUT = 15 * 60  # seconds; a dossier takes seconds, a stuck decoder is cut off here
+DOSSIER_RETRY_MAX = 3
+DOSSIER_RETRY_INTERVALS = (30, 120, 600)  # seconds before the 1st, 2nd and 3rd retry
+RESULT_TTL = 24 * 3600  # job results are only a receipt: the real result lives in the store
+FAILURE_TTL = 30 * 24 * 3600  # failed jobs stay inspectable for the whole recruitment period
+_LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+
+
+def connect(settings: Settings) -> Redis:
+    """The Redis connection named by `settings.redis_url` (BERKAS_REDIS_URL)."""
+    return Redis.from_url(settings.redis_url)
+
+
+def get_queue(name: str, connection: Redis, *, is_async: bool = True) -> Queue:
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r} (known: {', '.join(QUEUE_NAMES)})")
+    return Queue(name, connection=connection, serializer=JSONSerializer, is_async=is_async,
+                 default_timeout=DOSSIER_JOB_TIMEOUT)
+
+
+def dossier_job_id(dossier_id: str, version: int | None = None) -> str:
+    return f"dossier-{dossier_id}" + (f"-v{int(version)}" if version is not None else "")
+
+
+def default_retry() -> Retry:
+    return Retry(max=DOSSIER_RETRY_MAX, interval=list(DOSSIER_RETRY_INTERVALS))
+
+
+def live_job(queue: Queue, job_id: str) -> Job | None:
+    """The job with this id if it is waiting, scheduled or running; None otherwise."""
+    try:
+        job = Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
+    except NoSuchJobError:
+        return None
+    return job if job.get_status(refresh=False) in _LIVE else None
+
+
+def enqueue_dossier(
+    queue: Queue,
+    dossier_id: str,
+    *,
+    version: int | None = None,
+    retry: Retry | None = None,
+    job_timeout: int = DOSSIER_JOB_TIMEOUT,
+    force: bool = False,
+) -> Job | None:
+    """Queue `process_dossier_job(dossier_id)`. Returns None when that version is already waiting or running
+    (unless `force`)."""
+    job_id = dossier_job_id(dossier_id, version)
+    retry = retry or default_retry()
+    if not force and live_job(queue, job_id) is not None:
+        log.info("dossier %s: job %s already queued", dossier_id, job_id)
+        return None
+    job = queue.enqueue(
+        "workers.jobs.process_dossier_job",
+        dossier_id,
+        job_id=job_id,
+        job_timeout=job_timeout,
+        retry=retry,
+        on_failure=Callback(on_dossier_failure, timeout=60),
+        result_ttl=RESULT_TTL,
+        failure_ttl=FAILURE_TTL,
+        description=f"dossier {dossier_id}",
+        meta={"dossier_id": dossier_id, "version": version, "retry_max": retry.max},
+    )
+    log.info("dossier %s: queued as %s", dossier_id, job.id)
+    return job
+
+
+def on_dossier_failure(job: Job, connection: Redis, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+    """RQ failure callback (every failed attempt, also abandoned jobs): record it; flag after the last one."""
+    from workers.failures import record_failure
+    from workers.jobs import current_regions, current_store
+
+    dossier_id = _dossier_of(job)
+    if dossier_id is None:
+        log.error("job %s failed and names no dossier", job.id)
+        return
+    record_failure(
+        current_store(), dossier_id,
+        job_id=job.id,
+        error=exc if isinstance(exc, BaseException) else None,
+        error_type=getattr(exc_type, "__name__", str(exc_type)),
+        attempt=_attempt(job),
+        final=not job.should_retry,
+        regions=current_regions(),
+    )
+
+
+def _dossier_of(job: Job) -> str | None:
+    meta_id = (job.meta or {}).get("dossier_id")
+    if isinstance(meta_id, str):
+        return meta_id
+    args = job.args or ()
+    return args[0] if args and isinstance(args[0], str) else None
+
+
+def _attempt(job: Job) -> int:
+    """1 for the first run, 2 for the first retry, ... (read before RQ counts the retry down)."""
+    retry_max = int((job.meta or {}).get("retry_max") or 0)
+    return 1 + max(0, retry_max - int(job.retries_left or 0))
