@@ -1,0 +1,149 @@
+"""Reviewer accounts: role, area and an argon2id password hash, stored as `accounts/<username>.json`.
+
+Roles and the area each one covers (Kemendagri codes as written in config/wilayah):
+
+    PPS       one desa/kelurahan   e.g. 35.75.02.1005
+    PPK       one kecamatan        e.g. 35.75.02
+    KPU_KAB   one kabupaten/kota   e.g. 35.75
+    ADMIN     everything (no area)
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from pydantic import BaseModel
+
+from pipeline.errors import ObjectNotFound
+from pipeline.regions import Regions
+from pipeline.storage.base import ObjectStore
+from review import rkeys
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD = 10
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+# verified against when the user does not exist, so a wrong username costs the same time
+_DUMMY_HASH = _HASHER.hash("berkas-no-such-user")
+
+
+class Role(StrEnum):
+    PPS = "PPS"
+    PPK = "PPK"
+    KPU_KAB = "KPU_KAB"
+    ADMIN = "ADMIN"
+
+
+# how many dotted parts the area code of each role has
+AREA_DEPTH = {Role.KPU_KAB: 2, Role.PPK: 3, Role.PPS: 4}
+ROLE_LABEL = {Role.PPS: "PPS", Role.PPK: "PPK", Role.KPU_KAB: "KPU Kab/Kota", Role.ADMIN: "Admin"}
+
+
+class AccountError(ValueError):
+    """A request to create or change an account that cannot be honoured (message in Bahasa)."""
+
+
+class Account(BaseModel):
+    username: str
+    role: Role
+    area: str | None = None  # None only for ADMIN
+    password_hash: str
+    disabled: bool = False
+    nik_access: bool = True  # may see a whole NIK on the dossier page
+    created_at: str
+
+    @property
+    def area_parts(self) -> tuple[str, ...]:
+        """(kab, kec, desa) codes of the area, as far as the role goes; () for ADMIN."""
+        if self.area is None:
+            return ()
+        bits = self.area.split(".")
+        return tuple(".".join(bits[:n]) for n in range(2, len(bits) + 1))
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"Kata sandi minimal {MIN_PASSWORD} karakter.")
+    return _HASHER.hash(password)
+
+
+def validate_area(role: Role, area: str | None, regions: Regions | None) -> str | None:
+    if role == Role.ADMIN:
+        if area:
+            raise AccountError("Akun ADMIN tidak memakai kode wilayah.")
+        return None
+    area = (area or "").strip()
+    if len(area.split(".")) != AREA_DEPTH[role] or not all(p.isdigit() for p in area.split(".")):
+        example = {Role.KPU_KAB: "35.75", Role.PPK: "35.75.02", Role.PPS: "35.75.02.1005"}[role]
+        raise AccountError(f"Kode wilayah {role.value} harus seperti {example}.")
+    if regions is not None and regions.name_of(area) is None:
+        raise AccountError(f"Kode wilayah {area} tidak ada di tabel wilayah.")
+    return area
+
+
+class Accounts:
+    """Account records in the object store."""
+
+    def __init__(self, store: ObjectStore, regions: Regions | None = None) -> None:
+        self.store = store
+        self.regions = regions
+
+    def get(self, username: str) -> Account | None:
+        try:
+            return Account.model_validate(self.store.get_json(rkeys.account_key(username)))
+        except (ObjectNotFound, ValueError):
+            return None
+
+    def create(self, username: str, password: str, role: Role | str, area: str | None,
+               *, nik_access: bool | None = None) -> Account:
+        try:
+            key = rkeys.account_key(username)
+        except ValueError as e:
+            raise AccountError("Nama pengguna: 3-40 huruf kecil, angka, '.', '_' atau '-'.") from e
+        role = Role(role)
+        account = Account(
+            username=username, role=role, area=validate_area(role, area, self.regions),
+            password_hash=hash_password(password),
+            nik_access=(role != Role.ADMIN) if nik_access is None else nik_access,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        if not self.store.put_if_absent(key, account.model_dump_json(indent=1).encode()):
+            raise AccountError(f"Pengguna {username} sudah ada.")
+        log.info("account created: %s role=%s", username, role.value)
+        return account
+
+    def set_disabled(self, username: str, disabled: bool = True) -> Account:
+        account = self.get(username)
+        if account is None:
+            raise AccountError(f"Pengguna {username} tidak ada.")
+        account.disabled = disabled
+        self.store.put_json(rkeys.account_key(username), account.model_dump(mode="json"))
+        log.info("account %s: disabled=%s", username, disabled)
+        return account
+
+    def list(self) -> list[Account]:
+        out = []
+        for key in self.store.list(rkeys.ACCOUNTS_PREFIX):
+            try:
+                out.append(Account.model_validate(self.store.get_json(key)))
+            except ValueError:
+                log.warning("unreadable account record %s", key)
+        return out
+
+    def authenticate(self, username: str, password: str) -> Account | None:
+        """The account when the password fits and the account is active; None otherwise."""
+        account = self.get(username) if rkeys.USERNAME_RE.match(username or "") else None
+        try:
+            _HASHER.verify(account.password_hash if account else _DUMMY_HASH, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if account is None or account.disabled:
+            return None
+        if _HASHER.check_needs_rehash(account.password_hash):
+            account.password_hash = _HASHER.hash(password)
+            self.store.put_json(rkeys.account_key(username), account.model_dump(mode="json"))
+        return account

@@ -1,0 +1,90 @@
+"""The review web app: `create_app(...)` wires the store, the service and the routes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+
+from config.settings import Settings, get_settings
+from pipeline.storage import open_store
+from pipeline.storage.base import ObjectStore
+from review.accounts import Accounts
+from review.pages import PageImages
+from review.routes import router
+from review.service import NotFound, OutOfArea, ReviewError, ReviewService
+from review.settings import ReviewSettings
+from review.web import HERE, CsrfFailed, LoginRequired, LoginThrottle, render
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
+       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+def create_app(settings: Settings | None = None, review: ReviewSettings | None = None, *,
+               store: ObjectStore | None = None, service: ReviewService | None = None,
+               enqueue: Callable[[str], str | None] | None = None) -> FastAPI:
+    """The app over `store` (default: the store the settings name). `enqueue(dossier_id)` re-queues uploads."""
+    settings = settings or get_settings()
+    review = review or ReviewSettings()
+    store = store or open_store(settings)
+    service = service or ReviewService(store, settings, review, enqueue=enqueue)
+
+    app = FastAPI(title="Berkas - antrean pemeriksaan", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.review_settings = review
+    app.state.store = store
+    app.state.service = service
+    app.state.accounts = Accounts(store, service.regions)
+    app.state.images = PageImages(store, settings.limits, max_side=review.image_max_side,
+                                  cache_items=review.image_cache_items)
+    app.state.throttle = LoginThrottle(review.login_attempts, review.login_window_minutes * 60)
+
+    app.add_middleware(
+        SessionMiddleware, secret_key=review.secret.get_secret_value(), session_cookie="berkas_sesi",
+        max_age=int(review.session_hours * 3600), same_site="strict", https_only=review.cookie_secure,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse("/masuk", status_code=303)
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, exc: CsrfFailed) -> Response:
+        log.warning("CSRF token missing or wrong on %s %s", request.method, request.url.path)
+        return render(request, "error.html", None, status_code=403,
+                      message="Formulir sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+
+    @app.exception_handler(ReviewError)
+    async def _review_error(request: Request, exc: ReviewError) -> Response:
+        if isinstance(exc, OutOfArea | NotFound) or request.method == "GET":
+            return render(request, "error.html", None, status_code=exc.status, message=exc.message)
+        request.session["flash"] = ["error", exc.message]
+        back = _dossier_path(request.url.path)
+        return RedirectResponse(back, status_code=303) if back else HTMLResponse(exc.message, exc.status)
+
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(router)
+    app.state.run = run_in_threadpool
+    return app
+
+
+def _dossier_path(path: str) -> str | None:
+    m = re.match(r"^(/berkas/[A-Za-z0-9._-]+)/", path)
+    return m[1] if m else None

@@ -1,0 +1,99 @@
+"""`berkas users ...` (accounts) and `berkas review serve` (the web app). Mounted with `register(app)`."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from config.settings import get_settings
+from review.accounts import ROLE_LABEL, AccountError, Accounts, Role
+
+console = Console()
+users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Akun pemeriksa (PPS, PPK, KPU, admin).")
+review_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Aplikasi web antrean pemeriksaan.")
+
+
+def _accounts() -> Accounts:
+    from pipeline.regions import Regions
+    from pipeline.storage import open_store
+
+    return Accounts(open_store(get_settings()), Regions.load())
+
+
+@users_app.command("create")
+def create(
+    username: str = typer.Argument(..., help="nama pengguna: huruf kecil, angka, . _ -"),
+    role: Role = typer.Option(..., "--role", "-r", case_sensitive=False, help="PPS, PPK, KPU_KAB atau ADMIN"),  # noqa: B008
+    area: str = typer.Option(None, "--area", "-a", help="kode wilayah: 35.75 (KPU), 35.75.02 (PPK), 35.75.02.1005 (PPS)"),
+    nik_access: bool = typer.Option(None, "--lihat-nik/--tanpa-nik", help="boleh melihat NIK utuh (bawaan: ya, kecuali ADMIN)"),
+    password: str = typer.Option(..., prompt="Kata sandi", hide_input=True, confirmation_prompt=True,
+                                 help="minimal 10 karakter (ditanyakan bila tidak diberikan)"),
+) -> None:
+    """Buat akun baru."""
+    try:
+        account = _accounts().create(username, password, role, area, nik_access=nik_access)
+    except AccountError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+    console.print(f"Akun {account.username} ({ROLE_LABEL[account.role]} {account.area or ''}) dibuat.")
+
+
+@users_app.command("disable")
+def disable(username: str) -> None:
+    """Nonaktifkan akun (sesi yang sedang berjalan ikut berakhir)."""
+    try:
+        _accounts().set_disabled(username, True)
+    except AccountError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+    console.print(f"Akun {username} dinonaktifkan.")
+
+
+@users_app.command("enable")
+def enable(username: str) -> None:
+    """Aktifkan kembali akun."""
+    try:
+        _accounts().set_disabled(username, False)
+    except AccountError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(1) from e
+    console.print(f"Akun {username} diaktifkan.")
+
+
+@users_app.command("list")
+def list_users() -> None:
+    """Daftar akun."""
+    t = Table(title="Akun pemeriksa")
+    for col in ("nama pengguna", "peran", "wilayah", "NIK utuh", "aktif", "dibuat"):
+        t.add_column(col)
+    for a in sorted(_accounts().list(), key=lambda a: a.username):
+        t.add_row(a.username, ROLE_LABEL[a.role], a.area or "semua", "ya" if a.nik_access else "tidak",
+                  "tidak" if a.disabled else "ya", a.created_at)
+    console.print(t)
+
+
+@review_app.command("serve")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="alamat yang didengarkan"),
+    port: int = typer.Option(8000, help="port"),
+    insecure_cookies: bool = typer.Option(False, "--insecure-cookies",
+                                          help="kirim cookie sesi lewat HTTP biasa (hanya untuk demo lokal)"),
+) -> None:
+    """Jalankan aplikasi web antrean pemeriksaan."""
+    import uvicorn
+
+    from review.app import create_app
+    from review.settings import ReviewSettings
+
+    review = ReviewSettings()
+    if insecure_cookies:
+        review = review.model_copy(update={"cookie_secure": False})
+    uvicorn.run(create_app(get_settings(), review), host=host, port=port, log_level="info",
+                proxy_headers=True, server_header=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `users` and `review` to the `berkas` command."""
+    app.add_typer(users_app, name="users")
+    app.add_typer(review_app, name="review")

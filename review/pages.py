@@ -1,0 +1,79 @@
+"""Page images for the browser: decode an original with the pipeline's intake, shrink, encode JPEG, cache.
+
+Originals never leave the store directly (no public bucket, no presigned URL): the app streams these
+renderings after checking the account's area.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from config.settings import Limits
+from pipeline import intake
+from pipeline.errors import IntegrityError, ObjectNotFound
+from pipeline.storage import keys
+from pipeline.storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    jpeg: bytes
+    width: int  # of the page as the pipeline saw it (OCR boxes are in these pixels)
+    height: int
+
+
+class PageImages:
+    def __init__(self, store: ObjectStore, limits: Limits, *, max_side: int = 1600, cache_items: int = 48) -> None:
+        self.store = store
+        self.limits = limits
+        self.max_side = max_side
+        self._cache: OrderedDict[tuple[str, str, int], Rendered | None] = OrderedDict()
+        self._size = cache_items
+        self._lock = threading.Lock()
+
+    def render(self, dossier_id: str, file: str, sha256: str | None, page: int) -> Rendered | None:
+        """The page as JPEG with its original size; None when the original is gone or does not decode."""
+        if not sha256:
+            return None
+        ck = (dossier_id, sha256, page)
+        with self._lock:
+            if ck in self._cache:
+                self._cache.move_to_end(ck)
+                return self._cache[ck]
+        out = self._render(dossier_id, file, sha256, page)
+        with self._lock:
+            self._cache[ck] = out
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return out
+
+    def _render(self, dossier_id: str, file: str, sha256: str, page: int) -> Rendered | None:
+        try:
+            data = self.store.get_bytes(keys.original_key(dossier_id, sha256, file))
+        except (ObjectNotFound, IntegrityError, ValueError) as e:
+            log.warning("dossier %s: original of page %d not available (%s)", dossier_id, page, type(e).__name__)
+            return None
+        pages, _errors = intake.load_pages(file, data, sha256=sha256, limits=self.limits)
+        image = next((p.image for p in pages if p.page == page and p.image is not None), None)
+        if image is None:
+            return None
+        return encode(image, self.max_side)
+
+
+def encode(image: np.ndarray, max_side: int) -> Rendered:
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    small = image if scale >= 1.0 else cv2.resize(
+        image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    if not ok:  # pragma: no cover - cv2 encodes any uint8 image
+        raise ValueError("JPEG encoding failed")
+    return Rendered(jpeg=buf.tobytes(), width=w, height=h)

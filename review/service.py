@@ -1,0 +1,302 @@
+"""What the review app does, apart from HTTP: load a dossier within the account's area, and act on it.
+
+Every action checks the area, respects claims and appends to the audit trail before returning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from config.settings import Settings
+from models.contract import FIELDS_BY_TYPE, DocType, DossierResult, Registration
+from pipeline.errors import ObjectNotFound, OcrFailed
+from pipeline.regions import Regions
+from pipeline.storage import keys
+from pipeline.storage.base import ObjectStore
+from review import audit, rkeys
+from review.accounts import Account
+from review.claims import Claim, ClaimedByOther, Claims
+from review.queue import read_decision
+from review.scope import covers
+from review.settings import ReviewSettings
+
+log = logging.getLogger(__name__)
+
+DECISIONS = {"MS": "Memenuhi Syarat", "TMS": "Tidak Memenuhi Syarat", "DOCS_REQUESTED": "Dokumen diminta"}
+UPLOAD_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".tif": "image/tiff",
+                ".tiff": "image/tiff", ".pdf": "application/pdf"}
+_DATE_FIELDS = {"tanggal_lahir", "tanggal_surat", "berlaku_hingga"}
+
+
+class ReviewError(Exception):
+    """A request the app refuses; `status` is the HTTP status, the message is for the verifier (Bahasa)."""
+
+    status = 400
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status:
+            self.status = status
+
+
+class OutOfArea(ReviewError):
+    status = 403
+
+
+class NotFound(ReviewError):
+    status = 404
+
+
+class NoOcrEngine:
+    """The web process never runs OCR: re-checks after a correction reuse the stored fields."""
+
+    name = "none"
+
+    def read(self, image, *, psm: int = 3, whitelist: str | None = None):
+        raise OcrFailed("the review app does not run OCR")
+
+
+def recheck_default(store, runtime, dossier_id, registration, documents, errors, registration_error=None):
+    from pipeline.process import evaluate_and_publish
+
+    return evaluate_and_publish(store, runtime, dossier_id, registration, documents, errors, registration_error)
+
+
+@dataclass
+class DossierView:
+    result: DossierResult
+    area: keys.AreaCodes
+    registration: Registration | None
+    claim: Claim | None
+    decision: dict | None
+    trail: list[dict]
+    pending_uploads: list[dict]
+
+
+class ReviewService:
+    def __init__(self, store: ObjectStore, settings: Settings, review: ReviewSettings, *,
+                 regions: Regions | None = None,
+                 runtime_factory: Callable[[], Any] | None = None,
+                 recheck: Callable[..., DossierResult] = recheck_default,
+                 enqueue: Callable[[str], str | None] | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.review = review
+        self.regions = regions or Regions.load()
+        self.claims = Claims(store, timedelta(minutes=review.claim_minutes))
+        self._runtime_factory = runtime_factory or self._load_runtime
+        self._runtime = None
+        self.recheck = recheck
+        self.enqueue = enqueue
+
+    # ---- loading -------------------------------------------------------------------------------
+
+    def _load_runtime(self):
+        from pipeline.runtime import Runtime
+
+        return Runtime.load(self.settings, engine=NoOcrEngine())
+
+    @property
+    def runtime(self):
+        if self._runtime is None:
+            self._runtime = self._runtime_factory()
+        return self._runtime
+
+    def area_of(self, result: DossierResult) -> keys.AreaCodes:
+        from pipeline.publish import area_of
+
+        return area_of(result, SimpleNamespace(regions=self.regions))
+
+    def _result(self, dossier_id: str) -> DossierResult:
+        try:
+            return DossierResult.model_validate(self.store.get_json(keys.result_key(dossier_id)))
+        except (ObjectNotFound, ValueError) as e:
+            raise NotFound("Berkas tidak ditemukan.") from e
+
+    def authorize(self, account: Account, dossier_id: str) -> tuple[DossierResult, keys.AreaCodes]:
+        """The dossier's result and area, or OutOfArea / NotFound. Every route goes through here."""
+        result = self._result(dossier_id)
+        area = self.area_of(result)
+        if not covers(account, area):
+            log.warning("refused: %s asked for dossier %s outside their area", account.username, dossier_id)
+            raise OutOfArea("Berkas ini di luar wilayah Anda.")
+        return result, area
+
+    def registration(self, dossier_id: str) -> Registration | None:
+        try:
+            return Registration.model_validate(self.store.get_json(keys.registration_key(dossier_id)))
+        except (ObjectNotFound, ValueError):
+            return None
+
+    def view(self, account: Account, dossier_id: str) -> DossierView:
+        result, area = self.authorize(account, dossier_id)
+        processed = {(d.file, d.sha256) for d in result.documents} | {(e.file, None) for e in result.errors}
+        pending = [f for f in self._manifest(dossier_id).get("files", [])
+                   if f.get("source") == "review-upload" and (f["name"], f["sha256"]) not in processed
+                   and (f["name"], None) not in processed]
+        return DossierView(result=result, area=area, registration=self.registration(dossier_id),
+                           claim=self.claims.get(dossier_id), decision=read_decision(self.store, dossier_id),
+                           trail=audit.trail(self.store, dossier_id), pending_uploads=pending)
+
+    # ---- claims --------------------------------------------------------------------------------
+
+    def claim(self, account: Account, dossier_id: str) -> Claim:
+        self.authorize(account, dossier_id)
+        claim = self._take(account, dossier_id)
+        audit.append(self.store, dossier_id, "claim", account.username, account.role.value,
+                     after={"expires_at": claim.to_json()["expires_at"]})
+        return claim
+
+    def release(self, account: Account, dossier_id: str) -> None:
+        self.authorize(account, dossier_id)
+        self.claims.release(dossier_id, account.username)
+        audit.append(self.store, dossier_id, "release", account.username, account.role.value)
+
+    def _take(self, account: Account, dossier_id: str) -> Claim:
+        try:
+            return self.claims.claim(dossier_id, account.username)
+        except ClaimedByOther as e:
+            raise ReviewError(f"Berkas sedang dikerjakan oleh {e.claim.username} sampai "
+                              f"{e.claim.expires_at:%H:%M} UTC.", status=409) from e
+
+    # ---- decisions -----------------------------------------------------------------------------
+
+    def decide(self, account: Account, dossier_id: str, decision: str, *, reason: str | None = None,
+               documents: list[str] | None = None) -> dict:
+        """Approve (MS), reject (TMS, with a reason) or ask for documents (with the list)."""
+        result, _area = self.authorize(account, dossier_id)
+        if decision not in DECISIONS:
+            raise ReviewError("Keputusan tidak dikenal.")
+        reason = (reason or "").strip()[:500]
+        documents = [d for d in (documents or []) if d]
+        if decision == "TMS" and not reason:
+            raise ReviewError("Tuliskan alasan penolakan (TMS).")
+        if decision == "DOCS_REQUESTED" and not documents:
+            raise ReviewError("Pilih dokumen yang diminta.")
+        self._take(account, dossier_id)
+        before = read_decision(self.store, dossier_id)
+        body = {"dossier_id": dossier_id, "decision": decision, "reason": reason or None,
+                "documents": documents, "by": account.username, "role": account.role.value,
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "result_processed_at": result.processed_at, "result_status": result.status.value}
+        action = {"MS": "approve", "TMS": "reject", "DOCS_REQUESTED": "request_documents"}[decision]
+        audit.append(self.store, dossier_id, action, account.username, account.role.value,
+                     before=before and {k: before.get(k) for k in ("decision", "reason", "documents", "by")},
+                     after={"decision": decision, "reason": reason or None, "documents": documents},
+                     result_status=result.status.value)
+        self.store.put_json(rkeys.decision_key(dossier_id), body)
+        self.claims.release(dossier_id, account.username)
+        log.info("dossier %s: %s by %s", dossier_id, decision, account.username)
+        return body
+
+    # ---- corrections ---------------------------------------------------------------------------
+
+    def correct(self, account: Account, dossier_id: str, doc_index: int, field: str, value: str) -> DossierResult:
+        """Set a field to what the verifier reads, re-run the checks (no OCR) and publish the new result."""
+        result, _area = self.authorize(account, dossier_id)
+        if not 0 <= doc_index < len(result.documents):
+            raise ReviewError("Dokumen tidak ada.")
+        doc = result.documents[doc_index]
+        if field not in FIELDS_BY_TYPE.get(doc.type, ()):
+            raise ReviewError("Isian ini tidak ada pada jenis dokumen tersebut.")
+        new_value = normalise_value(field, value)
+        self._take(account, dossier_id)
+        before = doc.fields.get(field)
+        documents = [d.model_copy(deep=True) for d in result.documents]
+        documents[doc_index].fields[field] = new_value
+        documents[doc_index].confidence[field] = 1.0
+
+        from pipeline.process import DossierContext, load_registration
+
+        ctx = DossierContext(dossier_id=dossier_id, store=self.store, runtime=self.runtime)
+        load_registration(ctx)
+        errors = [e for e in result.errors if e.file != "registration.json"]
+        new = self.recheck(self.store, self.runtime, dossier_id, ctx.registration, documents, errors,
+                           ctx.registration_error)
+        audit.append(self.store, dossier_id, "correct", account.username, account.role.value,
+                     before={"value": before, "status": result.status.value},
+                     after={"value": new_value, "status": new.status.value},
+                     document=doc_index, document_type=doc.type.value, file=doc.file, page=doc.page,
+                     field=field, corrected_by=account.username)
+        return new
+
+    # ---- uploads -------------------------------------------------------------------------------
+
+    def _manifest(self, dossier_id: str) -> dict:
+        try:
+            return self.store.get_json(keys.manifest_key(dossier_id))
+        except ObjectNotFound:
+            return {"dossier_id": dossier_id, "files": []}
+
+    def upload(self, account: Account, dossier_id: str, filename: str, data: bytes) -> dict:
+        """Store a new scan as an original, add it to the manifest and ask for re-processing."""
+        self.authorize(account, dossier_id)
+        name = keys.safe_filename(filename or "")
+        ext = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+        if ext not in UPLOAD_TYPES:
+            raise ReviewError("Jenis file tidak didukung (gunakan JPEG, PNG, TIFF atau PDF).")
+        if not data:
+            raise ReviewError("File kosong.")
+        if len(data) > self.settings.limits.max_file_bytes:
+            raise ReviewError("File melebihi batas ukuran.", status=413)
+        self._take(account, dossier_id)
+        sha = hashlib.sha256(data).hexdigest()
+        manifest = self._manifest(dossier_id)
+        files = manifest.setdefault("files", [])
+        entry = next((f for f in files if f.get("sha256") == sha), None)
+        if entry is None:
+            name = _unique_name(name, {f.get("name") for f in files})
+            self.store.put_if_absent(keys.original_key(dossier_id, sha, name), data,
+                                     content_type=UPLOAD_TYPES[ext])
+            entry = {"name": name, "sha256": sha, "size": len(data), "source": "review-upload",
+                     "uploaded_by": account.username, "uploaded_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            files.append(entry)
+            self.store.put_json(keys.manifest_key(dossier_id), manifest)
+        job = self.enqueue(dossier_id) if self.enqueue else None
+        audit.append(self.store, dossier_id, "upload", account.username, account.role.value,
+                     after={"file": entry["name"], "sha256": sha, "size": len(data)},
+                     reprocess=("queued" if job else "pending"), job_id=job)
+        return {**entry, "queued": bool(job)}
+
+
+def _unique_name(name: str, taken: set) -> str:
+    if name not in taken:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    n = 2
+    while f"{stem}-{n}{dot}{ext}" in taken:
+        n += 1
+    return f"{stem}-{n}{dot}{ext}"
+
+
+def normalise_value(field: str, value: str) -> str:
+    """A corrected value in the contract's canonical form: ISO dates, upper-case text, NIK digits."""
+    value = " ".join((value or "").split())
+    if not value:
+        raise ReviewError("Isian tidak boleh kosong.")
+    if len(value) > 200:
+        raise ReviewError("Isian terlalu panjang.")
+    if field == "nik" or field == "nisn":
+        digits = re.sub(r"\D", "", value)
+        if field == "nik" and len(digits) != 16:
+            raise ReviewError("NIK harus 16 angka.")
+        return digits
+    if field in _DATE_FIELDS and not (field == "berlaku_hingga" and value.upper() == "SEUMUR HIDUP"):
+        m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})", value)
+        try:
+            d = date(int(m[3]), int(m[2]), int(m[1])) if m else date.fromisoformat(value)
+        except ValueError as e:
+            raise ReviewError("Tanggal harus seperti 19-08-2002 atau 2002-08-19.") from e
+        return d.isoformat()
+    return value.upper()
+
+
+__all__ = ["ReviewService", "ReviewError", "OutOfArea", "NotFound", "DossierView", "DECISIONS", "DocType"]
