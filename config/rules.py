@@ -87,6 +87,7 @@ class ConfidenceRule(_Strict):
 class CheckRule(_Strict):
     rule: str
     source: str
+    reason: str  # the reason code the check reports when it fails
     verdict: Verdict
 
 

@@ -105,6 +105,11 @@ def test_every_reason_is_in_the_shared_vocabulary():
     ]
     reasons = {c.reason for checks, _ in cases for c in checks.values() if c.status != CheckStatus.PASS}
     assert reasons <= SHARED_REASONS | EXTRA_REASONS
+    generic = {"LOW_CONFIDENCE", "FIELD_UNREADABLE"} | EXTRA_REASONS
+    for checks, _ in cases:
+        for c in checks.values():
+            if c.status == CheckStatus.FAIL and c.reason not in generic:
+                assert c.reason == RULES.checks[c.id].reason, c.id
     assert {"UNDER_AGE", "NOT_WNI", "EDUCATION_TOO_LOW", "NOT_HEALTHY", "ISSUER_UNKNOWN"} <= reasons
 
 
@@ -440,3 +445,11 @@ def test_rules_values():
     assert RULES.reference_dates.voting_day == date(2024, 2, 14)
     assert (RULES.age.min, RULES.age.max) == (17, 55)
     assert RULES.verdict("age_min") == "not_eligible" and RULES.verdict("age_max") == "needs_review"
+
+
+def test_rules_table_lists_every_check():
+    from scripts.rules_table import rules_table
+
+    table = rules_table(RULES)
+    for check_id, c in RULES.checks.items():
+        assert f"`{check_id}`" in table and f"`{c.reason}`" in table
