@@ -149,15 +149,15 @@ def _csv(store: MemoryStore, key: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(store.get_bytes(key).decode("utf-8-sig"))))
 
 
-@pytest.fixture
-def tps_file(tmp_path: Path) -> Path:
-    path = tmp_path / "tps.csv"
+@pytest.fixture(scope="module")
+def tps_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("tps") / "tps.csv"
     lines = ["kode_desa,tps"] + [f"{desa},{int(t)}" for desa, ts in TPS_LIST.items() for t in ts]
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def report(tps_file):
     store = MemoryStore()
     _load(store)
@@ -315,3 +315,55 @@ def test_bad_tps_list_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_tps_list(path)
     assert info.value.code == "TPS_LIST_INVALID"
+
+
+def test_nightly_job_receipt(monkeypatch):
+    """The RQ job function, run in-process against the in-memory store (no TPS list: TPS from rows)."""
+    from workers import jobs, report_jobs
+
+    store = MemoryStore()
+    _load(store)
+    monkeypatch.setattr(report_jobs, "DEFAULT_TPS_LIST", Path("/nonexistent/tps.csv"))
+    jobs.init_process(store=store, load_runtime=False)
+    try:
+        receipt = report_jobs.nightly_report_job("2023-12-13")
+    finally:
+        jobs.reset_process()
+    assert receipt["rows_read"] == sum(entry[3] for entry in PLAN)
+    assert receipt["prefix"] == "reports/2023-12-13/35/" and store.exists(receipt["pdf"])
+    prov = _row_for(_csv(store, receipt["csv"]["provinsi"]), "35")
+    # without a TPS list only TPS with candidates are known: A/003 (empty) is not among them
+    assert prov["jumlah_tps"] == str(len({(d, t) for d, t, *_ in PLAN}))
+
+
+@pytest.mark.redis
+def test_nightly_job_through_rq(monkeypatch):
+    """GIVEN the report queue (JSON serializer) WHEN a report is enqueued and a SimpleWorker bursts
+    THEN the job finishes and its receipt names the stored PDF."""
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rq import SimpleWorker
+
+    from workers import jobs, report_jobs
+    from workers.queues import REPORT_QUEUE, get_queue
+
+    connection = Redis.from_url("redis://127.0.0.1:6379/15")
+    try:
+        connection.ping()
+    except RedisConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    connection.flushdb()
+    store = MemoryStore()
+    _load(store)
+    monkeypatch.setattr(report_jobs, "DEFAULT_TPS_LIST", Path("/nonexistent/tps.csv"))
+    jobs.init_process(store=store, load_runtime=False)
+    try:
+        queue = get_queue(REPORT_QUEUE, connection)
+        job = report_jobs.enqueue_report(queue, "2023-12-13")
+        SimpleWorker([queue], connection=connection, serializer=queue.serializer).work(burst=True)
+        job.refresh()
+        assert job.get_status() == "finished", job.latest_result()
+        assert store.exists(job.return_value()["pdf"])
+    finally:
+        jobs.reset_process()
+        connection.flushdb()
