@@ -87,6 +87,14 @@ class DuplicateIndex:
         """Other dossier ids sharing any of `niks` (sorted, without `dossier_id`)."""
         return sorted({d for n in niks for d in self.holders(n) if d != dossier_id})
 
+    def others_of(self, dossier_id: str) -> list[str]:
+        """Other dossier ids sharing a NIK this dossier holds now (per its record), without knowing the NIKs."""
+        found = set()
+        for h in self._held(dossier_id):
+            found.update(dossier_id_from_key(k) for k in self.store.list(nik_index_prefix(h)))
+        found.discard(dossier_id)
+        return sorted(found)
+
     def duplicates(self, dossier_id: str, niks: set[str]) -> dict[str, list[str]]:
         """NIK -> other dossier ids, the `duplicates` argument of pipeline.checks.run_checks."""
         out = {}

@@ -89,11 +89,16 @@ def dossier_niks(ctx: CheckContext) -> set[str]:
 
 
 def check_duplicates(ctx: CheckContext) -> Check | None:
-    """DUPLICATE_NIK when another dossier holds one of this dossier's NIKs; None when no index was given."""
+    """DUPLICATE_NIK when another dossier holds one of this dossier's NIKs; None when no index was given.
+
+    `ctx.duplicates` maps a NIK to the dossier ids holding it; an entry keyed by this dossier's own id
+    (the other dossiers found for it) is accepted too.
+    """
     if ctx.duplicates is None:
         return None
     own = ctx.registration.dossier_id if ctx.registration else None
-    others = sorted({d for n in dossier_niks(ctx) for d in ctx.duplicates.get(n, []) if d != own})
+    keys = dossier_niks(ctx) | ({own} if own else set())
+    others = sorted({d for k in keys for d in ctx.duplicates.get(k, []) if d != own})
     if not others:
         return ctx.make("duplicate_nik", CheckStatus.PASS)
     ev = [Evidence(value=d, note="dossier_id") for d in others]

@@ -415,6 +415,20 @@ def test_duplicate_nik_names_other_dossiers_not_itself():
     assert checks["duplicate_nik"].status == CheckStatus.PASS
 
 
+def test_duplicates_keyed_by_own_dossier_id():
+    checks, _ = run(duplicates={"D-001": ["D-555"]})
+    assert checks["duplicate_nik"].reason == "DUPLICATE_NIK" and "D-555" in checks["duplicate_nik"].message
+    checks, _ = run(duplicates={"D-999": ["D-555"]})
+    assert checks["duplicate_nik"].status == CheckStatus.PASS
+
+
+def test_registration_error_is_not_an_unreadable_scan():
+    err = FileError(file="registration.json", error="REGISTRATION_INVALID")
+    checks, (status, _) = run(reg=None, default_reg=False, errors=[err])
+    assert checks["files_readable"].status == CheckStatus.PASS
+    assert status == DossierStatus.INCOMPLETE
+
+
 def test_dossier_niks_for_the_index():
     assert dossier_niks_of(registration(nik="3575024506990002"), [ktp()]) == {NIK, "3575024506990002"}
     assert dossier_niks_of(None, []) == set()

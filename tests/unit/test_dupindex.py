@@ -57,6 +57,8 @@ def test_two_dossiers_sharing_a_nik(store):
     assert idx.others("D-2", {NIK_A, NIK_B}) == ["D-1"]
     assert idx.others("D-1", {NIK_A}) == ["D-2"]
     assert idx.duplicates("D-2", {NIK_A, NIK_B}) == {NIK_A: ["D-1"]}
+    assert idx.others_of("D-2") == ["D-1"] and idx.others_of("D-1") == ["D-2"]
+    assert idx.others_of("D-unknown") == []
 
 
 def test_reprocessing_with_changed_nik_removes_stale_entry(store):
