@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 OSD_MIN_CONF = 1.5  # tesseract's orient_conf; ~15 is "sure", below ~1 is noise
 OSD_WORK_PX = 1400
+VOTE_WORK_PX = 800  # enough to tell upright text from upside-down text by confidence
 
 
 def _shrink(gray: np.ndarray, work: int) -> np.ndarray:
@@ -27,7 +28,7 @@ def _shrink(gray: np.ndarray, work: int) -> np.ndarray:
 
 def _vote_by_confidence(engine: OcrEngine, gray: np.ndarray, candidates: list[int]) -> int:
     """The quarter-turn count whose upright image tesseract reads with the highest mean confidence."""
-    g = _shrink(gray, 1000)
+    g = _shrink(gray, VOTE_WORK_PX)
     best, best_score = candidates[0], -1.0
     for k in candidates:
         page = engine.read(np.ascontiguousarray(np.rot90(g, k)), psm=3)

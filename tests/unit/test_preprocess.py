@@ -1,0 +1,194 @@
+"""Preprocessing: geometry (quad, perspective, rotation, deskew) and photometric clean-up."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.context import PageInput
+from pipeline.ocr.synth import DEMO_ROWS, place_on_background, render_card, render_lines
+from pipeline.preprocess import CARD_WIDTH, enhance, geometry, prepare
+
+TEXT = [
+    "SURAT KETERANGAN SEHAT",
+    "Yang bertanda tangan di bawah ini menerangkan bahwa",
+    "Nama : SITI AMINAH  Umur : 24 tahun",
+    "Tekanan darah 120/80 mmHg, gula darah 96 mg/dl",
+    "dinyatakan SEHAT untuk pendaftaran KPPS",
+    "Pasuruan, 12 Desember 2023",
+]
+
+
+@pytest.fixture(scope="module")
+def text_page() -> np.ndarray:
+    return render_lines(TEXT, size=26)
+
+
+def _page(img: np.ndarray) -> PageInput:
+    return PageInput(file="t.png", page=1, sha256="0" * 64, image=img)
+
+
+# ---- deskew -------------------------------------------------------------------------------------
+
+
+@settings(max_examples=12, deadline=None)
+@given(angle=st.floats(min_value=-8.0, max_value=8.0))
+def test_estimate_skew_recovers_rotation(text_page, angle):
+    padded = cv2.copyMakeBorder(text_page, 120, 120, 60, 60, cv2.BORDER_CONSTANT, value=255)
+    tilted, _ = geometry.rotate_small(padded, angle)
+    assert geometry.estimate_skew(tilted) == pytest.approx(angle, abs=0.3)
+
+
+def test_estimate_skew_without_text_is_zero():
+    assert geometry.estimate_skew(np.full((300, 400), 250, np.uint8)) == 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(k=st.integers(0, 3), x=st.integers(0, 39), y=st.integers(0, 29))
+def test_rotate90_transform_maps_pixels(k, x, y):
+    img = np.zeros((30, 40), np.uint8)
+    img[y, x] = 255
+    out, m = geometry.rotate90(img, k)
+    px, py, _ = m @ np.array([x, y, 1.0])
+    assert out[int(round(py)), int(round(px))] == 255
+
+
+@settings(max_examples=25, deadline=None)
+@given(perm=st.permutations([0, 1, 2, 3]), dx=st.floats(-30, 30), dy=st.floats(-20, 20))
+def test_order_corners_is_canonical(perm, dx, dy):
+    quad = np.float32([[100 + dx, 50], [500, 60 + dy], [520, 330], [90, 310 - dy]])
+    got = geometry.order_corners(quad[list(perm)])
+    np.testing.assert_allclose(got, quad)
+
+
+# ---- perspective ------------------------------------------------------------------------------
+
+
+def test_find_quad_and_rectify_a_photographed_card():
+    card, nik_box = render_card("3575024506990001", DEMO_ROWS, seed=3)
+    quad = np.float32([[310, 240], [1480, 330], [1440, 1090], [260, 960]])
+    photo = place_on_background(card, quad, (1800, 1300), seed=3)
+    found = geometry.find_quad(photo)
+    assert found is not None
+    assert np.abs(found - quad).max() < 12  # within a few pixels of the true corners
+
+    prep = prepare(_page(photo), orientation=False)
+    assert prep.card_found and prep.kind == "card"
+    assert prep.image.shape == (round(CARD_WIDTH / geometry.CARD_ASPECT), CARD_WIDTH)
+    # the rectified card lines up (within a few pixels) with a clean render of the same card
+    ref = enhance.clean(cv2.resize(card, (CARD_WIDTH, prep.image.shape[0]), interpolation=cv2.INTER_AREA))
+    a, b = (cv2.GaussianBlur(x.astype(float), (0, 0), 2) for x in (ref, prep.image))
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.8
+    # a box of the prepared image maps back onto the photo where the NIK was drawn
+    s = CARD_WIDTH / card.shape[1]
+    x, y, w, h = nik_box
+    back = prep.to_original((round(x * s), round(y * s), round(w * s), round(h * s)))
+    src = np.float32([[0, 0], [card.shape[1] - 1, 0], [card.shape[1] - 1, card.shape[0] - 1], [0, card.shape[0] - 1]])
+    m = cv2.getPerspectiveTransform(src, quad)
+    centre = cv2.perspectiveTransform(np.float32([[[x + w / 2, y + h / 2]]]), m)[0, 0]
+    assert abs(back[0] + back[2] / 2 - centre[0]) < 15 and abs(back[1] + back[3] / 2 - centre[1]) < 15
+
+
+def test_small_card_on_white_page_is_found():
+    card, _ = render_card("3575024506990001", DEMO_ROWS, width=500, seed=4)
+    page = np.full((1750, 1240, 3), 248, np.uint8)
+    page[300 : 300 + card.shape[0], 400 : 400 + card.shape[1]] = card
+    prep = prepare(_page(page), orientation=False)
+    assert prep.card_found and prep.kind == "card"
+
+
+def test_text_page_scan_is_not_taken_for_an_object(text_page):
+    page = cv2.copyMakeBorder(text_page, 200, 900, 150, 150, cv2.BORDER_CONSTANT, value=255)
+    assert geometry.find_quad(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) is None
+    prep = prepare(_page(page), orientation=False)
+    assert not prep.card_found and prep.kind == "page"
+
+
+# ---- photometric ------------------------------------------------------------------------------
+
+
+def test_clean_leaves_clean_input_alone(text_page):
+    out = enhance.clean(text_page)
+    assert out.shape == text_page.shape
+    assert np.mean(np.abs(out.astype(int) - text_page.astype(int))) < 2.0
+
+
+def test_clean_suppresses_blue_guilloche_and_keeps_text():
+    card, nik_box = render_card("3575024506990001", DEMO_ROWS, seed=5)
+    raw_gray = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
+    out = enhance.clean(card)
+    x, y, w, h = nik_box
+    # empty card area below the rows: patterned before, near-white after
+    area = (slice(int(card.shape[0] * 0.85), card.shape[0] - 5), slice(20, int(card.shape[1] * 0.6)))
+    assert raw_gray[area].std() > 3 and raw_gray[area].mean() < 225
+    assert out[area].mean() > 240 and np.percentile(out[area], 1) > 200
+    assert np.percentile(out[y : y + h, x : x + w], 5) < 60  # NIK strokes stay dark
+
+
+def test_flatten_background_removes_a_lighting_gradient(text_page):
+    h, w = text_page.shape
+    light = np.linspace(0.55, 1.0, w, dtype=np.float32)[None, :]
+    shaded = (text_page.astype(np.float32) * light).astype(np.uint8)
+    paper = text_page > 200
+    flat = enhance.flatten_background(shaded)
+    assert shaded[paper].std() > 20
+    assert flat[paper].std() < 8
+
+
+def test_denoise_only_when_noisy(text_page):
+    assert enhance.denoise(text_page) is text_page
+    rng = np.random.default_rng(0)
+    noisy = np.clip(text_page + rng.normal(0, 18, text_page.shape), 0, 255).astype(np.uint8)
+    assert enhance.noise_sigma(noisy) > 10
+    cleaned = enhance.denoise(noisy)
+    assert np.abs(cleaned.astype(int) - text_page).mean() < np.abs(noisy.astype(int) - text_page).mean()
+
+
+# ---- orientation ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine():
+    from pipeline.errors import EngineMissing
+    from pipeline.ocr.factory import make_engine
+
+    try:
+        return make_engine("auto")
+    except EngineMissing as e:  # pragma: no cover
+        pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def card_and_upright(engine):
+    card, _ = render_card("3575024506990001", DEMO_ROWS, width=800, seed=6)
+    return card, prepare(_page(card), engine)
+
+
+@pytest.mark.tesseract
+@pytest.mark.parametrize("turns", [1, 2, 3])
+def test_prepare_turns_rotated_card_upright(engine, card_and_upright, turns):
+    card, upright = card_and_upright
+    assert upright.rotation == 0
+    rotated = np.ascontiguousarray(np.rot90(card, turns))
+    prep = prepare(_page(rotated), engine)
+    assert prep.rotation == 90 * ((4 - turns) % 4)
+    assert prep.image.shape == upright.image.shape
+    a, b = (cv2.GaussianBlur(x.astype(float), (0, 0), 2) for x in (prep.image, upright.image))
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.9
+
+
+@pytest.mark.tesseract
+def test_prepare_turns_rotated_text_page_upright(engine, text_page):
+    page = cv2.copyMakeBorder(text_page, 100, 600, 80, 80, cv2.BORDER_CONSTANT, value=255)
+    prep = prepare(_page(np.ascontiguousarray(np.rot90(page, 1))), engine)
+    assert prep.rotation == 270 and prep.kind == "page"
+    words = engine.read(prep.image, psm=3).text().upper()
+    assert "KETERANGAN" in words and "SEHAT" in words
+
+
+def test_prepare_rejects_text_layer_only_page():
+    with pytest.raises(ValueError):
+        prepare(PageInput(file="a.pdf", page=1, sha256="0" * 64, image=None, kind="pdf"))
