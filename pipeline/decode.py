@@ -11,14 +11,13 @@ import io
 import logging
 import math
 import struct
-from collections.abc import Iterator
 from pathlib import PurePath
 
 import numpy as np
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageFile, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from config.settings import Limits
 from models.contract import FileError
@@ -29,6 +28,7 @@ from pipeline.sniff import DOCUMENT_EXTENSIONS, SUPPORTED, HeaderError, probe_jp
 log = logging.getLogger(__name__)
 
 MAX_SIDE = 30_000  # longest rendered/decoded side in pixels, whatever max_pixels says
+TOTAL_PIXELS_FACTOR = 4  # all pages of one file together: at most this many times limits.max_pixels
 MIN_TEXT_WORDS = 3  # a text layer with fewer alphanumeric words is treated as absent
 MIN_TEXT_CHARS = 12
 
@@ -50,7 +50,7 @@ def decode_file(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[li
         raise FileRejected(f"content is {kind}, name ends {ext or '(none)'}", code=code)
     if kind == "pdf":
         return decode_pdf(name, data, sha256, limits)
-    return decode_image(name, data, sha256, limits, kind), []
+    return decode_image(name, data, sha256, limits, kind)
 
 
 # ---- images ----------------------------------------------------------------------------------
@@ -61,7 +61,11 @@ def _check_size(width: int, height: int, limits: Limits) -> None:
         raise FileRejected(f"{width}x{height} pixels", code="IMAGE_TOO_LARGE")
 
 
-def decode_image(name: str, data: bytes, sha256: str, limits: Limits, kind: str) -> list[PageInput]:
+def decode_image(
+    name: str, data: bytes, sha256: str, limits: Limits, kind: str
+) -> tuple[list[PageInput], list[FileError]]:
+    """One page per picture (per frame for TIFF). JPEG and PNG are checked for size and completeness
+    from their structure before PIL sees them; TIFF frames are size-checked from their IFD before load."""
     if kind in ("jpeg", "png"):
         try:
             probe = probe_jpeg(data) if kind == "jpeg" else probe_png(data)
@@ -77,30 +81,49 @@ def decode_image(name: str, data: bytes, sha256: str, limits: Limits, kind: str)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
         raise FileRejected(str(e), code="FILE_CORRUPT") from e
     pages: list[PageInput] = []
+    errors: list[FileError] = []
+    budget = TOTAL_PIXELS_FACTOR * limits.max_pixels
     with img:
-        for number, frame in enumerate(_frames(img, limits), start=1):
-            _check_size(frame.width, frame.height, limits)
-            pages.append(
-                PageInput(
-                    file=name, page=number, sha256=sha256, image=_to_bgr(frame), kind="image", dpi=_dpi(frame)
-                )
-            )
-    return pages
+        count = _frame_count(img)
+        if count > limits.max_pages:
+            errors.append(file_error(name, "TOO_MANY_PAGES", message=_too_many(count, limits.max_pages)))
+        for number in range(1, min(count, limits.max_pages) + 1):
+            try:
+                img.seek(number - 1)
+                _check_size(img.width, img.height, limits)
+                budget -= img.width * img.height
+                if budget < 0:
+                    raise FileRejected("file exceeds its total pixel budget", code="IMAGE_TOO_LARGE")
+                image = _to_bgr(img)
+            except (EOFError, ValueError, OSError) as e:
+                exc = FileRejected(str(e), code="FILE_CORRUPT")
+            except FileRejected as e:
+                exc = e
+            else:
+                pages.append(PageInput(file=name, page=number, sha256=sha256, image=image, kind="image", dpi=_dpi(img)))
+                continue
+            if number == 1:
+                raise exc
+            errors.append(file_error(name, exc.code, page=number))
+    return pages, errors
 
 
-def _frames(img: Image.Image, limits: Limits) -> Iterator[Image.Image]:
-    """Each frame (TIFF pages), at most limits.max_pages; sizes are checked before loading."""
-    frames = ImageSequence.Iterator(img) if img.format == "TIFF" else iter([img])
-    for number, frame in enumerate(frames, start=1):
-        if number > limits.max_pages:
-            return
-        _check_size(frame.width, frame.height, limits)
-        yield frame
+def _frame_count(img: Image.Image) -> int:
+    """Pages of a TIFF; 1 for anything else (a phone's MPO JPEG or an APNG holds one picture to read)."""
+    if img.format != "TIFF":
+        return 1
+    try:
+        return max(1, int(getattr(img, "n_frames", 1)))
+    except (EOFError, OSError, ValueError, struct.error):
+        return 1
+
+
+def _too_many(count: int, kept: int) -> str:
+    return f"File memiliki {count} halaman; hanya {kept} halaman pertama yang diperiksa."
 
 
 def _load(frame: Image.Image) -> Image.Image:
     """Decode pixels and apply EXIF orientation; truncation is an error, never half a picture."""
-    assert not ImageFile.LOAD_TRUNCATED_IMAGES, "truncated images must not be decoded silently"
     try:
         frame.load()
         return ImageOps.exif_transpose(frame) or frame
@@ -158,15 +181,15 @@ def decode_pdf(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[lis
         if count == 0:
             raise FileRejected("no pages", code="FILE_CORRUPT")
         if count > limits.max_pages:
-            msg = (
-                f"PDF memiliki {count} halaman; hanya {limits.max_pages} halaman pertama yang diperiksa."
-            )
-            errors.append(file_error(name, "TOO_MANY_PAGES", message=msg))
-        layers = _text_layers(data, min(count, limits.max_pages))
-        for index in range(min(count, limits.max_pages)):
+            errors.append(file_error(name, "TOO_MANY_PAGES", message=_too_many(count, limits.max_pages)))
+        kept = min(count, limits.max_pages)
+        layers = _text_layers(data, kept)
+        # every page within max_pixels, and all pages together within TOTAL_PIXELS_FACTOR * max_pixels
+        page_pixels = min(limits.max_pixels, TOTAL_PIXELS_FACTOR * limits.max_pixels // kept)
+        for index in range(kept):
             number = index + 1
             try:
-                image, dpi = _render(pdf, index, limits)
+                image, dpi = _render(pdf, index, limits.render_dpi, page_pixels)
             except FileRejected as e:
                 errors.append(file_error(name, e.code, page=number))
                 continue
@@ -182,7 +205,7 @@ def decode_pdf(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[lis
     return pages, errors
 
 
-def _render(pdf: pdfium.PdfDocument, index: int, limits: Limits) -> tuple[np.ndarray, float]:
+def _render(pdf: pdfium.PdfDocument, index: int, dpi: int, max_pixels: int) -> tuple[np.ndarray, float]:
     try:
         page = pdf[index]
     except pdfium.PdfiumError as e:
@@ -191,9 +214,10 @@ def _render(pdf: pdfium.PdfDocument, index: int, limits: Limits) -> tuple[np.nda
         w_pt, h_pt = page.get_size()
         if not (math.isfinite(w_pt) and math.isfinite(h_pt)) or w_pt <= 0 or h_pt <= 0:
             raise FileRejected(f"page size {w_pt}x{h_pt}", code="FILE_CORRUPT")
-        scale = limits.render_dpi / 72.0
-        # Cap the rendered size: a huge MediaBox at render_dpi would allocate gigabytes.
-        scale = min(scale, math.sqrt(limits.max_pixels / (w_pt * h_pt)), MAX_SIDE / max(w_pt, h_pt))
+        # Cap the rendered size: a huge MediaBox at the render dpi would allocate gigabytes.
+        scale = min(dpi / 72.0, math.sqrt(max_pixels / (w_pt * h_pt)), MAX_SIDE / max(w_pt, h_pt))
+        while math.ceil(w_pt * scale) * math.ceil(h_pt * scale) > max_pixels:  # rounding up of the bitmap
+            scale *= 0.995
         if w_pt * scale < 16 or h_pt * scale < 16:
             raise FileRejected(f"page {w_pt}x{h_pt} pt is degenerate", code="IMAGE_TOO_LARGE")
         bitmap = page.render(scale=scale)

@@ -247,10 +247,24 @@ def test_multipage_tiff_gives_one_page_per_frame():
     assert np.array_equal(pages[1].image[..., ::-1], np.asarray(frames[1]))
 
 
-def test_tiff_frame_over_max_pixels_is_rejected():
-    frames = [picture(30, 20), picture(300, 200)]
+def test_tiff_frame_over_max_pixels_is_a_page_error_and_the_rest_is_kept():
+    frames = [picture(30, 20), picture(300, 200), picture(20, 20)]
     data = encode(frames[0], "TIFF", save_all=True, append_images=frames[1:])
-    assert only_error("scan.tiff", data, limits(max_pixels=10_000)) == "IMAGE_TOO_LARGE"
+    pages, errors = load("scan.tiff", data, limits(max_pixels=10_000))
+    assert [p.page for p in pages] == [1, 3]
+    assert [(e.page, e.error) for e in errors] == [(2, "IMAGE_TOO_LARGE")]
+    assert only_error("scan.tiff", encode(frames[1], "TIFF"), limits(max_pixels=10_000)) == "IMAGE_TOO_LARGE"
+
+
+def test_tiff_page_limit_and_total_pixel_budget():
+    frames = [picture(40, 40) for _ in range(5)]
+    data = encode(frames[0], "TIFF", save_all=True, append_images=frames[1:])
+    pages, errors = load("scan.tif", data, limits(max_pages=3))
+    assert [p.page for p in pages] == [1, 2, 3] and [e.error for e in errors] == ["TOO_MANY_PAGES"]
+    assert "5 halaman" in errors[0].message
+    # each frame fits max_pixels, but together they may use only 4 x max_pixels
+    pages, errors = load("scan.tif", data, limits(max_pixels=1600))
+    assert [p.page for p in pages] == [1, 2, 3, 4] and [(e.page, e.error) for e in errors] == [(5, "IMAGE_TOO_LARGE")]
 
 
 # ---- PDFs --------------------------------------------------------------------------------------
@@ -300,6 +314,13 @@ def test_multipage_pdf_and_the_page_limit():
     assert [p.page for p in pages] == [1, 2]
     assert [e.error for e in errors] == ["TOO_MANY_PAGES"]
     assert "3 halaman" in errors[0].message
+
+
+def test_many_pdf_pages_share_the_total_pixel_budget():
+    pages, errors = load("scan.pdf", pdf_bytes([IMAGE_PAGE] * 8), limits(max_pixels=400_000))
+    assert errors == [] and len(pages) == 8
+    assert all(p.image.shape[0] * p.image.shape[1] <= 4 * 400_000 / 8 for p in pages)
+    assert sum(p.image.shape[0] * p.image.shape[1] for p in pages) > 0.9 * 4 * 400_000
 
 
 def test_huge_mediabox_is_rendered_within_max_pixels():
