@@ -26,9 +26,7 @@ from review import rkeys
 log = logging.getLogger(__name__)
 
 MIN_PASSWORD = 10
-_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
-# verified against when the user does not exist, so a wrong username costs the same time
-_DUMMY_HASH = _HASHER.hash("berkas-no-such-user")
+DEFAULT_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 
 
 class Role(StrEnum):
@@ -65,10 +63,10 @@ class Account(BaseModel):
         return tuple(".".join(bits[:n]) for n in range(2, len(bits) + 1))
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, hasher: PasswordHasher = DEFAULT_HASHER) -> str:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"Kata sandi minimal {MIN_PASSWORD} karakter.")
-    return _HASHER.hash(password)
+    return hasher.hash(password)
 
 
 def validate_area(role: Role, area: str | None, regions: Regions | None) -> str | None:
@@ -86,11 +84,16 @@ def validate_area(role: Role, area: str | None, regions: Regions | None) -> str 
 
 
 class Accounts:
-    """Account records in the object store."""
+    """Account records in the object store. `hasher` is argon2id with the library defaults unless given
+    (tests pass cheaper parameters; a stored hash keeps its own parameters and is upgraded at next login)."""
 
-    def __init__(self, store: ObjectStore, regions: Regions | None = None) -> None:
+    def __init__(self, store: ObjectStore, regions: Regions | None = None, *,
+                 hasher: PasswordHasher = DEFAULT_HASHER) -> None:
         self.store = store
         self.regions = regions
+        self.hasher = hasher
+        # verified against when the user does not exist, so a wrong username costs the same time
+        self._dummy_hash = hasher.hash("berkas-no-such-user")
 
     def get(self, username: str) -> Account | None:
         try:
@@ -107,7 +110,7 @@ class Accounts:
         role = Role(role)
         account = Account(
             username=username, role=role, area=validate_area(role, area, self.regions),
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, self.hasher),
             nik_access=(role != Role.ADMIN) if nik_access is None else nik_access,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
@@ -138,12 +141,12 @@ class Accounts:
         """The account when the password fits and the account is active; None otherwise."""
         account = self.get(username) if rkeys.USERNAME_RE.match(username or "") else None
         try:
-            _HASHER.verify(account.password_hash if account else _DUMMY_HASH, password)
+            self.hasher.verify(account.password_hash if account else self._dummy_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         if account is None or account.disabled:
             return None
-        if _HASHER.check_needs_rehash(account.password_hash):
-            account.password_hash = _HASHER.hash(password)
+        if self.hasher.check_needs_rehash(account.password_hash):
+            account.password_hash = self.hasher.hash(password)
             self.store.put_json(rkeys.account_key(username), account.model_dump(mode="json"))
         return account

@@ -18,7 +18,7 @@ from pipeline.storage.base import ObjectStore
 from review.accounts import Accounts
 from review.pages import PageImages
 from review.routes import router
-from review.service import NotFound, OutOfArea, ReviewError, ReviewService
+from review.service import NotFound, OutOfArea, ReviewError, ReviewService, queue_enqueuer
 from review.settings import ReviewSettings
 from review.web import HERE, CsrfFailed, LoginRequired, LoginThrottle, render
 
@@ -30,11 +30,18 @@ CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self';
 
 def create_app(settings: Settings | None = None, review: ReviewSettings | None = None, *,
                store: ObjectStore | None = None, service: ReviewService | None = None,
-               enqueue: Callable[[str], str | None] | None = None) -> FastAPI:
-    """The app over `store` (default: the store the settings name). `enqueue(dossier_id)` re-queues uploads."""
+               enqueue: Callable[[str, int], str | None] | None = None,
+               accounts: Accounts | None = None) -> FastAPI:
+    """The app over `store` (default: the store the settings name).
+
+    `enqueue(dossier_id, manifest_version)` re-queues a dossier after an upload; by default the RQ dossier
+    queue when BERKAS_REVIEW_USE_QUEUE is set, otherwise none (the upload waits for the next run).
+    """
     settings = settings or get_settings()
     review = review or ReviewSettings()
     store = store or open_store(settings)
+    if enqueue is None and service is None and review.use_queue:
+        enqueue = queue_enqueuer(settings)
     service = service or ReviewService(store, settings, review, enqueue=enqueue)
 
     app = FastAPI(title="Berkas - antrean pemeriksaan", docs_url=None, redoc_url=None, openapi_url=None)
@@ -42,7 +49,7 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
     app.state.review_settings = review
     app.state.store = store
     app.state.service = service
-    app.state.accounts = Accounts(store, service.regions)
+    app.state.accounts = accounts or Accounts(store, service.regions)
     app.state.images = PageImages(store, settings.limits, max_side=review.image_max_side,
                                   cache_items=review.image_cache_items)
     app.state.throttle = LoginThrottle(review.login_attempts, review.login_window_minutes * 60)

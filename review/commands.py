@@ -79,6 +79,9 @@ def serve(
     port: int = typer.Option(8000, help="port"),
     insecure_cookies: bool = typer.Option(False, "--insecure-cookies",
                                           help="kirim cookie sesi lewat HTTP biasa (hanya untuk demo lokal)"),
+    use_queue: bool = typer.Option(None, "--queue/--no-queue",
+                                   help="kirim unggahan ke antrean pekerja RQ (bawaan: BERKAS_REVIEW_USE_QUEUE)"),
+    demo: bool = typer.Option(False, "--demo", help="isi penyimpanan dengan berkas dan akun contoh (sintetis)"),
 ) -> None:
     """Jalankan aplikasi web antrean pemeriksaan."""
     import uvicorn
@@ -89,7 +92,16 @@ def serve(
     review = ReviewSettings()
     if insecure_cookies:
         review = review.model_copy(update={"cookie_secure": False})
-    uvicorn.run(create_app(get_settings(), review), host=host, port=port, log_level="info",
+    if use_queue is not None:
+        review = review.model_copy(update={"use_queue": use_queue})
+    settings = get_settings()
+    if demo:
+        from pipeline.storage import open_store
+        from review.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
+
+        seed_demo(open_store(settings))
+        console.print(f"Akun contoh: {', '.join(DEMO_USERS)} (kata sandi: {DEMO_PASSWORD})")
+    uvicorn.run(create_app(settings, review), host=host, port=port, log_level="info",
                 proxy_headers=True, server_header=False)
 
 

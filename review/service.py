@@ -64,6 +64,19 @@ class NoOcrEngine:
         raise OcrFailed("the review app does not run OCR")
 
 
+def queue_enqueuer(settings: Settings) -> Callable[[str, int], str | None]:
+    """`enqueue(dossier_id, manifest_version)` onto the distributed mode's dossier queue (RQ on Redis)."""
+    from workers.queues import DOSSIER_QUEUE, connect, dossier_job_id, enqueue_dossier, get_queue
+
+    queue = get_queue(DOSSIER_QUEUE, connect(settings))
+
+    def enqueue(dossier_id: str, version: int) -> str | None:
+        job = enqueue_dossier(queue, dossier_id, version=version)
+        return job.id if job is not None else dossier_job_id(dossier_id, version)
+
+    return enqueue
+
+
 def recheck_default(store, runtime, dossier_id, registration, documents, errors, registration_error=None):
     from pipeline.process import evaluate_and_publish
 
@@ -86,7 +99,7 @@ class ReviewService:
                  regions: Regions | None = None,
                  runtime_factory: Callable[[], Any] | None = None,
                  recheck: Callable[..., DossierResult] = recheck_default,
-                 enqueue: Callable[[str], str | None] | None = None) -> None:
+                 enqueue: Callable[[str, int], str | None] | None = None) -> None:
         self.store = store
         self.settings = settings
         self.review = review
@@ -100,9 +113,13 @@ class ReviewService:
     # ---- loading -------------------------------------------------------------------------------
 
     def _load_runtime(self):
+        """A light runtime for re-checks: rules and regions, a stand-in OCR engine, no spaCy pipeline
+        (re-checks never read text; `Runtime.load` would spend seconds building it)."""
+        from config.rules import load_rules
         from pipeline.runtime import Runtime
 
-        return Runtime.load(self.settings, engine=NoOcrEngine())
+        return Runtime(settings=self.settings, engine=NoOcrEngine(), nlp=None,
+                       rules=load_rules(self.settings.rules_file), regions=self.regions)
 
     @property
     def runtime(self):
@@ -256,11 +273,15 @@ class ReviewService:
             name = _unique_name(name, {f.get("name") for f in files})
             self.store.put_if_absent(keys.original_key(dossier_id, sha, name), data,
                                      content_type=UPLOAD_TYPES[ext])
-            entry = {"name": name, "sha256": sha, "size": len(data), "source": "review-upload",
-                     "uploaded_by": account.username, "uploaded_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            entry = {"name": name, "sha256": sha, "size": len(data), "content_type": UPLOAD_TYPES[ext],
+                     "version": 1, "source": "review-upload", "uploaded_by": account.username, "uploaded_at": now}
             files.append(entry)
+            files.sort(key=lambda f: f.get("name", ""))
+            manifest["version"] = int(manifest.get("version", 0)) + 1
+            manifest["updated_at"] = now
             self.store.put_json(keys.manifest_key(dossier_id), manifest)
-        job = self.enqueue(dossier_id) if self.enqueue else None
+        job = self.enqueue(dossier_id, int(manifest.get("version", 0))) if self.enqueue else None
         audit.append(self.store, dossier_id, "upload", account.username, account.role.value,
                      after={"file": entry["name"], "sha256": sha, "size": len(data)},
                      reprocess=("queued" if job else "pending"), job_id=job)

@@ -15,6 +15,7 @@ class ReviewSettings(BaseSettings):
     secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     cookie_secure: bool = Field(True, description="send the session cookie over HTTPS only")
     session_hours: float = 8.0
+    use_queue: bool = Field(False, description="queue uploads for the RQ workers (distributed mode)")
     claim_minutes: int = 30
     page_size: int = 50
     image_max_side: int = 1600
