@@ -7,6 +7,7 @@ walks chunk/segment structure, in time linear in the file size and with no alloc
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from typing import Literal
@@ -149,15 +150,11 @@ def probe_jpeg(data: bytes) -> Probe:
     return Probe(size[0], size[1], complete=False)
 
 
+_MARKER_AFTER_ENTROPY = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
 def _skip_entropy(data: bytes, pos: int) -> int:
-    """Position of the first real marker after entropy-coded data (len(data) when none)."""
-    end = len(data)
-    while True:
-        pos = data.find(b"\xff", pos)
-        if pos < 0 or pos + 1 >= end:
-            return end
-        nxt = data[pos + 1]
-        if nxt == 0x00 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
-            pos += 1 if nxt == 0xFF else 2
-            continue
-        return pos
+    """Position of the first real marker after entropy-coded data (len(data) when none): 0xFF followed
+    by anything but a stuffed 0x00, a restart marker or another 0xFF (fill). One C-level regex scan."""
+    m = _MARKER_AFTER_ENTROPY.search(data, pos)
+    return m.start() if m else len(data)
