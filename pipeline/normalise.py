@@ -326,4 +326,6 @@ def clean_name(text: str | None) -> str:
     """A person's name, upper case. Titles and their dots/commas stay (the rules engine handles them)."""
     text = clean_text(caps_fix(text))
     text = _NAME_JUNK.sub("", text)
-    return re.sub(r"\s+", " ", text).strip(" ,-")
+    # names hold no digits: a token without letters is OCR noise from a photo, stamp or frame
+    tokens = [t for t in text.split() if any(ch.isalpha() for ch in t)]
+    return " ".join(tokens).strip(" ,-")

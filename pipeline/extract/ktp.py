@@ -165,7 +165,8 @@ def _sex_and_blood(words: list[Word], labels: dict[str, list[str]], trust: float
     if cut is not None:
         rest = words[cut[0]:]
         parts = split_colon(rest)
-        blood_words = strip_value(parts[1] if parts else words[cut[1]:])
+        blood_words = parts[1] if parts else strip_value(words[cut[1]:])
+        blood_words = [w for w in blood_words if w.text not in {":", ";"}]
         if blood_words:
             value, score = snap(words_text(blood_words[:1]), "golongan_darah")
             out["golongan_darah"] = make_field(value, blood_words[:1], validation=trust * score)

@@ -1,0 +1,204 @@
+"""Readers on canned OCR pages: labels, geometry, normalisation and honest confidences."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models.contract import DocType
+from pipeline.context import FieldValue
+from pipeline.extract import extract
+from pipeline.extract.lines import split_colon, union_box, visual_lines
+from pipeline.nik_reader import NikReading
+from pipeline.nlp import build_nlp
+from pipeline.reading import UNCERTAIN_CAP, merge_nik
+from tests.unit.ocr_fakes import fake_page
+
+NIK = "3575024506990001"  # made up: Kota Pasuruan, woman born 05-06-1999
+
+KTP_ROWS: list = [
+    [(300, "PROVINSI JAWA TIMUR")],
+    [(300, "KOTA PASURUAN")],
+    [(40, "NIK"), (240, f": {NIK}")],
+    [(40, "Nama"), (240, ": SITI AMINAH")],
+    [(40, "Tempat/Tgl Lahir"), (240, ": PASURUAN, 05-06-1999")],
+    [(40, "Jenis Kelamin"), (240, ": PEREMPUAN"), (560, "Gol. Darah : O")],
+    [(40, "Alamat"), (240, ": JL. SOEKARNO HATTA NO. 12")],
+    [(70, "RT/RW"), (240, ": 003/019")],
+    [(70, "Kel/Desa"), (240, ": KEBONAGUNG")],
+    [(70, "Kecamatan"), (240, ": PURWOREJO")],
+    [(40, "Agama"), (240, ": KATHOLIK")],
+    [(40, "Status Perkawinan"), (240, ": BELUM KAWIN"), (800, "PASURUAN")],
+    [(40, "Pekerjaan"), (240, ": PELAJAR/MAHASISWA"), (800, "01-04-2019")],
+    [(40, "Kewarganegaraan"), (240, ": WNI")],
+    [(40, "Berlaku Hingga"), (240, ": SEUMUR HIDUP")],
+]
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_nlp()
+
+
+def test_ktp_rows_by_label_and_geometry(nlp) -> None:
+    fields = extract(DocType.KTP, fake_page(KTP_ROWS), nlp)
+    values = {k: v.value for k, v in fields.items()}
+    assert values == {
+        "provinsi": "JAWA TIMUR", "kabupaten_kota": "KOTA PASURUAN", "nik": NIK, "nama": "SITI AMINAH",
+        "tempat_lahir": "PASURUAN", "tanggal_lahir": date(1999, 6, 5), "jenis_kelamin": "PEREMPUAN",
+        "golongan_darah": "O", "alamat": "JL. SOEKARNO HATTA NO. 12", "rt_rw": "003/019",
+        "kel_desa": "KEBONAGUNG", "kecamatan": "PURWOREJO", "agama": "KATOLIK",
+        "status_perkawinan": "BELUM KAWIN", "pekerjaan": "PELAJAR/MAHASISWA", "kewarganegaraan": "WNI",
+        "berlaku_hingga": "SEUMUR HIDUP",
+    }
+
+
+def test_ktp_survives_noisy_labels_and_missing_colons(nlp) -> None:
+    """GIVEN OCR slips in labels (RTIRW, Kelamln, a lost colon) THEN rows still land in their fields."""
+    rows = [list(r) for r in KTP_ROWS]
+    rows[5] = [(40, "Jenis Kelamln"), (240, ": LAKI-LAKl"), (560, "Gol. Darah : -")]
+    rows[7] = [(70, "RTIRW"), (240, ": OO3/O19")]
+    rows[10] = [(40, "Agama"), (240, "ISLAM")]
+    rows[4] = [(40, "Tempat/Tgl Lahir"), (240, ": PASURUAN, O5-06-l999")]
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    assert fields["jenis_kelamin"].value == "LAKI-LAKI"
+    assert fields["golongan_darah"].value == "-"
+    assert fields["rt_rw"].value == "003/019"
+    assert fields["agama"].value == "ISLAM"
+    assert fields["tanggal_lahir"].value == date(1999, 6, 5)
+
+
+def test_field_box_is_union_of_value_words_and_confidence_follows_ocr(nlp) -> None:
+    page = fake_page(KTP_ROWS, confs={"SITI": 0.4, "AMINAH": 0.6})
+    fields = extract(DocType.KTP, page, nlp)
+    nama = fields["nama"]
+    words = [w for w in page.words if w.text in ("SITI", "AMINAH")]
+    assert nama.box == union_box(words)
+    assert nama.confidence <= 0.5 + 1e-9  # mean of 0.4 and 0.6, never more
+    assert fields["agama"].confidence <= 0.95
+
+
+def test_bad_nik_gets_low_confidence(nlp) -> None:
+    rows = [list(r) for r in KTP_ROWS]
+    rows[2] = [(40, "NIK"), (240, ": 35750245069900")]  # 14 digits
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    assert fields["nik"].confidence < 0.3
+
+
+def test_visual_lines_join_columns_at_same_height() -> None:
+    lines = visual_lines(fake_page(KTP_ROWS))
+    assert [w.text for w in lines[3].words] == ["Nama", ":", "SITI", "AMINAH"]
+
+
+def test_split_colon_cuts_glued_colon() -> None:
+    page = fake_page(["Nama:SITI AMINAH"])
+    left, right = split_colon(page.words)
+    assert [w.text for w in left] == ["Nama"]
+    assert [w.text for w in right] == ["SITI", "AMINAH"]
+    assert right[0].box[0] > left[0].box[0]
+
+
+IJAZAH_ROWS: list = [
+    "KEMENTERIAN PENDIDIKAN DAN KEBUDAYAAN",
+    "IJAZAH",
+    "SEKOLAH MENENGAH KEJURUAN",
+    "TAHUN PELAJARAN 2016/2017",
+    [(40, "Nama Sekolah"), (400, ": SMK NEGERI 1 PASURUAN")],
+    "menerangkan bahwa:",
+    [(40, "nama"), (400, ": BUDI SANTOSO")],
+    [(40, "tempat dan tanggal lahir"), (400, ": Pasuruan, 5 Juni 1999")],
+    [(40, "nama orang tua/wali"), (400, ": SUPARMAN")],
+    [(40, "Nomor Induk Siswa Nasional"), (400, ": 99O1234567")],
+    "dinyatakan LULUS dari satuan pendidikan",
+    [(700, "Pasuruan, 2 Juni 2017")],
+    "DN-05 Mk/13 0001234",
+]
+
+
+def test_ijazah_keywords_and_labels(nlp) -> None:
+    fields = extract(DocType.IJAZAH, fake_page(IJAZAH_ROWS), nlp)
+    values = {k: v.value for k, v in fields.items()}
+    assert values == {
+        "nama_sekolah": "SMK NEGERI 1 PASURUAN", "nama": "BUDI SANTOSO", "tempat_lahir": "PASURUAN",
+        "tanggal_lahir": date(1999, 6, 5), "nisn": "9901234567", "nomor_ijazah": "DN-05 MK/13 0001234",
+        "jenjang": "SMK", "tahun_lulus": 2017,
+    }
+
+
+def test_ijazah_name_after_statement_without_label(nlp) -> None:
+    rows = ["IJAZAH", "SEKOLAH MENENGAH ATAS", "Kepala SMA Negeri 2 Malang menerangkan bahwa", "RINA WATI",
+            "lahir di Malang, 1 Mei 2000", "Malang, 5 Juni 2018"]
+    fields = extract(DocType.IJAZAH, fake_page(rows), nlp)
+    assert fields["nama"].value == "RINA WATI"
+    assert fields["jenjang"].value == "SMA"
+    assert fields["tahun_lulus"].value == 2018
+
+
+SEHAT_ROWS: list = [
+    "PEMERINTAH KOTA PASURUAN",
+    "DINAS KESEHATAN",
+    "UPT PUSKESMAS PURWOREJO",
+    "SURAT KETERANGAN SEHAT",
+    [(300, "Nomor : 440 / 123 / PKM / 2023")],
+    "Yang bertanda tangan di bawah ini dokter pemeriksa,",
+    [(60, "Nama"), (300, ": dr. Rahmat Hidayat")],
+    "menerangkan bahwa:",
+    [(60, "Nama"), (300, ": SITI AMINAH")],
+    [(60, "Tempat/Tgl Lahir"), (300, ": Pasuruan, 05-06-1999")],
+    [(60, "Tekanan Darah"), (300, ": 12O/8O mmHg")],
+    [(60, "Gula Darah Sewaktu"), (300, ": 98 mg/dL")],
+    [(60, "Kolesterol"), (300, ": -")],
+    "Dinyatakan dalam keadaan TIDAK SEHAT.",
+    [(700, "Pasuruan, 12 Desember 2023")],
+    [(700, "dr. Rahmat Hidayat")],
+]
+
+
+def test_health_letter_fields(nlp) -> None:
+    fields = extract(DocType.SURAT_SEHAT, fake_page(SEHAT_ROWS), nlp)
+    values = {k: v.value for k, v in fields.items()}
+    assert values["nama"] == "SITI AMINAH"
+    assert values["penerbit"] == "UPT PUSKESMAS PURWOREJO"
+    assert values["nomor_surat"] == "440/123/PKM/2023"
+    assert values["tanggal_surat"] == date(2023, 12, 12)
+    assert values["kesimpulan"] == "TIDAK SEHAT"
+    assert values["tekanan_darah"] == "120/80"
+    assert values["gula_darah"] == "98 MG/DL"
+    # the cholesterol label is there but shows no value: present, None, low confidence
+    assert values["kolesterol"] is None and fields["kolesterol"].confidence < 0.3
+
+
+def test_health_letter_without_vitals_has_no_vitals_fields(nlp) -> None:
+    rows = [r for r in SEHAT_ROWS if not (isinstance(r, list) and r[0][1] in ("Gula Darah Sewaktu", "Kolesterol"))]
+    rows = [r if r != "Dinyatakan dalam keadaan TIDAK SEHAT." else "Dinyatakan SEHAT jasmani." for r in rows]
+    fields = extract(DocType.SURAT_SEHAT, fake_page(rows), nlp)
+    assert "gula_darah" not in fields and "kolesterol" not in fields
+    assert fields["kesimpulan"].value == "SEHAT"
+
+
+def test_unknown_and_empty_pages_give_no_fields(nlp) -> None:
+    assert extract(DocType.UNKNOWN, fake_page(KTP_ROWS), nlp) == {}
+    assert extract(DocType.KTP, fake_page([]), nlp) == {}
+
+
+def _reading(digits: str | None, conf: float, uncertain: bool) -> NikReading:
+    return NikReading(digits=digits, digit_conf=[conf] * 16, box=(0, 0, 10, 10), uncertain=uncertain)
+
+
+def test_nik_readers_agreeing_keep_the_better_confidence() -> None:
+    ocr = FieldValue(NIK, 0.7, (1, 2, 3, 4), NIK)
+    merged = merge_nik(ocr, _reading(NIK, 0.9, False))
+    assert merged is not None and merged.value == NIK and merged.confidence == 0.9
+
+
+def test_nik_readers_disagreeing_are_capped_as_uncertain() -> None:
+    other = "3575024506990002"
+    merged = merge_nik(FieldValue(other, 0.9, None, other), _reading(NIK, 0.95, False))
+    assert merged is not None and merged.value == NIK
+    assert merged.confidence <= UNCERTAIN_CAP
+
+
+def test_nik_reader_without_digits_leaves_ocr_alone() -> None:
+    ocr = FieldValue(NIK, 0.7, None, NIK)
+    assert merge_nik(ocr, _reading(None, 0.0, True)) is ocr
