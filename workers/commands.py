@@ -94,7 +94,19 @@ def status_command(failed: Annotated[int, typer.Option("--failed", help="failed 
         console.print(f)
 
 
+def requeue_command(
+    dossier_id: Annotated[list[str] | None, typer.Argument(help="only these dossiers (default: all failed)")] = None,
+) -> None:
+    """Antrekan ulang berkas yang gagal diproses (job di daftar gagal)."""
+    from workers.queues import DOSSIER_QUEUE, connect, get_queue, requeue_failed
+
+    queue = get_queue(DOSSIER_QUEUE, connect(get_settings()))
+    done = requeue_failed(queue, dossier_ids=set(dossier_id) if dossier_id else None)
+    console.print(f"{len(done)} berkas diantrekan ulang" + (f": {', '.join(done)}" if done else ""))
+
+
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest_command)
     app.command("worker")(worker_command)
     app.command("status")(status_command)
+    app.command("requeue")(requeue_command)

@@ -56,13 +56,17 @@ def default_retry() -> Retry:
     return Retry(max=DOSSIER_RETRY_MAX, interval=list(DOSSIER_RETRY_INTERVALS))
 
 
-def live_job(queue: Queue, job_id: str) -> Job | None:
-    """The job with this id if it is waiting, scheduled or running; None otherwise."""
+def _fetch(queue: Queue, job_id: str) -> Job | None:
     try:
-        job = Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
+        return Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
     except NoSuchJobError:
         return None
-    return job if job.get_status(refresh=False) in _LIVE else None
+
+
+def live_job(queue: Queue, job_id: str) -> Job | None:
+    """The job with this id if it is waiting, scheduled or running; None otherwise."""
+    job = _fetch(queue, job_id)
+    return job if job is not None and job.get_status(refresh=False) in _LIVE else None
 
 
 def enqueue_dossier(
@@ -72,15 +76,17 @@ def enqueue_dossier(
     version: int | None = None,
     retry: Retry | None = None,
     job_timeout: int = DOSSIER_JOB_TIMEOUT,
-    force: bool = False,
 ) -> Job | None:
-    """Queue `process_dossier_job(dossier_id)`. Returns None when that version is already waiting or running
-    (unless `force`)."""
+    """Queue `process_dossier_job(dossier_id)`. Returns None when that version is already waiting, scheduled or
+    running. A finished or failed earlier job of the same version is replaced (with a fresh retry budget)."""
     job_id = dossier_job_id(dossier_id, version)
     retry = retry or default_retry()
-    if not force and live_job(queue, job_id) is not None:
-        log.info("dossier %s: job %s already queued", dossier_id, job_id)
-        return None
+    old = _fetch(queue, job_id)
+    if old is not None:
+        if old.get_status(refresh=False) in _LIVE:
+            log.info("dossier %s: job %s already queued", dossier_id, job_id)
+            return None
+        old.delete()  # leaves the failed/finished registries too
     job = queue.enqueue(
         "workers.jobs.process_dossier_job",
         dossier_id,
@@ -95,6 +101,19 @@ def enqueue_dossier(
     )
     log.info("dossier %s: queued as %s", dossier_id, job.id)
     return job
+
+
+def requeue_failed(queue: Queue, *, dossier_ids: set[str] | None = None, limit: int = 10_000) -> list[str]:
+    """Queue again the dossier jobs in the failed registry (all, or those of `dossier_ids`); returns the ids."""
+    done: list[str] = []
+    for job_id in queue.failed_job_registry.get_job_ids(0, limit - 1):
+        job = _fetch(queue, job_id)
+        dossier_id = _dossier_of(job) if job is not None else None
+        if dossier_id is None or (dossier_ids is not None and dossier_id not in dossier_ids):
+            continue
+        if enqueue_dossier(queue, dossier_id, version=(job.meta or {}).get("version")) is not None:
+            done.append(dossier_id)
+    return done
 
 
 def on_dossier_failure(job: Job, connection: Redis, exc_type: Any, exc: BaseException | None, tb: Any) -> None:

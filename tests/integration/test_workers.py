@@ -29,7 +29,7 @@ from pipeline.storage import keys
 from pipeline.storage.local import LocalStore
 from workers import jobs
 from workers.ingest import ingest
-from workers.queues import DOSSIER_QUEUE, dossier_job_id, enqueue_dossier, get_queue
+from workers.queues import DOSSIER_QUEUE, dossier_job_id, enqueue_dossier, get_queue, requeue_failed
 from workers.status import collect_status
 from workers.worker import make_worker
 
@@ -287,7 +287,8 @@ def test_a_later_success_settles_the_failure_flag(tmp_path, store, settings, que
     run_burst(settings, store, runtime, failing_process, redis_conn)
     assert store.exists(keys.flag_key(AREA, "D-f"))
 
-    enqueue_dossier(queue, "D-f", version=1, force=True)
+    assert requeue_failed(queue) == ["D-f"]  # a fresh job, with a fresh retry budget
+    assert queue.failed_job_registry.count == 0
     run_burst(settings, store, runtime, fake_process, redis_conn)
     assert store.get_json(keys.result_key("D-f"))["status"] == "complete"
     assert not store.exists(keys.flag_key(AREA, "D-f"))  # complete: the failure flag is gone
@@ -323,6 +324,14 @@ def test_enqueue_is_deduplicated_per_version(queue):
     assert enqueue_dossier(queue, "D-1", version=1) is None
     assert enqueue_dossier(queue, "D-1", version=2) is not None
     assert queue.count == 2
+
+
+def test_a_finished_job_of_the_same_version_is_replaced(store, settings, runtime, redis_conn, queue, tmp_path):
+    make_dossier(tmp_path / "in", "D-r", {"a.jpg": b"a"})
+    ingest(tmp_path / "in", store, queue)
+    run_burst(settings, store, runtime, fake_process, redis_conn)
+    assert enqueue_dossier(queue, "D-r", version=1) is not None  # e.g. a re-run after a rules change
+    assert queue.count == 1 and queue.finished_job_registry.count == 0
 
 
 # ---- status ----------------------------------------------------------------------------------------
