@@ -113,7 +113,8 @@ def _child_entry(fd: int) -> None:
         _send_result(conn, _decode_safely(decoder, *job))
 
 
-# Pixel arrays travel out of band (pickle protocol 5): no pickling copy of tens of megabytes per file.
+# Pixel arrays travel out of band: pickle protocol 5 hands their buffers over uncopied, and they go
+# through the socket raw (sendall / recv_into a bytearray), so each is copied once per direction.
 
 
 def _send_result(conn: Connection, result: Decoded) -> None:
@@ -121,17 +122,30 @@ def _send_result(conn: Connection, result: Decoded) -> None:
     head = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
     raws = [b.raw() for b in buffers]
     conn.send((head, [r.nbytes for r in raws]))
-    for raw in raws:
-        conn.send_bytes(raw)
+    sock = socket.socket(fileno=conn.fileno())
+    try:
+        for raw in raws:
+            sock.sendall(raw)
+    finally:
+        sock.detach()  # the connection keeps owning the descriptor
 
 
 def _recv_result(conn: Connection) -> Decoded:
     head, sizes = conn.recv()
     buffers = []
-    for size in sizes:
-        buf = bytearray(size)
-        conn.recv_bytes_into(buf)
-        buffers.append(buf)
+    sock = socket.socket(fileno=conn.fileno())
+    try:
+        for size in sizes:
+            buf = bytearray(size)
+            view, got = memoryview(buf), 0
+            while got < size:
+                n = sock.recv_into(view[got:])
+                if n == 0:
+                    raise EOFError("decode child closed the connection")
+                got += n
+            buffers.append(buf)
+    finally:
+        sock.detach()
     return pickle.loads(head, buffers=buffers)
 
 
