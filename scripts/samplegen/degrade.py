@@ -13,14 +13,25 @@ A4_MM = (210.0, 297.0)
 
 
 def _noise(rng: np.random.Generator, arr: np.ndarray, sigma: float) -> np.ndarray:
-    n = rng.normal(0.0, sigma, arr.shape[:2]).astype(np.float32)[..., None]
-    return np.clip(arr.astype(np.float32) + n, 0, 255).astype(np.uint8)
+    """Grey sensor noise (same on all channels), saturating."""
+    n = (rng.standard_normal(arr.shape[:2], dtype=np.float32) * sigma).astype(np.int16)
+    out = arr.astype(np.int16)
+    out += n[..., None] if arr.ndim == 3 else n
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def _tone(rng: np.random.Generator, arr: np.ndarray, spread: float) -> np.ndarray:
     gain = 1 + rng.uniform(-spread, spread)
     bias = rng.uniform(-spread, spread) * 60
-    return np.clip(arr.astype(np.float32) * gain + bias, 0, 255).astype(np.uint8)
+    return cv2.convertScaleAbs(arr, alpha=float(gain), beta=float(bias))
+
+
+def _smooth_field(rng: np.random.Generator, w: int, h: int, fn) -> np.ndarray:
+    """A slowly varying float field computed on a coarse grid and resized to (h, w)."""
+    cw, ch = max(w // 16, 2), max(h // 16, 2)
+    yy, xx = np.mgrid[0:ch, 0:cw].astype(np.float32)
+    small = fn(xx / cw, yy / ch).astype(np.float32)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def on_a4(rng: np.random.Generator, card: Image.Image, dpi: float, card_mm: tuple[float, float]) -> Image.Image:
@@ -36,19 +47,26 @@ def on_a4(rng: np.random.Generator, card: Image.Image, dpi: float, card_mm: tupl
 
 
 def skew(rng: np.random.Generator, img: Image.Image, max_deg: float) -> tuple[Image.Image, float]:
+    """Rotate by a small random angle, growing the canvas (scanner-lid grey in the corners)."""
     angle = float(rng.uniform(-max_deg, max_deg))
-    out = img.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(246, 246, 244))
-    return out, angle
+    w, h = img.size
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    out = cv2.warpAffine(np.asarray(img), m, (nw, nh), flags=cv2.INTER_LINEAR, borderValue=(246, 246, 244))
+    return Image.fromarray(out), angle
 
 
-def flatbed(rng: np.random.Generator, img: Image.Image, *, max_skew: float = 3.0, noise: float = 6.0,
+def flatbed(rng: np.random.Generator, img: Image.Image, *, max_skew: float = 3.0, noise: float | None = None,
             grey: bool = False) -> Image.Image:
     """Small skew, sensor noise, tone shift, optional grey-scale photocopy look."""
     img, _ = skew(rng, img, max_skew)
     if grey:
         img = img.convert("L").convert("RGB")
     arr = _tone(rng, np.asarray(img), 0.06)
-    return Image.fromarray(_noise(rng, arr, noise))
+    return Image.fromarray(_noise(rng, arr, float(rng.uniform(2.5, 7.0)) if noise is None else noise))
 
 
 def low_dpi(rng: np.random.Generator, img: Image.Image) -> Image.Image:
@@ -64,12 +82,12 @@ def rotate_right_angle(rng: np.random.Generator, img: Image.Image) -> tuple[Imag
 
 
 def _table(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
-    """A table-top or cloth background: base colour, grain and blotches."""
-    base = rng.choice([[120, 85, 55], [160, 130, 95], [70, 70, 75], [200, 195, 185], [40, 60, 90]])
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    grain = np.sin(yy / h * rng.uniform(30, 120) + np.sin(xx / w * 7) * 2) * rng.uniform(4, 14)
-    arr = np.asarray(base, np.float32)[None, None, :] + grain[..., None]
-    return _noise(rng, np.clip(arr, 0, 255).astype(np.uint8), 5.0)
+    """A table-top or cloth background: base colour with wood-like grain."""
+    base = np.asarray(rng.choice([[120, 85, 55], [160, 130, 95], [70, 70, 75], [200, 195, 185], [40, 60, 90]]),
+                      np.float32)
+    f, amp = rng.uniform(30, 120), rng.uniform(4, 14)
+    grain = _smooth_field(rng, w, h, lambda x, y: np.sin(y * f + np.sin(x * 7) * 2) * amp)
+    return np.clip(base[None, None, :] + grain[..., None], 0, 255).astype(np.uint8)
 
 
 def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int, int]) -> Image.Image:
@@ -90,18 +108,24 @@ def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int,
     m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     warped = cv2.warpPerspective(np.asarray(doc), m, (w, h), flags=cv2.INTER_LINEAR)
     mask = cv2.warpPerspective(np.full((dh, dw), 255, np.uint8), m, (w, h), flags=cv2.INTER_LINEAR)
-    alpha = (mask.astype(np.float32) / 255)[..., None]
-    arr = warped.astype(np.float32) * alpha + canvas.astype(np.float32) * (1 - alpha)
-    # uneven light: a linear gradient plus a soft shadow band
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    arr = np.where(mask[..., None] > 127, warped, canvas)
+    # uneven light: a linear gradient plus a soft shadow band, applied as one smooth gain field
     gx, gy = rng.uniform(-1, 1, 2)
-    light = 1 + rng.uniform(0.08, 0.25) * (gx * (xx / w - 0.5) + gy * (yy / h - 0.5))
-    if rng.random() < 0.6:
-        pos, width = rng.uniform(0.2, 0.8), rng.uniform(0.08, 0.25)
-        coord = xx / w if rng.random() < 0.5 else yy / h
-        light -= rng.uniform(0.15, 0.35) * np.exp(-(((coord - pos) / width) ** 2))
+    slope = rng.uniform(0.08, 0.25)
+    shadow = rng.random() < 0.6
+    pos, width, depth = rng.uniform(0.2, 0.8), rng.uniform(0.08, 0.25), rng.uniform(0.15, 0.35)
+    along_x = rng.random() < 0.5
+
+    def light_fn(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = 1 + slope * (gx * (x - 0.5) + gy * (y - 0.5))
+        if shadow:
+            out = out - depth * np.exp(-((((x if along_x else y) - pos) / width) ** 2))
+        return out
+
+    light = _smooth_field(rng, w, h, light_fn)
     warm = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.86, 0.98)], np.float32)
-    arr = np.clip(arr * light[..., None] * warm, 0, 255).astype(np.uint8)
+    arr = cv2.multiply(arr.astype(np.float32), cv2.merge([light * float(c) for c in warm]))
+    arr = np.clip(arr, 0, 255).astype(np.uint8)
     k = int(rng.choice([1, 3, 3, 5]))
     if k > 1:
         arr = cv2.GaussianBlur(arr, (k, k), 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.samplegen import files
+from scripts.samplegen import files, ijazah, surat_sehat
 from scripts.samplegen.ktp import ktp_page
 from scripts.samplegen.layout import Page
 from scripts.samplegen.people import Person, make_person, name_variant, other_person
@@ -34,20 +34,16 @@ class Built:
 
 
 def _age_range(scenario: str) -> tuple[int, int]:
-    return {"under_age": (15, 16), "over_55": (56, 60)}.get(scenario, (17, 55))
+    return {"under_age": (16, 16), "over_55": (56, 60)}.get(scenario, (17, 55))
 
 
 def _documents(rng: np.random.Generator, p: Person, scenario: str) -> list[Doc]:
     docs = [Doc("ktp", *ktp_page(rng, p))]
-    try:
-        from scripts.samplegen import ijazah, surat_sehat  # noqa: PLC0415
-    except ImportError:  # first version: KTP only
-        return docs
     holder = other_person(rng, p) if scenario == "other_person_ijazah" else p
     jenjang = ijazah.pick_jenjang(rng, holder, low=scenario == "low_education")
-    docs.append(Doc("ijazah", *ijazah.ijazah_page(rng, holder, jenjang, nama=_maybe_variant(rng, holder))))
+    docs.append(Doc("ijazah", *ijazah.ijazah_page(rng, holder, jenjang, nama=_maybe_variant(rng, holder, titles=False))))
     docs.append(Doc("surat_sehat", *surat_sehat.sehat_page(
-        rng, p, nama=_maybe_variant(rng, p),
+        rng, p, nama=_maybe_variant(rng, p, titles=True),
         healthy=scenario != "not_healthy",
         stale=scenario == "stale_health",
         vitals=scenario != "missing_vitals",
@@ -57,9 +53,11 @@ def _documents(rng: np.random.Generator, p: Person, scenario: str) -> list[Doc]:
     return [d for d in docs if d.type not in missing]
 
 
-def _maybe_variant(rng: np.random.Generator, p: Person) -> str:
-    """Name as printed on school/health papers: sometimes MOH./ABD. spelling or with titles."""
+def _maybe_variant(rng: np.random.Generator, p: Person, *, titles: bool) -> str:
+    """Name as printed on school/health papers: sometimes MOH./ABD. spelling, or (health letters) with titles."""
     nama = name_variant(rng, p.nama) if rng.random() < 0.3 else p.nama
+    if not titles:
+        return nama
     if p.title_prefix and rng.random() < 0.5:
         nama = f"{p.title_prefix} {nama}"
     if p.title_suffix and rng.random() < 0.5:

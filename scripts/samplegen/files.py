@@ -65,11 +65,13 @@ def _image_file(rng: np.random.Generator, shot: Shot, variant: str, used: set[st
     if variant == "phone_photo":
         return _name(rng, "phone", "jpg", used), pdf.encode_image(shot.image, "jpg", quality=int(rng.integers(60, 91)),
                                                                   dpi=72)
-    ext = str(rng.choice(["jpg", "jpg", "png", "tif"]))
+    noisy = variant != "clean_scan"
+    weights = [0.7, 0.1, 0.2] if noisy else [0.4, 0.35, 0.25]
+    ext = str(rng.choice(["jpg", "png", "tif"], p=weights))
     if ext == "jpg":
         return _name(rng, "scan", "jpg", used), pdf.encode_image(shot.image, "jpg", quality=int(rng.integers(75, 96)),
                                                                  dpi=shot.dpi)
-    return _name(rng, "scan", ext, used), pdf.encode_image(shot.image, ext, dpi=shot.dpi)
+    return _name(rng, "scan", ext, used), pdf.encode_image(shot.image, ext, dpi=shot.dpi, noisy=noisy)
 
 
 def _truncate(rng: np.random.Generator, data: bytes) -> bytes:
@@ -108,7 +110,9 @@ def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], sce
     for doc in order:
         if scenario == "bad_ktp_file" and doc.type == "ktp":
             shot = shoot(rng, doc.page, str(rng.choice(["clean_scan", "phone_photo"])))
-            name, data = _image_file(rng, shot, "phone_photo" if shot.dpi == 0 else "clean_scan", used)
+            ext = "jpg" if shot.dpi == 0 or rng.random() < 0.6 else "png"
+            name = _name(rng, "phone" if shot.dpi == 0 else "scan", ext, used)
+            data = pdf.encode_image(shot.image, ext, quality=85, dpi=shot.dpi or 72)
             (folder / name).write_bytes(_truncate(rng, data))
             bad.append({"file": name, "error": "FILE_TRUNCATED"})
     if scenario == "bad_extra_file":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 from PIL import Image
+from reportlab import rl_config
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -16,18 +17,19 @@ from reportlab.pdfgen import canvas
 from scripts.samplegen.layout import FONTS, MM_PER_PT, Line, Page, Picture, Polyline, Rect, Text
 
 _REGISTERED: set[str] = set()
+rl_config.useA85 = 0  # binary streams: smaller files, and reportlab's pure-Python ASCII85 is slow
 
 
-def encode_image(img: Image.Image, fmt: str, *, quality: int = 90, dpi: float = 200) -> bytes:
-    """JPEG, PNG or TIFF bytes, with the scan resolution recorded."""
+def encode_image(img: Image.Image, fmt: str, *, quality: int = 90, dpi: float = 200, noisy: bool = False) -> bytes:
+    """JPEG, PNG or TIFF bytes, with the scan resolution recorded (noisy TIFFs are JPEG-compressed)."""
     buf = io.BytesIO()
     d = (round(dpi), round(dpi))
     if fmt == "jpg":
         img.save(buf, "JPEG", quality=quality, dpi=d)
     elif fmt == "png":
-        img.save(buf, "PNG", dpi=d, compress_level=6)
+        img.save(buf, "PNG", dpi=d, compress_level=3)
     elif fmt == "tif":
-        img.save(buf, "TIFF", compression="tiff_deflate", dpi=d)
+        img.save(buf, "TIFF", compression="jpeg" if noisy else "tiff_lzw", dpi=d)
     else:
         raise ValueError(f"unknown image format {fmt!r}")
     return buf.getvalue()

@@ -15,8 +15,10 @@ _JAVA_M = ["BUDI", "AGUS", "EKO", "DWI", "TRI", "WAHYU", "BAMBANG", "SUTRISNO", 
            "YUDHA", "ANDIK", "ARIF", "BAYU", "DIMAS", "GALIH", "PRASETYO", "SUGENG", "TEGUH", "PURNOMO"]
 _JAVA_F = ["SRI", "ENDANG", "DWI", "TRI", "RAHAYU", "SUMARNI", "WULAN", "RATNA", "YULI", "NINGSIH",
            "PUJI", "DEWI", "INDAH", "LESTARI", "ANIK", "SETYOWATI", "KUSUMA", "ASTUTIK"]
-_JAVA_LAST = ["SANTOSO", "SETIAWAN", "PRASETYO", "WIBOWO", "SUSANTO", "HARYANTO", "WAHYUNI", "LESTARI",
-              "WULANDARI", "RAHAYU", "HANDAYANI", "KURNIAWAN", "SAPUTRA", "NUGROHO", "PURWANTO", "UTAMI"]
+_JAVA_LAST_M = ["SANTOSO", "SETIAWAN", "PRASETYO", "WIBOWO", "SUSANTO", "HARYANTO", "KURNIAWAN", "SAPUTRA",
+                "NUGROHO", "PURWANTO", "HIDAYAT", "SUGIARTO"]
+_JAVA_LAST_F = ["WAHYUNI", "LESTARI", "WULANDARI", "RAHAYU", "HANDAYANI", "UTAMI", "PUSPITASARI", "RAHMAWATI",
+                "SUSANTI", "KURNIASARI", "NINGRUM"]
 _MADURA_M = ["MOH. HOLIL", "ABD. RAHMAN", "FATHORRAHMAN", "MARSUKI", "ACH. FAUZI", "BUSIRI", "HOSNOL",
              "MOH. SAHRI", "SUBAIDI", "MATRAWI", "ROFIQ", "NURHOLIS", "MOH. JUFRI"]
 _MADURA_F = ["SITTI MAIMUNAH", "JUHAIRIYAH", "ROFIQOH", "HOLIFAH", "SUPIYATI", "MUSRIFAH", "NURHAYATI",
@@ -96,7 +98,7 @@ def make_name(rng: np.random.Generator, female: bool) -> tuple[str, str]:
     agama = "ISLAM"
     if pool == "java":
         first = _choice(rng, _JAVA_F if female else _JAVA_M)
-        parts = [first] + ([_choice(rng, _JAVA_LAST)] if rng.random() < 0.8 else [])
+        parts = [first] + ([_choice(rng, _JAVA_LAST_F if female else _JAVA_LAST_M)] if rng.random() < 0.8 else [])
         if rng.random() < 0.06:
             agama = _choice(rng, ["HINDU", "BUDDHA", "KRISTEN"])
     elif pool == "madura":
@@ -107,7 +109,7 @@ def make_name(rng: np.random.Generator, female: bool) -> tuple[str, str]:
         parts = [_choice(rng, _ARAB_F if female else _ARAB_M)]
         parts += [_choice(rng, _ARAB_F_LAST if female else _ARAB_M_LAST) for _ in range(int(rng.integers(1, 4)))]
     else:
-        parts = [_choice(rng, _CHRIST_F if female else _CHRIST_M), _choice(rng, _JAVA_LAST)]
+        parts = [_choice(rng, _CHRIST_F if female else _CHRIST_M), _choice(rng, _JAVA_LAST_F if female else _JAVA_LAST_M)]
         if rng.random() < 0.3:
             parts.insert(1, _choice(rng, _CHRIST_F if female else _CHRIST_M))
         agama = str(rng.choice(["KRISTEN", "KATOLIK", "KATHOLIK"], p=[0.5, 0.35, 0.15]))
