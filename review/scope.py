@@ -20,6 +20,7 @@ def queue_prefix(account: Account, desa: str | None = None, tps: str | None = No
     None when the filter asks for an area outside the account's own.
     """
     own = account.area_parts
+    tps = keys.normalise_tps(tps) if tps else None
     if desa:
         bits = desa.split(".")
         if len(bits) != 4:
@@ -27,7 +28,7 @@ def queue_prefix(account: Account, desa: str | None = None, tps: str | None = No
         wanted = tuple(".".join(bits[:n]) for n in range(2, 5))
         if wanted[: len(own)] != own:
             return None
-        return keys.flag_prefix(*wanted, tps=tps or None)
+        return keys.flag_prefix(*wanted, tps=tps)
     if tps and len(own) == 3:
         return keys.flag_prefix(*own, tps=tps)
     return keys.flag_prefix(*own)
