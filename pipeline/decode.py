@@ -23,7 +23,15 @@ from config.settings import Limits
 from models.contract import FileError
 from pipeline.context import OcrPage, PageInput, Word
 from pipeline.errors import FILE_REASONS, FileRejected
-from pipeline.sniff import DOCUMENT_EXTENSIONS, SUPPORTED, HeaderError, probe_jpeg, probe_png, sniff
+from pipeline.sniff import (
+    DOCUMENT_EXTENSIONS,
+    SUPPORTED,
+    HeaderError,
+    pdf_complete,
+    probe_jpeg,
+    probe_png,
+    sniff,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +177,8 @@ def _dpi(img: Image.Image) -> float | None:
 
 def decode_pdf(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[list[PageInput], list[FileError]]:
     """Rendered pages (capped at max_pixels) plus the text layer where one is meaningful."""
+    if not pdf_complete(data):
+        raise FileRejected("no %%EOF at the end", code="FILE_TRUNCATED")
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as e:

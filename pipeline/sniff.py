@@ -75,6 +75,17 @@ class HeaderError(ValueError):
     """The header is missing or malformed (the file is corrupt, not merely truncated)."""
 
 
+# ---- PDF -------------------------------------------------------------------------------------
+
+PDF_TAIL_WINDOW = 1024
+
+
+def pdf_complete(data: bytes) -> bool:
+    """A PDF ends with an %%EOF line (the last revision's). A cut-off upload does not; pdfium would
+    'repair' it and render whatever survived, so intake calls it truncated instead."""
+    return b"%%EOF" in data.rstrip(b"\x00 \t\r\n")[-PDF_TAIL_WINDOW:]
+
+
 # ---- PNG -------------------------------------------------------------------------------------
 
 

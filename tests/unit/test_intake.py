@@ -274,6 +274,13 @@ def test_corrupt_pdf_is_rejected():
     assert only_error("scan0003.pdf", b"%PDF-1.4\n" + os.urandom(64) + b"\n%%EOF") == "FILE_CORRUPT"
 
 
+@pytest.mark.parametrize("fraction", [0.3, 0.6, 0.95])
+def test_cut_off_pdf_is_truncated_not_repaired(fraction):
+    data = pdf_bytes([TEXT_PAGE, IMAGE_PAGE])
+    assert only_error("scan.pdf", data[: int(len(data) * fraction)]) == "FILE_TRUNCATED"
+    assert load("scan.pdf", data + b"\x00" * 10)[1] == []  # padding after %%EOF is fine
+
+
 def test_encrypted_pdf_is_rejected():
     assert only_error("ijazah.pdf", pdf_bytes([TEXT_PAGE], encrypt=True)) == "FILE_ENCRYPTED"
 
