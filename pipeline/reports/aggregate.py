@@ -127,7 +127,7 @@ class Staffing:
         self.seats_missing += other.seats_missing
 
 
-@dataclass
+@dataclass(slots=True)
 class TpsCount:
     received: int = 0
     complete: int = 0
@@ -142,16 +142,16 @@ class AreaReport:
     staffing: Staffing
 
 
-@dataclass
+@dataclass(slots=True)
 class TpsRow:
     desa: str
     tps: str
     counts: TpsCount
     listed: bool
+    shortage: int = field(init=False)
 
-    @property
-    def shortage(self) -> int:
-        return max(0, NEEDED_PER_TPS - self.counts.filled)
+    def __post_init__(self) -> None:
+        self.shortage = max(0, NEEDED_PER_TPS - self.counts.filled)
 
 
 class Aggregator:
@@ -228,6 +228,7 @@ class Levels:
     kabupaten: dict[str, AreaReport] = field(default_factory=dict)
     kecamatan: dict[str, AreaReport] = field(default_factory=dict)
     desa: dict[str, AreaReport] = field(default_factory=dict)
+    _shortage: list[TpsRow] | None = field(default=None, repr=False)
 
     def table(self, level: str) -> dict[str, AreaReport]:
         return getattr(self, level)
@@ -241,5 +242,7 @@ class Levels:
 
     def shortage_list(self) -> list[TpsRow]:
         """Listed TPS short of candidates, worst first (then by code)."""
-        short = [t for t in self.tps if t.listed and t.shortage > 0]
-        return sorted(short, key=lambda t: (-t.shortage, t.desa, t.tps))
+        if self._shortage is None:
+            short = [t for t in self.tps if t.listed and t.shortage > 0]
+            self._shortage = sorted(short, key=lambda t: (-t.shortage, t.desa, t.tps))
+        return self._shortage

@@ -1,4 +1,5 @@
-"""Report charts drawn with matplotlib (Agg backend): SVG for the HTML page, PNG for the PDF."""
+"""Report charts drawn with matplotlib (Agg backend), as PNG: embedded (base64) in the HTML page and
+placed in the PDF. One rendering serves both."""
 
 from __future__ import annotations
 
@@ -20,17 +21,14 @@ STATUS_COLOURS = ("#2e7d32", "#f9a825", "#1565c0", "#c62828")
 @dataclass
 class Chart:
     title: str
-    svg: str
     png: bytes
 
 
 def _render(fig: plt.Figure, title: str) -> Chart:
-    svg_buf, png_buf = io.StringIO(), io.BytesIO()
-    fig.savefig(svg_buf, format="svg", bbox_inches="tight")
+    png_buf = io.BytesIO()
     fig.savefig(png_buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    svg = svg_buf.getvalue()
-    return Chart(title=title, svg=svg[svg.find("<svg"):], png=png_buf.getvalue())
+    return Chart(title=title, png=png_buf.getvalue())
 
 
 def _largest(areas: list[tuple[str, AreaReport]]) -> list[tuple[str, AreaReport]]:

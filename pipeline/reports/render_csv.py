@@ -64,31 +64,29 @@ def area_record(report: AreaReport, regions: RegionTable, as_of: datetime) -> di
     return record
 
 
-def tps_record(row: TpsRow, regions: RegionTable) -> dict[str, object]:
-    _, kab, kec = parent_codes(row.desa)
-    return {
-        "kode_kabupaten": kab,
-        "nama_kabupaten": regions.name(kab),
-        "kode_kecamatan": kec,
-        "nama_kecamatan": regions.name(kec),
-        "kode_desa": row.desa,
-        "nama_desa": regions.name(row.desa),
-        "tps": row.tps,
-        "diterima": row.counts.received,
-        "lengkap": row.counts.complete,
-        "disetujui": row.counts.approved,
-        "calon_memenuhi": row.counts.filled,
-        "dibutuhkan": NEEDED_PER_TPS,
-        "kekurangan": row.shortage,
-        "dalam_daftar_tps": "ya" if row.listed else "tidak",
-    }
+def tps_records(rows: list[TpsRow], regions: RegionTable) -> list[tuple]:
+    """Rows in TPS_COLUMNS order; names looked up once per desa."""
+    names: dict[str, tuple[str, str, str, str, str, str]] = {}
+    out = []
+    for row in rows:
+        area = names.get(row.desa)
+        if area is None:
+            _, kab, kec = parent_codes(row.desa)
+            area = names[row.desa] = (
+                kab, regions.name(kab), kec, regions.name(kec), row.desa, regions.name(row.desa)
+            )
+        c = row.counts
+        out.append((*area, row.tps, c.received, c.complete, c.approved, c.filled, NEEDED_PER_TPS,
+                    row.shortage, "ya" if row.listed else "tidak"))
+    return out
 
 
-def _write(columns: list[str], records: list[dict[str, object]]) -> bytes:
+def _write(columns: list[str], records: list) -> bytes:
+    """CSV bytes; records are dicts keyed by column, or sequences in column order."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([r[c] for c in columns] if isinstance(r, dict) else r for r in records)
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -98,4 +96,4 @@ def area_csv(reports: dict[str, AreaReport], regions: RegionTable, as_of: dateti
 
 
 def tps_csv(rows: list[TpsRow], regions: RegionTable) -> bytes:
-    return _write(TPS_COLUMNS, [tps_record(row, regions) for row in rows])
+    return _write(TPS_COLUMNS, tps_records(rows, regions))

@@ -1,7 +1,8 @@
-"""A self-contained HTML page (inline CSS and SVG charts, no external requests)."""
+"""A self-contained HTML page (inline CSS, charts as base64 PNG; nothing fetched from elsewhere)."""
 
 from __future__ import annotations
 
+import base64
 from html import escape
 
 from pipeline.reports.labels import LEVEL_LABELS
@@ -14,7 +15,7 @@ table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
 td,th{border:1px solid #ccc;padding:.25em .5em;text-align:right}
 td:first-child,th:first-child,td.t,th.t{text-align:left}
 th{background:#eef}.kurang{color:#b71c1c;font-weight:bold}
-.chart svg{max-width:100%;height:auto}
+.chart img{max-width:100%;height:auto}
 """
 
 
@@ -41,7 +42,9 @@ def render_html(view: ReportView) -> bytes:
         _table(["Keterangan", "Jumlah"], [[k, v] for k, v in view.key_figures()]),
     ]
     for chart in view.charts:
-        parts.append(f'<h2>{escape(chart.title)}</h2><div class="chart">{chart.svg}</div>')
+        data = base64.b64encode(chart.png).decode("ascii")
+        parts.append(f'<h2>{escape(chart.title)}</h2><div class="chart">'
+                     f'<img alt="{escape(chart.title)}" src="data:image/png;base64,{data}"></div>')
     parts += [
         f"<h2>Rincian per {escape(LEVEL_LABELS[view.child_level])}</h2>",
         _table(CHILD_HEADER, view.child_rows(), text_cols=2),
