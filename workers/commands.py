@@ -50,14 +50,22 @@ def ingest_command(
 
 def worker_command(
     burst: Annotated[bool, typer.Option("--burst", help="stop when the queues are empty")] = False,
-    queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="queues (default: dossier, report)")] = None,
+    queues: Annotated[str, typer.Option("--queues", "-q", help="comma list of queues, in priority order")] = (
+        "dossier,report"
+    ),
     simple: Annotated[bool, typer.Option("--simple", help="run jobs in this process (no fork; debugging)")] = False,
 ) -> None:
     """Jalankan worker yang memproses antrean berkas."""
     from workers.queues import QUEUE_NAMES
     from workers.worker import run_worker
 
-    run_worker(get_settings(), burst=burst, queues=tuple(queue or QUEUE_NAMES), simple=simple)
+    names = tuple(q.strip() for q in queues.split(",") if q.strip())
+    unknown = sorted(set(names) - set(QUEUE_NAMES))
+    if not names or unknown:
+        console.print(f"[red]Antrean tidak dikenal: {', '.join(unknown) or '(kosong)'}[/red] "
+                      f"(pilihan: {', '.join(QUEUE_NAMES)})")
+        raise typer.Exit(2)
+    run_worker(get_settings(), burst=burst, queues=names, simple=simple)
 
 
 def status_command(failed: Annotated[int, typer.Option("--failed", help="failed jobs to list")] = 10) -> None:

@@ -351,3 +351,71 @@ def test_status_shows_depths_and_failed_jobs(tmp_path, store, settings, queue, r
     assert (dq.queued, dq.scheduled, dq.failed) == (0, 1, 1)
     failed = {f.dossier_id: f.error for f in after.failed}
     assert list(failed) == ["D-a"] and "RuntimeError" in failed["D-a"]
+
+
+# ---- CLI -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, redis_conn):
+    import typer
+    from typer.testing import CliRunner
+
+    from config.settings import get_settings
+    from workers.commands import register
+
+    monkeypatch.setenv("BERKAS_STORE", "local")
+    monkeypatch.setenv("BERKAS_STORE_PATH", str(tmp_path / "store"))
+    monkeypatch.setenv("BERKAS_REDIS_URL", f"redis://127.0.0.1:6379/{REDIS_DB}")
+    get_settings.cache_clear()
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(app, list(args))
+    get_settings.cache_clear()
+
+
+def test_cli_ingest_then_status(cli, tmp_path):
+    make_dossier(tmp_path / "in", "D-c1", {"a.jpg": b"a", "b.pdf": b"b"})
+    out = cli("ingest", str(tmp_path / "in"))
+    assert out.exit_code == 0, out.output
+    assert "1 berkas: 1 baru/berubah, 1 diantrekan" in out.output
+    status = cli("status")
+    assert status.exit_code == 0 and "dossier" in status.output
+    assert LocalStore(tmp_path / "store").exists(keys.manifest_key("D-c1"))
+
+
+def test_cli_ingest_of_an_unsafe_zip_fails_clearly(cli, tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("../../escape/registration.json", "{}")
+    out = cli("ingest", str(archive), "--no-queue")
+    assert out.exit_code == 1 and "ARCHIVE_UNSAFE" in out.output
+
+
+def test_cli_worker_rejects_unknown_queues(cli):
+    out = cli("worker", "--queues", "dossier,bogus", "--burst")
+    assert out.exit_code == 2 and "bogus" in out.output
+
+
+# ---- the real pipeline behind a forked worker (slow) ------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.tesseract
+def test_real_pipeline_through_a_forked_worker(tmp_path, store, settings, queue, redis_conn):
+    """GIVEN one generated dossier ingested into the store WHEN a forking worker with the real Runtime runs it
+    THEN result.json validates against the contract, and a dossier that is not complete is flagged in its area."""
+    from scripts.generate_samples import main as generate
+
+    assert generate(["--out", str(tmp_path / "s"), "--count", "1", "--seed", "11"]) == 0
+    summary = ingest(tmp_path / "s" / "input", store, queue)
+    (dossier_id,) = summary.queued
+    jobs.init_process(settings, store=store)  # loads the real Runtime once, before the fork
+    make_worker(settings, queues=(DOSSIER_QUEUE,), connection=redis_conn).work(burst=True, with_scheduler=False)
+
+    result = DossierResult.model_validate(store.get_json(keys.result_key(dossier_id)))
+    assert [d.sha256 for d in result.documents] and all(d.sha256 for d in result.documents)
+    assert len(list(store.list(keys.result_history_prefix(dossier_id)))) == 1
+    flags = [k for k in store.list("flags/") if keys.dossier_id_from_key(k) == dossier_id]
+    assert len(flags) == (0 if result.status == DossierStatus.COMPLETE else 1)
