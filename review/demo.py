@@ -117,7 +117,8 @@ def _pages(d: DemoDossier) -> list[tuple[str, DocType, dict[str, str], bytes, di
     if "ktp" in d.docs:
         fields = {"nik": d.nik, "nama": d.ktp_nama, "tempat_lahir": "PASURUAN", "tanggal_lahir": d.born,
                   "alamat": "JL. MELATI NO. 7", "kel_desa": desa, "kecamatan": kec, "kewarganegaraan": "WNI",
-                  "provinsi": prov, "kabupaten_kota": kab}
+                  "provinsi": prov, "kabupaten_kota": kab,
+                  "jenis_kelamin": "PEREMPUAN" if int(d.nik[6:8]) > 40 else "LAKI-LAKI"}
         rows = [("nik", "NIK", d.nik), ("nama", "Nama", d.ktp_nama),
                 ("tanggal_lahir", "Tempat/Tgl Lahir", f"PASURUAN, {_dmy(d.born)}"), ("alamat", "Alamat", "JL. MELATI NO. 7"),
                 ("kel_desa", "Kel/Desa", desa), ("kecamatan", "Kecamatan", kec), ("kewarganegaraan", "Kewarganegaraan", "WNI")]

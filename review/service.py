@@ -281,7 +281,7 @@ class ReviewService:
             manifest["version"] = int(manifest.get("version", 0)) + 1
             manifest["updated_at"] = now
             self.store.put_json(keys.manifest_key(dossier_id), manifest)
-        job = self.enqueue(dossier_id, int(manifest.get("version", 0))) if self.enqueue else None
+        job = self.enqueue(dossier_id, int(manifest.get("version", 0))) if self.enqueue is not None else None
         audit.append(self.store, dossier_id, "upload", account.username, account.role.value,
                      after={"file": entry["name"], "sha256": sha, "size": len(data)},
                      reprocess=("queued" if job else "pending"), job_id=job)

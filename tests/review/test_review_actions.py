@@ -1,0 +1,160 @@
+"""Acting on a dossier: claims, decisions, corrections (real re-check, no OCR), uploads, the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+from PIL import Image
+
+from models.contract import CheckStatus, DossierResult
+from pipeline.storage import keys
+from review import audit, rkeys
+
+
+def trail(store, dossier_id: str) -> list[dict]:
+    return audit.trail(store, dossier_id)
+
+
+def png_bytes() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 400), (250, 250, 250)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_claim_blocks_others_until_released(login, store):
+    pps, ppk = login("pps.kebonagung"), login("ppk.purworejo")
+    assert pps.post("/berkas/KPPS-0001/klaim", data={"csrf_token": pps.csrf}).status_code == 200
+    assert store.get_json(rkeys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
+
+    r = ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf})
+    assert "sedang dikerjakan oleh pps.kebonagung" in r.text
+    assert not store.exists(rkeys.decision_key("KPPS-0001"))
+
+    ppk.post("/berkas/KPPS-0001/lepas", data={"csrf_token": ppk.csrf})  # not theirs: stays
+    assert store.exists(rkeys.claim_key("KPPS-0001"))
+    pps.post("/berkas/KPPS-0001/lepas", data={"csrf_token": pps.csrf})
+    assert not store.exists(rkeys.claim_key("KPPS-0001"))
+    ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf})
+    assert store.get_json(rkeys.decision_key("KPPS-0001"))["by"] == "ppk.purworejo"
+
+
+def test_an_expired_claim_does_not_block(login, store):
+    store.put_json(rkeys.claim_key("KPPS-0001"), {"dossier_id": "KPPS-0001", "username": "ppk.purworejo",
+                                                  "expires_at": "2023-12-12T08:00:00+00:00"})
+    client = login("pps.kebonagung")
+    client.post("/berkas/KPPS-0001/klaim", data={"csrf_token": client.csrf})
+    assert store.get_json(rkeys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
+
+
+def test_approve_records_the_decision_and_an_audit_entry(login, store):
+    client = login("pps.kebonagung")
+    r = client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
+    assert "Keputusan tersimpan: Memenuhi Syarat" in r.text
+    decision = store.get_json(rkeys.decision_key("KPPS-0002"))
+    assert decision["decision"] == "MS" and decision["by"] == "pps.kebonagung"
+    assert decision["result_processed_at"] == "2023-12-11T09:30:00+00:00"
+    entries = trail(store, "KPPS-0002")
+    assert [e["action"] for e in entries] == ["approve"]
+    assert entries[0]["by"] == "pps.kebonagung" and entries[0]["role"] == "PPS"
+    assert entries[0]["before"] is None and entries[0]["after"]["decision"] == "MS"
+
+
+def test_reject_needs_a_reason(login, store):
+    client = login("pps.kebonagung")
+    r = client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "  "})
+    assert "Tuliskan alasan penolakan" in r.text and not store.exists(rkeys.decision_key("KPPS-0001"))
+    client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "Ijazah milik orang lain"})
+    decision = store.get_json(rkeys.decision_key("KPPS-0001"))
+    assert decision["decision"] == "TMS" and decision["reason"] == "Ijazah milik orang lain"
+
+
+def test_documents_requested_keeps_the_list_and_history(login, store):
+    client = login("pps.kebonagung")
+    r = client.post("/berkas/KPPS-0002/minta-dokumen", data={"csrf_token": client.csrf})
+    assert "Pilih dokumen" in r.text
+    client.post("/berkas/KPPS-0002/minta-dokumen",
+                data={"csrf_token": client.csrf, "documents": ["ijazah", "bukan-dokumen"]})
+    client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
+    assert store.get_json(rkeys.decision_key("KPPS-0002"))["decision"] == "MS"
+    entries = trail(store, "KPPS-0002")
+    assert [e["action"] for e in entries] == ["request_documents", "approve"]
+    assert entries[0]["after"]["documents"] == ["ijazah"]
+    assert entries[1]["before"]["decision"] == "DOCS_REQUESTED"  # the earlier decision is kept in the trail
+
+
+def test_correcting_a_field_rechecks_and_publishes_without_ocr(login, store):
+    old = DossierResult.model_validate(store.get_json(keys.result_key("KPPS-0001")))
+    assert any(c.reason == "NAME_MISMATCH" for c in old.checks)
+    client = login("pps.kebonagung")
+    r = client.post("/berkas/KPPS-0001/koreksi",
+                    data={"csrf_token": client.csrf, "document": "0", "field": "nama", "value": " siti  rahayu "})
+    assert "Koreksi tersimpan" in r.text and "dikoreksi pps.kebonagung" in r.text
+
+    new = DossierResult.model_validate(store.get_json(keys.result_key("KPPS-0001")))
+    assert new.documents[0].fields["nama"] == "SITI RAHAYU" and new.documents[0].confidence["nama"] == 1.0
+    name_check = next(c for c in new.checks if c.id == "identity_reg_ktp_nama")
+    assert name_check.status == CheckStatus.PASS
+    assert new.processed_at != old.processed_at
+    assert len(list(store.list(keys.result_history_prefix("KPPS-0001")))) == 1  # published through history
+
+    [entry] = trail(store, "KPPS-0001")
+    assert entry["action"] == "correct" and entry["corrected_by"] == "pps.kebonagung"
+    assert entry["field"] == "nama" and entry["before"]["value"] == "SITI RAHAYI"
+    assert entry["after"] == {"value": "SITI RAHAYU", "status": new.status.value}
+
+
+def test_invalid_corrections_change_nothing(login, store):
+    client = login("pps.kebonagung")
+    before = store.get_bytes(keys.result_key("KPPS-0001"))
+    for doc, field, value, message in [
+        ("0", "nik", "1234", "NIK harus 16 angka"),
+        ("0", "tanggal_lahir", "31-02-1999", "Tanggal harus"),
+        ("0", "nama_sekolah", "SMA 1", "tidak ada pada jenis dokumen"),
+        ("7", "nama", "SITI", "Dokumen tidak ada"),
+        ("x", "nama", "SITI", "Dokumen tidak ada"),
+        ("0", "nama", "", "tidak boleh kosong"),
+    ]:
+        r = client.post("/berkas/KPPS-0001/koreksi",
+                        data={"csrf_token": client.csrf, "document": doc, "field": field, "value": value})
+        assert message in r.text, (field, value)
+    assert store.get_bytes(keys.result_key("KPPS-0001")) == before
+    assert trail(store, "KPPS-0001") == []
+
+
+def test_upload_stores_a_new_original_and_queues_reprocessing(login, store, enqueued):
+    client = login("pps.kebonagung")
+    data = png_bytes()
+    r = client.post("/berkas/KPPS-0002/unggah", data={"csrf_token": client.csrf},
+                    files={"file": ("../ijazah baru.png", data, "image/png")})
+    assert "masuk antrean pemrosesan" in r.text and "ijazah baru.png" in r.text  # listed as waiting
+    sha = hashlib.sha256(data).hexdigest()
+    assert store.get_bytes(keys.original_key("KPPS-0002", sha, "ijazah baru.png")) == data
+    manifest = store.get_json(keys.manifest_key("KPPS-0002"))
+    assert manifest["version"] == 2
+    assert {"name": "ijazah baru.png", "sha256": sha} .items() <= next(
+        f for f in manifest["files"] if f["sha256"] == sha).items()
+    assert enqueued == [("KPPS-0002", 2)]
+    [entry] = trail(store, "KPPS-0002")
+    assert entry["action"] == "upload" and entry["reprocess"] == "queued" and entry["job_id"] == "job-KPPS-0002-v2"
+
+    # the same bytes again: no new original, no manifest change
+    client.post("/berkas/KPPS-0002/unggah", data={"csrf_token": client.csrf},
+                files={"file": ("lagi.png", data, "image/png")})
+    assert store.get_json(keys.manifest_key("KPPS-0002"))["version"] == 2
+
+
+def test_upload_refuses_unsupported_and_empty_files(login, store, enqueued):
+    client = login("pps.kebonagung")
+    before = sorted(store.list("originals/KPPS-0002/"))
+    for name, data, message in [("virus.exe", b"MZ...", "tidak didukung"), ("kosong.jpg", b"", "File kosong")]:
+        r = client.post("/berkas/KPPS-0002/unggah", data={"csrf_token": client.csrf},
+                        files={"file": (name, data, "application/octet-stream")})
+        assert message in r.text
+    assert sorted(store.list("originals/KPPS-0002/")) == before and enqueued == []
+
+
+def test_audit_entries_are_never_overwritten(store):
+    keys_written = [audit.append(store, "KPPS-0001", "claim", f"user{i}", "PPS") for i in range(5)]
+    assert len(set(keys_written)) == 5
+    assert [e["by"] for e in audit.trail(store, "KPPS-0001")] == [f"user{i}" for i in range(5)]
