@@ -89,7 +89,9 @@ def run(
 
 def print_summary(results: list[DossierResult], crashed: dict[str, str] | None = None) -> None:
     by_status = Counter(r.status.value for r in results)
-    by_reason = Counter(c.reason for r in results for c in r.checks if c.reason and c.status.value != "pass")
+    by_reason = Counter(
+        reason for r in results for reason in {c.reason for c in r.checks if c.reason and c.status.value != "pass"}
+    )
     t = Table(title="Status berkas")
     t.add_column("status")
     t.add_column("jumlah", justify="right")
