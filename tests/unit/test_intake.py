@@ -71,7 +71,7 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
 
 
-def pdf_bytes(pages: list[str], *, mediabox: str = "0 0 595 842", encrypt: bool = False) -> bytes:
+def pdf_bytes(pages: list[str], *, mediabox: str = "0 0 595 842", encrypt: bool = False, rotate: int = 0) -> bytes:
     """A minimal PDF written by hand: one content stream per page, Helvetica as /F1."""
     objs: list[bytes] = [b"", b""]  # 1: catalog, 2: pages (filled below)
     kids = []
@@ -80,8 +80,8 @@ def pdf_bytes(pages: list[str], *, mediabox: str = "0 0 595 842", encrypt: bool 
         stream = content.encode("latin-1")
         objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         objs.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [%s] /Contents %d 0 R /Resources << /Font << /F1 3 0 R >> >> >>"
-            % (mediabox.encode(), len(objs))
+            b"<< /Type /Page /Parent 2 0 R /Rotate %d /MediaBox [%s] /Contents %d 0 R"
+            b" /Resources << /Font << /F1 3 0 R >> >> >>" % (rotate, mediabox.encode(), len(objs))
         )
         kids.append(b"%d 0 R" % len(objs))
     objs[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
@@ -302,6 +302,20 @@ def test_text_layer_pdf_gives_words_in_image_pixels_and_an_image():
     assert y < baseline_px < y + bh + 3 and 30 < bh < 100
     # the words sit on dark pixels of the rendered image
     assert page.image[y : y + bh, x : x + bw].min() < 100
+
+
+@pytest.mark.parametrize("rotate", [90, 180, 270])
+def test_rotated_pdf_page_text_boxes_follow_the_rendered_image(rotate):
+    pages, errors = load("surat.pdf", pdf_bytes([TEXT_PAGE], rotate=rotate), limits(render_dpi=100))
+    assert errors == []
+    page = pages[0]
+    h, w = page.image.shape[:2]
+    assert (w > h) == (rotate in (90, 270))
+    assert (page.text_layer.width, page.text_layer.height) == (w, h)
+    for word in page.text_layer.words:
+        x, y, bw, bh = word.box
+        assert 0 <= x and x + bw <= w and 0 <= y and y + bh <= h
+        assert page.image[y : y + bh, x : x + bw].min() < 100, word  # the glyphs are inside the box
 
 
 def test_image_only_pdf_has_no_text_layer_but_an_image():
