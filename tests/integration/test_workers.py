@@ -419,3 +419,51 @@ def test_real_pipeline_through_a_forked_worker(tmp_path, store, settings, queue,
     assert len(list(store.list(keys.result_history_prefix(dossier_id)))) == 1
     flags = [k for k in store.list("flags/") if keys.dossier_id_from_key(k) == dossier_id]
     assert len(flags) == (0 if result.status == DossierStatus.COMPLETE else 1)
+
+
+# ---- a whole worker killed mid-job ------------------------------------------------------------------
+
+_DYING_WORKER = """
+import os, sys
+from types import SimpleNamespace
+sys.path.insert(0, {repo!r})
+from config.settings import Settings
+from pipeline.storage.local import LocalStore
+from workers import jobs
+from workers.worker import make_worker
+
+def die(dossier_id, *, store, runtime):
+    os.kill(os.getpid(), 9)  # the worker process itself, as a node crash or the OOM killer would
+
+settings = Settings(store="local", store_path={store!r}, redis_url={redis!r})
+jobs.init_process(settings, runtime=SimpleNamespace(regions=None), store=LocalStore({store!r}), processor=die)
+make_worker(settings, queues=("dossier",), simple=True).work(burst=True, with_scheduler=False)
+"""
+
+
+def test_job_of_a_killed_worker_is_recovered_and_ends_flagged(tmp_path, store, settings, queue, runtime, redis_conn):
+    """GIVEN a worker process that dies (SIGKILL) while running a dossier job, twice (one retry)
+    WHEN RQ's clean-up of the started registry finds the abandoned job
+    THEN the job is retried once, then failed, and the dossier is recorded and flagged."""
+    import subprocess
+    import sys
+
+    make_dossier(tmp_path / "in", "D-node", {"a.jpg": b"a"})
+    ingest(tmp_path / "in", store, None)
+    job = enqueue_dossier(queue, "D-node", version=1, retry=Retry(max=1, interval=0))
+    script = tmp_path / "dying_worker.py"
+    script.write_text(_DYING_WORKER.format(repo=str(Path(__file__).resolve().parents[2]),
+                                           store=str(store.root), redis=settings.redis_url))
+    jobs.init_process(settings, runtime=runtime, store=store, processor=fake_process)  # for the callback here
+
+    for attempt in (1, 2):
+        proc = subprocess.run([sys.executable, str(script)], timeout=120, capture_output=True)
+        assert proc.returncode == -signal.SIGKILL
+        assert job_status(redis_conn, job.id) == JobStatus.STARTED  # nobody will finish it
+        queue.started_job_registry.cleanup(timestamp=time.time() + 24 * 3600)  # as if its heartbeat expired
+        assert job_status(redis_conn, job.id) == (JobStatus.QUEUED if attempt == 1 else JobStatus.FAILED)
+
+    records = [store.get_json(k) for k in store.list(keys.failure_prefix("D-node"))]
+    assert [(r["error_type"], r["final"]) for r in records] == [
+        ("AbandonedJobError", False), ("AbandonedJobError", True)]
+    assert store.get_json(keys.flag_key(AREA, "D-node"))["reasons"] == ["PROCESSING_FAILED"]
