@@ -467,3 +467,16 @@ def test_job_of_a_killed_worker_is_recovered_and_ends_flagged(tmp_path, store, s
     assert [(r["error_type"], r["final"]) for r in records] == [
         ("AbandonedJobError", False), ("AbandonedJobError", True)]
     assert store.get_json(keys.flag_key(AREA, "D-node"))["reasons"] == ["PROCESSING_FAILED"]
+
+
+def test_cron_scheduler_enqueues_json_jobs_that_workers_can_read(redis_conn):
+    """RQ's cron scheduler would pickle its jobs; workers/cron_config makes them JSON like every other job."""
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=redis_conn)
+    scheduler.load_config_from_file("workers.cron_config")
+    (cron_job,) = scheduler._cron_jobs
+    job = cron_job.enqueue(redis_conn)
+    fetched = Job.fetch(job.id, connection=redis_conn, serializer=JSONSerializer)
+    assert fetched.func_name == "workers.report_jobs.nightly_report_job"
+    assert fetched.origin == "report"
