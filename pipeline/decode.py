@@ -199,7 +199,7 @@ def decode_pdf(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[lis
         for index in range(kept):
             number = index + 1
             try:
-                image, dpi = _render(pdf, index, limits.render_dpi, page_pixels)
+                image, dpi = _render(pdf, index, limits.render_dpi, page_pixels, limits.max_pixels)
             except FileRejected as e:
                 errors.append(file_error(name, e.code, page=number))
                 continue
@@ -215,7 +215,19 @@ def decode_pdf(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[lis
     return pages, errors
 
 
-def _render(pdf: pdfium.PdfDocument, index: int, dpi: int, max_pixels: int) -> tuple[np.ndarray, float]:
+def _check_embedded_images(page: pdfium.PdfPage, limit: int) -> None:
+    """pdfium decodes every embedded picture at full size before scaling it onto the page: a page
+    holding a 50000 x 50000 image costs gigabytes whatever the render size. Sizes are read from the
+    image dictionaries (FPDFImageObj_GetImagePixelSize), without decoding."""
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=4):
+        width, height = obj.get_px_size()
+        if width * height > limit or max(width, height) > MAX_SIDE:
+            raise FileRejected(f"embedded image {width}x{height}", code="IMAGE_TOO_LARGE")
+
+
+def _render(
+    pdf: pdfium.PdfDocument, index: int, dpi: int, max_pixels: int, embedded_limit: int
+) -> tuple[np.ndarray, float]:
     try:
         page = pdf[index]
     except pdfium.PdfiumError as e:
@@ -230,6 +242,7 @@ def _render(pdf: pdfium.PdfDocument, index: int, dpi: int, max_pixels: int) -> t
             scale *= 0.995
         if w_pt * scale < 16 or h_pt * scale < 16:
             raise FileRejected(f"page {w_pt}x{h_pt} pt is degenerate", code="IMAGE_TOO_LARGE")
+        _check_embedded_images(page, embedded_limit)
         bitmap = page.render(scale=scale)
         try:
             arr = bitmap.to_numpy()

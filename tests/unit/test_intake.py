@@ -71,17 +71,28 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
 
 
-def pdf_bytes(pages: list[str], *, mediabox: str = "0 0 595 842", encrypt: bool = False, rotate: int = 0) -> bytes:
-    """A minimal PDF written by hand: one content stream per page, Helvetica as /F1."""
+def pdf_bytes(
+    pages: list[str], *, mediabox: str = "0 0 595 842", encrypt: bool = False, rotate: int = 0,
+    image: tuple[int, int] | None = None,
+) -> bytes:
+    """A minimal PDF written by hand: one content stream per page, Helvetica as /F1, and an 8-bit
+    gray image XObject /Im1 of `image` = (width, height) pixels (its data: a few compressed rows)."""
     objs: list[bytes] = [b"", b""]  # 1: catalog, 2: pages (filled below)
     kids = []
     objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")  # 3
+    iw, ih = image or (1, 1)
+    pixels = zlib.compress(b"\x80" * iw * min(ih, 4))
+    objs.append(  # 4
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8"
+        b" /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (iw, ih, len(pixels), pixels)
+    )
     for content in pages:
         stream = content.encode("latin-1")
         objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
         objs.append(
             b"<< /Type /Page /Parent 2 0 R /Rotate %d /MediaBox [%s] /Contents %d 0 R"
-            b" /Resources << /Font << /F1 3 0 R >> >> >>" % (rotate, mediabox.encode(), len(objs))
+            b" /Resources << /Font << /F1 3 0 R >> /XObject << /Im1 4 0 R >> >> >>"
+            % (rotate, mediabox.encode(), len(objs))
         )
         kids.append(b"%d 0 R" % len(objs))
     objs[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
@@ -342,6 +353,15 @@ def test_many_pdf_pages_share_the_total_pixel_budget():
     assert errors == [] and len(pages) == 8
     assert all(p.image.shape[0] * p.image.shape[1] <= 4 * 400_000 / 8 for p in pages)
     assert sum(p.image.shape[0] * p.image.shape[1] for p in pages) > 0.9 * 4 * 400_000
+
+
+def test_page_with_a_huge_embedded_image_is_rejected_before_rendering():
+    drawn = "q 400 0 0 300 50 50 cm /Im1 Do Q"
+    pages, errors = load("scan.pdf", pdf_bytes([drawn, TEXT_PAGE], image=(20000, 20000)), limits(render_dpi=50))
+    assert [p.page for p in pages] == [2]
+    assert [(e.page, e.error) for e in errors] == [(1, "IMAGE_TOO_LARGE")]
+    pages, errors = load("scan.pdf", pdf_bytes([drawn], image=(2000, 1500)), limits(render_dpi=50))
+    assert errors == [] and pages[0].image.min() < 200  # an ordinary embedded scan is drawn
 
 
 def test_huge_mediabox_is_rendered_within_max_pixels():
