@@ -210,7 +210,9 @@ class S3Store(StoreBase):
     def list(self, prefix: str) -> Iterator[str]:
         """Keys in S3's own order (UTF-8 bytes). A listing broken by a connection error resumes after
         the last key it yielded."""
-        prefix = validate_prefix(prefix)
+        return self._list(validate_prefix(prefix))  # the prefix is checked now, not at the first next()
+
+    def _list(self, prefix: str) -> Iterator[str]:
         last: str | None = None
         delay = self.backoff
         failures = 0

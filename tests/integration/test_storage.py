@@ -118,6 +118,9 @@ def test_unsafe_keys_are_rejected(store, bad, tmp_path):
         store.get_bytes(bad)
     with pytest.raises(ValueError):
         store.delete(bad)
+    if bad not in ("", "a/"):  # an empty prefix lists everything; "a/" is a valid prefix
+        with pytest.raises(ValueError):
+            store.list(bad)
     assert set(os.listdir(tmp_path)) == before
 
 
