@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 A4_MM = (210.0, 297.0)
 
@@ -26,7 +26,7 @@ def _tone(rng: np.random.Generator, arr: np.ndarray, spread: float) -> np.ndarra
     return cv2.convertScaleAbs(arr, alpha=float(gain), beta=float(bias))
 
 
-def _smooth_field(rng: np.random.Generator, w: int, h: int, fn) -> np.ndarray:
+def _smooth_field(w: int, h: int, fn) -> np.ndarray:
     """A slowly varying float field computed on a coarse grid and resized to (h, w)."""
     cw, ch = max(w // 16, 2), max(h // 16, 2)
     yy, xx = np.mgrid[0:ch, 0:cw].astype(np.float32)
@@ -42,8 +42,26 @@ def on_a4(rng: np.random.Generator, card: Image.Image, dpi: float, card_mm: tupl
     small = card.resize((cw, ch), Image.Resampling.LANCZOS)
     x = int(rng.integers(round(15 * s), page.width - cw - round(15 * s)))
     y = int(rng.integers(round(12 * s), round(120 * s)))
-    page.paste(small, (x, y))
+    page.paste(small, (x, y), card_mask(small.size))
     return page
+
+
+def card_mask(size: tuple[int, int]) -> Image.Image:
+    """An ID-1 card outline: rounded corners (radius 3.18 mm of 85.6 mm)."""
+    w, h = size
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle([0, 0, w - 1, h - 1], radius=round(w * 3.18 / 85.6), fill=255)
+    return mask
+
+
+def glare(rng: np.random.Generator, arr: np.ndarray) -> np.ndarray:
+    """A soft specular highlight (laminate / hologram reflection) somewhere on the image."""
+    h, w = arr.shape[:2]
+    cx, cy, r = rng.uniform(0.2, 0.8), rng.uniform(0.2, 0.8), rng.uniform(0.06, 0.18)
+    strength = rng.uniform(60, 140)
+    field = _smooth_field(w, h, lambda x, y: np.exp(-(((x - cx) * w / h) ** 2 + (y - cy) ** 2) / r**2))
+    out = arr.astype(np.float32) + (field * strength)[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 def skew(rng: np.random.Generator, img: Image.Image, max_deg: float) -> tuple[Image.Image, float]:
@@ -86,12 +104,16 @@ def _table(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     base = np.asarray(rng.choice([[120, 85, 55], [160, 130, 95], [70, 70, 75], [200, 195, 185], [40, 60, 90]]),
                       np.float32)
     f, amp = rng.uniform(30, 120), rng.uniform(4, 14)
-    grain = _smooth_field(rng, w, h, lambda x, y: np.sin(y * f + np.sin(x * 7) * 2) * amp)
+    grain = _smooth_field(w, h, lambda x, y: np.sin(y * f + np.sin(x * 7) * 2) * amp)
     return np.clip(base[None, None, :] + grain[..., None], 0, 255).astype(np.uint8)
 
 
-def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int, int]) -> Image.Image:
-    """The document photographed on a table: perspective, uneven light/shadow, slight blur and noise."""
+def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int, int], *,
+                card: bool = False) -> Image.Image:
+    """The document photographed on a table: perspective, uneven light/shadow, slight blur and noise.
+
+    Cards get rounded corners and sometimes a glare spot.
+    """
     w, h = out_size
     canvas = _table(rng, w, h)
     dw, dh = doc.size
@@ -107,7 +129,8 @@ def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int,
     src = np.array([[0, 0], [dw, 0], [dw, dh], [0, dh]], np.float32)
     m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     warped = cv2.warpPerspective(np.asarray(doc), m, (w, h), flags=cv2.INTER_LINEAR)
-    mask = cv2.warpPerspective(np.full((dh, dw), 255, np.uint8), m, (w, h), flags=cv2.INTER_LINEAR)
+    outline = np.asarray(card_mask((dw, dh))) if card else np.full((dh, dw), 255, np.uint8)
+    mask = cv2.warpPerspective(outline, m, (w, h), flags=cv2.INTER_LINEAR)
     arr = np.where(mask[..., None] > 127, warped, canvas)
     # uneven light: a linear gradient plus a soft shadow band, applied as one smooth gain field
     gx, gy = rng.uniform(-1, 1, 2)
@@ -122,10 +145,12 @@ def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int,
             out = out - depth * np.exp(-((((x if along_x else y) - pos) / width) ** 2))
         return out
 
-    light = _smooth_field(rng, w, h, light_fn)
+    light = _smooth_field(w, h, light_fn)
     warm = np.array([1.0, rng.uniform(0.95, 1.0), rng.uniform(0.86, 0.98)], np.float32)
     arr = cv2.multiply(arr.astype(np.float32), cv2.merge([light * float(c) for c in warm]))
     arr = np.clip(arr, 0, 255).astype(np.uint8)
+    if card and rng.random() < 0.35:
+        arr = glare(rng, arr)
     k = int(rng.choice([1, 3, 3, 5]))
     if k > 1:
         arr = cv2.GaussianBlur(arr, (k, k), 0)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.samplegen import files, ijazah, surat_sehat
+from scripts.samplegen import extras, files, ijazah, surat_sehat
 from scripts.samplegen.ktp import ktp_page
 from scripts.samplegen.layout import Page
 from scripts.samplegen.people import Person, make_person, name_variant, other_person
@@ -48,6 +48,10 @@ def _documents(rng: np.random.Generator, p: Person, scenario: str) -> list[Doc]:
         stale=scenario == "stale_health",
         vitals=scenario != "missing_vitals",
     )))
+    if rng.random() < 0.15:
+        docs.append(Doc("unknown", *extras.pas_foto_page(rng, p)))
+    if rng.random() < 0.15:
+        docs.append(Doc("unknown", *extras.pernyataan_page(rng, p)))
     missing = set(SCENARIOS[scenario].expected_missing) - {"ktp"} if scenario == "bad_ktp_file" else set(
         SCENARIOS[scenario].expected_missing)
     return [d for d in docs if d.type not in missing]

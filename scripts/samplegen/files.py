@@ -58,13 +58,27 @@ def _page_truth(file: str, page: int, doc: DocLike, variant: str, shot: Shot | N
     if shot is not None:
         entry["dpi"] = round(shot.dpi) or None
         entry["rotation"] = shot.rotation
+        if shot.exif_orientation != 1:
+            entry["exif_orientation"] = shot.exif_orientation
     return entry
 
 
+# Stored pixels rotated counter-clockwise by the key; the EXIF tag tells viewers how to turn them upright.
+_EXIF_FOR_ROTATION = {90: 6, 180: 3, 270: 8}
+
+
 def _image_file(rng: np.random.Generator, shot: Shot, variant: str, used: set[str]) -> tuple[str, bytes]:
+    """Encode a shot; phone photos sometimes keep sensor orientation with an EXIF Orientation tag."""
     if variant == "phone_photo":
+        orientation = 1
+        if rng.random() < 0.25:
+            angle = int(rng.choice([90, 270, 180], p=[0.45, 0.45, 0.1]))
+            shot.image = shot.image.rotate(angle, expand=True)
+            shot.rotation = angle
+            orientation = _EXIF_FOR_ROTATION[angle]
+        shot.exif_orientation = orientation
         return _name(rng, "phone", "jpg", used), pdf.encode_image(shot.image, "jpg", quality=int(rng.integers(60, 91)),
-                                                                  dpi=72)
+                                                                  dpi=72, orientation=orientation)
     noisy = variant != "clean_scan"
     weights = [0.7, 0.1, 0.2] if noisy else [0.4, 0.35, 0.25]
     ext = str(rng.choice(["jpg", "png", "tif"], p=weights))

@@ -20,12 +20,19 @@ _REGISTERED: set[str] = set()
 rl_config.useA85 = 0  # binary streams: smaller files, and reportlab's pure-Python ASCII85 is slow
 
 
-def encode_image(img: Image.Image, fmt: str, *, quality: int = 90, dpi: float = 200, noisy: bool = False) -> bytes:
-    """JPEG, PNG or TIFF bytes, with the scan resolution recorded (noisy TIFFs are JPEG-compressed)."""
+def encode_image(img: Image.Image, fmt: str, *, quality: int = 90, dpi: float = 200, noisy: bool = False,
+                 orientation: int = 1) -> bytes:
+    """JPEG, PNG or TIFF bytes, with the scan resolution recorded (noisy TIFFs are JPEG-compressed).
+
+    `orientation` (JPEG only) is the EXIF Orientation tag, 1 = upright.
+    """
     buf = io.BytesIO()
     d = (round(dpi), round(dpi))
     if fmt == "jpg":
-        img.save(buf, "JPEG", quality=quality, dpi=d)
+        exif = Image.Exif()
+        if orientation != 1:
+            exif[0x0112] = orientation
+        img.save(buf, "JPEG", quality=quality, dpi=d, exif=exif.tobytes())
     elif fmt == "png":
         img.save(buf, "PNG", dpi=d, compress_level=3)
     elif fmt == "tif":

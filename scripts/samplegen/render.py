@@ -19,7 +19,8 @@ VARIANTS = IMAGE_VARIANTS + PDF_VARIANTS
 class Shot:
     image: Image.Image
     dpi: float
-    rotation: int = 0  # degrees counter-clockwise applied to the upright document
+    rotation: int = 0  # degrees counter-clockwise applied to the upright document in the stored pixels
+    exif_orientation: int = 1  # EXIF Orientation tag written with the file (phone photos only)
 
 
 def _is_card(page: Page) -> bool:
@@ -63,5 +64,5 @@ def shoot(rng: np.random.Generator, page: Page, variant: str) -> Shot:
             doc, size = rasterize(page, 200), (1500, 2000)
         if rng.random() < 0.25:  # the phone held the other way
             size = (size[1], size[0])
-        return Shot(degrade.phone_photo(rng, doc, size), 0.0)
+        return Shot(degrade.phone_photo(rng, doc, size, card=card), 0.0)
     raise ValueError(f"not an image variant: {variant!r}")

@@ -89,7 +89,10 @@ def sehat_page(rng: np.random.Generator, p: Person, *, nama: str | None = None, 
                 (str(rng.choice(["Kolesterol", "Kolesterol Total"])), f"{int(rng.integers(140, 235))} mg/dL")]
     if rng.random() < 0.5:
         vit.append(("Buta Warna", str(rng.choice(["Tidak", "Negatif"]))))
-    y = _rows(page, fnt, size, ink, x + 6, y, vit, pitch)
+    if rng.random() < 0.35:
+        y = _table(page, fnt, bold, size, ink, x + 6, y, vit, pitch)
+    else:
+        y = _rows(page, fnt, size, ink, x + 6, y, vit, pitch)
     y += pitch * 0.5
     verdict = "SEHAT" if healthy else "TIDAK SEHAT"
     concl = str(rng.choice([f"Berdasarkan hasil pemeriksaan tersebut, yang bersangkutan dinyatakan {verdict}.",
@@ -149,6 +152,26 @@ def _rows(page: Page, fnt: str, size: float, ink: tuple[int, int, int], x: float
                  Text(x + colon + 3, y, value, fnt, fit_size(value, fnt, size, W - 20 - x - colon), ink))
         y += pitch
     return y
+
+
+def _table(page: Page, fnt: str, bold: str, size: float, ink: tuple[int, int, int], x: float, y: float,
+           rows: list[tuple[str, str]], pitch: float) -> float:
+    """Vitals as a ruled two-column table with a header row."""
+    col = max(text_width_mm(label, fnt, size) for label, _ in rows) + 12
+    width = col + 50
+    row_h = pitch * 1.15
+    top = y - row_h * 0.75
+    body = [("No.  Pemeriksaan", "Hasil")] + [(f"{i}.  {label}", value) for i, (label, value) in enumerate(rows, 1)]
+    for i, (label, value) in enumerate(body):
+        f = bold if i == 0 else fnt
+        page.add(Text(x + 2, y, label, f, size, ink), Text(x + col + 2, y, value, f, size, ink))
+        y += row_h
+    bottom = top + row_h * len(body)
+    for k in range(len(body) + 1):
+        page.add(Line(x, top + k * row_h, x + width, top + k * row_h, 0.2, ink))
+    for vx in (x, x + col, x + width):
+        page.add(Line(vx, top, vx, bottom, 0.2, ink))
+    return y + pitch * 0.2
 
 
 def _sign(rng: np.random.Generator, page: Page, fnt: str, bold: str, size: float, ink: tuple[int, int, int],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -13,17 +14,18 @@ import pypdfium2 as pdfium
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageOps
 
 from models.contract import FIELDS_BY_TYPE, DocType, Registration
 from scripts.generate_samples import main
+from scripts.samplegen.files import _image_file
 from scripts.samplegen.generate import generate
 from scripts.samplegen.ijazah import ijazah_page
 from scripts.samplegen.ktp import ktp_page
 from scripts.samplegen.layout import rasterize
 from scripts.samplegen.pdf import text_pdf
 from scripts.samplegen.people import VOTING_DAY, age_on, make_person
-from scripts.samplegen.render import IMAGE_VARIANTS, shoot
+from scripts.samplegen.render import IMAGE_VARIANTS, Shot, shoot
 from scripts.samplegen.scenarios import SCENARIOS, plan
 from scripts.samplegen.surat_sehat import VALID_FROM, VALID_TO
 
@@ -79,7 +81,7 @@ def test_every_scenario_is_generated_with_its_expectations(every_scenario: Path)
         assert d["expected_status"] == sc.expected_status
         assert d["expected_reasons"] == list(sc.expected_reasons)
         assert d["expected_missing"] == list(sc.expected_missing)
-        present = {p["type"] for p in d["pages"]}
+        present = {p["type"] for p in d["pages"]} - {"unknown"}  # pas foto, surat pernyataan
         assert present == {"ktp", "ijazah", "surat_sehat"} - set(sc.expected_missing)
     assert sum(d["scenario"] == "duplicate_nik" for d in dossiers.values()) == 2
 
@@ -146,7 +148,7 @@ def test_ktp_nik_encodes_printed_birth_date_and_sex(every_scenario: Path) -> Non
 def test_scenario_facts_match_the_documents(every_scenario: Path) -> None:
     truth = _truth(every_scenario)
     for did, d in truth["dossiers"].items():
-        pages = {p["type"]: p["fields"] for p in d["pages"]}
+        pages = {p["type"]: p["fields"] for p in d["pages"] if p["type"] != "unknown"}
         raw = (every_scenario / "input" / did / "registration.json").read_bytes()
         if d["scenario"] == "registration_invalid":
             with pytest.raises(ValueError):  # pydantic ValidationError and JSONDecodeError are ValueErrors
@@ -217,6 +219,25 @@ def test_each_image_variant_renders_a_card(variant: str) -> None:
         assert max(w, h) == 2000
     if variant == "rotated_scan":
         assert shot.rotation in (90, 180, 270)
+
+
+def test_phone_photos_with_exif_orientation_turn_upright() -> None:
+    """GIVEN phone photos stored in sensor orientation WHEN a viewer applies EXIF THEN the document is upright."""
+    seen: set[int] = set()
+    for seed in range(300):
+        upright = Image.new("RGB", (300, 200), (255, 255, 255))
+        upright.paste((255, 0, 0), (0, 0, 60, 40))  # marker in the top-left corner
+        shot = Shot(upright, 0.0)
+        _, data = _image_file(np.random.default_rng(seed), shot, "phone_photo", set())
+        with Image.open(io.BytesIO(data)) as im:
+            assert im.getexif().get(0x0112, 1) == shot.exif_orientation
+            turned = ImageOps.exif_transpose(im)
+        assert turned.size == (300, 200)
+        r, g, b = turned.getpixel((20, 15))
+        assert r > 200 and g < 80 and b < 80
+        if shot.exif_orientation != 1:
+            seen.add(shot.rotation)
+    assert seen == {90, 180, 270}
 
 
 def test_text_pdf_carries_the_printed_text(tmp_path: Path) -> None:
