@@ -85,7 +85,8 @@ def test_verifier_corrects_a_field_and_approves(server, page, store):
     assert page.locator("li.check.review").filter(has_text="NAME_MISMATCH").count() == 1
     img = page.locator("#page-0 img")
     img.scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelector('#page-0 img').naturalWidth > 0")
+    page.wait_for_load_state("networkidle")
+    assert img.evaluate("i => i.naturalWidth") == 1000  # streamed through the app (CSP forbids eval-based waits)
 
     # the OCR box of the field under the cursor is drawn on the page image
     row = page.locator("#dok-0 table.fields tr[data-box]").filter(has=page.locator("th", has_text="nama")).first
