@@ -233,7 +233,7 @@ class DecodeGuard:
             assert self._conn is not None
             try:
                 self._conn.send((name, data, sha256, limits))
-                if self._conn.poll(limits.decode_seconds):
+                if self._conn.poll(limits.decode_seconds if limits.decode_seconds > 0 else None):
                     return _recv_result(self._conn)
                 code = "DECODE_TIMEOUT"
                 log.warning("file %s: decoding exceeded %.1f s; restarting the decode child", name, limits.decode_seconds)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import struct
 import time
@@ -563,6 +564,28 @@ def test_scan_files_skips_and_flags(tmp_path):
     files, errors = intake.scan_files(folder, limits=limits(max_files_per_dossier=1))
     assert [n for n, _ in files] == ["IMG_2031.jpg"]
     assert {e.file: e.error for e in errors} == {"big.pdf": "FILE_UNSUPPORTED", "link.jpg": "FILE_UNSUPPORTED"}
+
+
+def _decode_in_fork(guard, data, out):
+    pages, errors = guarded(guard, "fork.png", data)
+    out.put((guard._proc.pid, [p.image.shape for p in pages], [e.error for e in errors]))
+
+
+def test_a_forked_process_gets_its_own_decode_child(guard):
+    """GIVEN a guard whose child runs, WHEN the process forks (RQ's work horse) and the fork decodes,
+    THEN the fork starts a child of its own and the parent's child keeps serving the parent."""
+    data = encode(picture(), "PNG")
+    assert guarded(guard, "a.png", data)[0]
+    parent_child = guard._proc.pid
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    proc = ctx.Process(target=_decode_in_fork, args=(guard, data, out))
+    proc.start()
+    fork_child, shapes, errors = out.get(timeout=60)
+    proc.join(timeout=60)
+    assert errors == [] and shapes == [(48, 64, 3)]
+    assert fork_child != parent_child
+    assert guard._proc.pid == parent_child and guarded(guard, "b.png", data)[0]
 
 
 def test_load_pages_is_guarded_by_default(guard, monkeypatch):
