@@ -41,7 +41,7 @@ __all__ = [
     "read_registration", "scan_files",
 ]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)  # files are named by sha256 prefix: file names may hold personal names
 
 Decoded = tuple[list[PageInput], list[FileError]]
 Decoder = Callable[[str, bytes, str, Limits], Decoded]
@@ -68,7 +68,7 @@ def load_pages(
         try:
             return decode_guarded(name, data, sha256=sha256, limits=limits)
         except GuardUnavailable as e:
-            log.error("decode guard unavailable (%s); decoding %s in-process", e.detail, name)
+            log.error("decode guard unavailable (%s); decoding sha256:%.12s in-process", e.detail, sha256)
     return _decode_safely(decode_file, name, data, sha256, limits)
 
 
@@ -76,13 +76,13 @@ def _decode_safely(decoder: Decoder, name: str, data: bytes, sha256: str, limits
     try:
         return decoder(name, data, sha256, limits)
     except FileRejected as e:
-        log.info("file %s rejected: %s (%s)", name, e.code, e.detail)
+        log.info("file sha256:%.12s rejected: %s (%s)", sha256, e.code, e.detail)
         return [], [file_error(name, e.code)]
     except MemoryError:
-        log.warning("file %s: out of memory while decoding", name)
+        log.warning("file sha256:%.12s: out of memory while decoding", sha256)
         return [], [file_error(name, "IMAGE_TOO_LARGE")]
     except Exception:  # noqa: BLE001 - the contract: a hostile file never stops the run
-        log.exception("file %s: unexpected decoder failure, recorded as FILE_CORRUPT", name)
+        log.exception("file sha256:%.12s: unexpected decoder failure, recorded as FILE_CORRUPT", sha256)
         return [], [file_error(name, "FILE_CORRUPT")]
 
 
@@ -236,10 +236,12 @@ class DecodeGuard:
                 if self._conn.poll(limits.decode_seconds if limits.decode_seconds > 0 else None):
                     return _recv_result(self._conn)
                 code = "DECODE_TIMEOUT"
-                log.warning("file %s: decoding exceeded %.1f s; restarting the decode child", name, limits.decode_seconds)
+                log.warning(
+                    "file sha256:%.12s: decoding exceeded %.1f s; restarting the decode child", sha256, limits.decode_seconds
+                )
             except (EOFError, OSError) as e:
                 code = "FILE_CORRUPT"
-                log.warning("file %s: decode child died (%s); restarting it", name, type(e).__name__)
+                log.warning("file sha256:%.12s: decode child died (%s); restarting it", sha256, type(e).__name__)
             self._stop(graceful=False)
             self.restarts += 1
             return [], [file_error(name, code)]

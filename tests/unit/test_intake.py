@@ -125,6 +125,13 @@ def test_zero_byte_file_is_empty():
     assert only_error("IMG_0001.jpg", b"") == "FILE_EMPTY"
 
 
+def test_logs_name_files_by_hash_not_by_name(caplog):
+    caplog.set_level("DEBUG", logger="pipeline")
+    pages, errors = intake.load_pages("KTP SITI AMINAH.jpg", b"", sha256="ab" * 32, limits=LIMITS, guarded=False)
+    assert errors[0].file == "KTP SITI AMINAH.jpg"  # the result names the file for the verifier
+    assert "sha256:abababababab" in caplog.text and "SITI" not in caplog.text
+
+
 def test_file_over_the_size_limit_is_too_large():
     assert only_error("scan.png", encode(picture(), "PNG"), limits(max_file_bytes=100)) == "FILE_TOO_LARGE"
 
