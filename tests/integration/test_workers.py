@@ -1,4 +1,4 @@
-"""Distributed mode against a real Redis (127.0.0.1:6379, a dedicated db flushed per test).
+"""Distributed mode against a real Redis (127.0.0.1:6379, db 13 or BERKAS_TEST_REDIS_DB, flushed per test).
 
 The OCR pipeline is replaced by a small processor that reads the dossier from the store and writes a result
 (the seam is `jobs.init_process(processor=...)`); queues, retries, callbacks, workers and ingestion are real.
@@ -35,7 +35,7 @@ from workers.worker import make_worker
 
 pytestmark = pytest.mark.redis
 
-REDIS_DB = int(os.environ.get("BERKAS_TEST_REDIS_DB", "15"))
+REDIS_DB = int(os.environ.get("BERKAS_TEST_REDIS_DB", "13"))
 AREA = keys.AreaCodes("35.75", "35.75.02", "35.75.02.1005", "003")
 WILAYAH = {"provinsi": "JAWA TIMUR", "kabupaten_kota": "KOTA PASURUAN", "kecamatan": "PURWOREJO",
            "desa_kelurahan": "KEBONAGUNG", "tps": "003"}
