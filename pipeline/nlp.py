@@ -55,13 +55,15 @@ class Nlp:
         out = []
         for sp in spacy.util.filter_spans([doc[s:e] for _, s, e in self.phrases(doc)]):
             end = sp.end
-            while end < len(doc) and _NAME_TOKEN.match(doc[end].text):
+            while end < len(doc) and (_NAME_TOKEN.match(doc[end].text) or (
+                    doc[end].text in _JOINERS and end + 1 < len(doc) and _NAME_TOKEN.match(doc[end + 1].text))):
                 end += 1
             span = doc[sp.start:end]
             out.append(Found("ISSUER", span.text, span.start_char, span.end_char))
         return out
 
 
+_JOINERS = {".", "-", "'"}
 _NAME_TOKEN = re.compile(r"^[A-Z0-9][\w.'-]*$|^dr\.?$")
 
 

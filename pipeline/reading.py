@@ -30,7 +30,9 @@ MIN_TEXT_LAYER_WORDS = 15
 MIN_TEXT_LAYER_LETTERS = 60
 UNCERTAIN_CAP = 0.5  # below the rules' review threshold: two NIK readers that disagree go to a person
 WEAK_OCR = 0.5  # an OCR NIK below this confidence does not contradict the template reader
-REREAD_BELOW = 0.85  # digit fields read with less confidence than this are read again, digits only
+REREAD_BELOW = 0.85
+RETRY_BELOW = 0.35  # a page whose best type score is under this is OCRed again in sparse-text mode
+SPARSE_PSM = 11  # digit fields read with less confidence than this are read again, digits only
 
 
 def text_layer_usable(layer: OcrPage | None) -> bool:
@@ -53,6 +55,12 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
     else:
         raise OcrFailed(f"{page.file} hal. {page.page}: tidak ada gambar maupun lapisan teks")
     doc_type, scores = classify(ocr)
+    if prepared is not None and max(scores.values(), default=0.0) < RETRY_BELOW:
+        # faint or small print: tesseract's sparse-text mode often finds labels the page layout mode missed
+        sparse = engine.read(prepared.image, psm=SPARSE_PSM)
+        sparse_type, sparse_scores = classify(sparse)
+        if max(sparse_scores.values(), default=0.0) > max(scores.values(), default=0.0):
+            ocr, doc_type, scores = sparse, sparse_type, sparse_scores
     fields = extract(doc_type, ocr, nlp)
     if doc_type == DocType.KTP and prepared is not None:
         reread_ktp_digits(fields, prepared, engine)

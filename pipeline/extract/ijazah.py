@@ -32,7 +32,8 @@ SERIAL_PATTERNS = (
     re.compile(r"\b[A-Z]{1,3}-[A-Z]{2,4}/\d{2}/\d{5,8}\b", re.I),
 )
 SCHOOL_START = re.compile(
-    r"^(SMA|SMK|SMU|SMEA|STM|MA|MAN|MAS|MAK|SMAN|SMKN|SMAS|SMKS|SEKOLAH MENENGAH|MADRASAH ALIYAH|PKBM|SKB)\b"
+    r"^(SMA|SMK|SMU|SMEA|STM|MA|MAN|MAS|MAK|SMAN|SMKN|SMAS|SMKS|SEKOLAH MENENGAH|MADRASAH ALIYAH|PKBM|SKB"
+    r"|UNIVERSITAS|INSTITUT|SEKOLAH TINGGI|POLITEKNIK|AKADEMI)\b"
 )
 
 
@@ -51,6 +52,8 @@ def extract_ijazah(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
             fields.setdefault(key, fv)  # the first labelled row wins (the holder comes before the parents)
     if "nama" not in fields:
         _name_from_statement(lines, fields)
+    if "tanggal_lahir" not in fields:
+        _birth_in_text(lines, fields)
     if "nisn" not in fields:
         _nisn_anywhere(lines, fields)
     if "nomor_ijazah" not in fields:
@@ -93,18 +96,49 @@ def _clean_serial(text: str) -> str:
 
 def _name_from_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
     """The holder's name in capitals after "menerangkan bahwa" (same line or the next)."""
+    phrases = [str(p) for p in load_vocab()["statement_phrases"]]
     for i, line in enumerate(lines):
         folded = fold(line.text)
-        if fuzz.partial_ratio("MENERANGKAN BAHWA", folded) < 85:
+        if max(fuzz.partial_ratio(p, folded) for p in phrases) < 85:
             continue
-        idx = folded.find("BAHWA")
-        tail = [w for w in line.words if fold(w.text) not in {"MENERANGKAN", "BAHWA", ":"}][-4:] if idx >= 0 else []
+        tail = _after_phrase(line.words, phrases)
         candidates = [tail] if tail and _mostly_caps(tail) else []
         candidates += [ln.words for ln in lines[i + 1:i + 3]]
         for words in candidates:
             if words and _mostly_caps(words):
                 fields["nama"] = make_field(clean_name(words_text(words)), words, validation=0.85)
                 return
+
+
+def _after_phrase(words: list[Word], phrases: list[str]) -> list[Word]:
+    """Words after the last word of a statement phrase on the line ("... menerangkan bahwa: BUDI")."""
+    last_words = {p.split()[-1] for p in phrases}
+    for k in range(len(words) - 1, -1, -1):
+        if fold(words[k].text).strip(":,.") in last_words:
+            return [w for w in words[k + 1:] if w.text not in {":", ","}]
+    return []
+
+
+def _birth_in_text(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """"lahir di Probolinggo, tanggal 15 Februari 1968": place between "lahir (di)" and the date."""
+    for line in lines:
+        folded = fold(line.text)
+        if "LAHIR" not in folded:
+            continue
+        dates = find_dates(line.text)
+        if not dates:
+            continue
+        d = dates[0]
+        fields.setdefault("tanggal_lahir", make_field(d.value, words_in_span(line.words, d.start, d.end),
+                                                     validation=0.85 * d.score, raw=line.text[d.start:d.end]))
+        m = re.search(r"LAHIR\s*(?:DI)?\s*:?\s*(.*)", folded[: d.start])
+        place = re.sub(r"\b(TANGGAL|TGL|PADA)\b\.?", " ", m.group(1)) if m else ""
+        place = clean_text(place).strip(" ,.")
+        if place and "tempat_lahir" not in fields:
+            start = line.text.upper().find(place.split()[0])
+            words = words_in_span(line.words, start, start + len(place)) if start >= 0 else line.words
+            fields["tempat_lahir"] = make_field(place, words, validation=0.85)
+        return
 
 
 def _mostly_caps(words: list[Word]) -> bool:
@@ -147,6 +181,9 @@ def _jenjang(lines: list[Line], fields: dict[str, FieldValue]) -> None:
     for key in sorted(table, key=len, reverse=True):
         for line, text in zip(lines, texts, strict=True):
             if " " in key:
+                # partial_ratio aligns the shorter string: a line shorter than the key must not match inside it
+                if len(text.strip()) < len(key):
+                    continue
                 score = fuzz.partial_ratio(key, text) / 100.0
                 if score < 0.9:
                     continue

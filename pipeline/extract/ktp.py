@@ -25,6 +25,7 @@ from pipeline.normalise import clean_name, clean_text, digits_only, find_dates, 
 
 SNAPPED = {"agama", "status_perkawinan", "kewarganegaraan", "jenis_kelamin", "golongan_darah"}
 PLAIN = {"alamat", "kel_desa", "kecamatan"}
+ADDRESS_ABBR = re.compile(r"\b(JL|GG|DSN)\b(?!\.)")
 HEADER_WORDS = {"provinsi": ("PROVINSI",), "kabupaten_kota": ("KABUPATEN", "KOTA", "KAB")}
 
 
@@ -108,9 +109,16 @@ def _row(key: str, words: list[Word], labels: dict[str, list[str]], trust: float
     if key in SNAPPED:
         value, score = snap(text, key)
         return {key: make_field(value, words, validation=trust * score)} if text else {}
+    if key == "alamat" and text:
+        return {key: make_field(address_text(text), words, validation=trust)}
     if key in PLAIN and text:
         return {key: make_field(clean_text(text), words, validation=trust)}
     return {}
+
+
+def address_text(text: str) -> str:
+    """Upper case, with the dot of the usual abbreviations restored when OCR lost it (JL -> JL.)."""
+    return ADDRESS_ABBR.sub(lambda m: m.group(1) + ".", clean_text(text))
 
 
 def nik_field(words: list[Word]) -> FieldValue:

@@ -19,6 +19,7 @@ from pipeline.context import Box, FieldValue, OcrPage, Word
 from pipeline.normalise import squash
 
 COLON_CHARS = ":;"
+COLON_LOOKALIKES = {"1", "i", "l", "|", "!"}  # not "I": Balinese names start with it
 
 
 @dataclass
@@ -172,6 +173,9 @@ def split_label(line: Line, labels: dict[str, list[str]], *, column_x: float | N
     if column_x is not None:
         left = [w for w in words if w.box[0] + w.box[2] / 2 < column_x]
         right = [w for w in words if w.box[0] + w.box[2] / 2 >= column_x]
+        # a colon OCR read as "1", "i" or "|" sits right on the column: it is not part of the value
+        if right and right[0].text in COLON_LOOKALIKES and abs(right[0].box[0] - column_x) < right[0].box[3]:
+            right = right[1:]
         if left and len(left) <= max_label_words + 1:
             key, score = best_label(left, labels)
             if key is not None and score >= min_score:

@@ -53,7 +53,7 @@ def extract_surat_sehat(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
         folded = fold(line.text)
         if "MENERANGKAN" in folded or "MEMERIKSA" in folded:
             after_statement = True
-        hit = split_label(line, labels, column_x=column)
+        hit = split_label(line, labels, column_x=column) if i > title_at or title_at < 0 else None
         if hit is None:
             continue
         words = until_gap(strip_value(hit.value_words))
