@@ -82,6 +82,7 @@ class AreaRule(_Strict):
 
 class ConfidenceRule(_Strict):
     min_field: float = Field(ge=0, le=1)
+    corroborate: bool = True  # a low-confidence field confirmed exactly by another source counts as read
 
 
 class CheckRule(_Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from config.rules import Rules
 from models.contract import Check, CheckStatus, DocType, DocumentResult, Evidence, FileError, Registration
 from pipeline.checks.messages import Catalogue
+from pipeline.names import normalise_name
 from pipeline.regions import Regions
 
 FIELD_UNREADABLE = "FIELD_UNREADABLE"
@@ -78,14 +80,32 @@ class CheckContext:
     def read_registration(self, name: str, value: Any) -> FieldRead:
         return FieldRead(name, value, None, None, "registration")
 
+    def corroborated(self, read: FieldRead) -> bool:
+        """True when another source (registration.json or another document type) gives exactly the same value
+        for the same field: two independent readings agreeing digit for digit are not an OCR accident."""
+        if read.doc is None or not read.present:
+            return False
+        mine = comparable(read.name, read.value)
+        sources: list[Any] = []
+        reg = self.registration
+        if reg is not None and read.name in ("nik", "nama", "tanggal_lahir"):
+            sources.append(getattr(reg, read.name))
+        sources += [d.fields.get(read.name) for t, d in self.docs.items() if t != read.doc.type]
+        return any(v is not None and str(v).strip() and comparable(read.name, v) == mine for v in sources)
+
     def unsure(self, reads: list[FieldRead]) -> FieldRead | None:
-        """The first read that is missing or below the confidence threshold (None when all are usable)."""
+        """The first read that is missing or below the confidence threshold (None when all are usable).
+
+        With `confidence.corroborate` in the rules, a low-confidence read that another source confirms
+        exactly counts as usable."""
         for r in reads:
             if not r.present:
                 return r
+        threshold = self.rules.confidence.min_field
         for r in reads:
-            if r.confidence is not None and r.confidence < self.rules.confidence.min_field:
-                return r
+            if r.confidence is not None and r.confidence < threshold:
+                if not (self.rules.confidence.corroborate and self.corroborated(r)):
+                    return r
         return None
 
     def make(
@@ -120,6 +140,29 @@ class CheckContext:
             "value": read.value,
         }
         return self.make(check_id, CheckStatus.REVIEW, reason, values, [read.evidence(), *(extra or [])])
+
+
+_OCR_TO_DIGIT = str.maketrans({"O": "0", "D": "0", "I": "1", "L": "1"})
+
+
+def nik_digits(value: object) -> str:
+    """The NIK without spaces, dots or dashes, OCR letters for digits (O, D, I, L) mapped back when that
+    leaves only digits; otherwise the text as it is (so validation reports it)."""
+    text = re.sub(r"[\s.\-]", "", str(value or "")).upper()
+    fixed = text.translate(_OCR_TO_DIGIT)
+    return fixed if fixed.isdigit() else text
+
+
+def comparable(name: str, value: Any) -> str:
+    """A field value in the form used to decide that two sources say exactly the same thing."""
+    if name == "nik":
+        return nik_digits(value)
+    if name == "nama":
+        return normalise_name(str(value))
+    d = as_date(value)
+    if d is not None:
+        return d.isoformat()
+    return " ".join(str(value).upper().split())
 
 
 def as_date(value: Any) -> date | None:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from models.contract import Check, CheckStatus, DocType, Evidence
-from pipeline.checks.base import FIELD_UNREADABLE, CheckContext, FieldRead, as_date, fmt_date
-from pipeline.checks.person import nik_digits
+from pipeline.checks.base import FIELD_UNREADABLE, CheckContext, FieldRead, as_date, fmt_date, nik_digits
 from pipeline.names import compare_names
 from pipeline.nik import mask_nik
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from models.contract import Check, CheckStatus, DocType
-from pipeline.checks.base import FIELD_UNREADABLE, CheckContext, age_on, as_date, fmt_date
+from pipeline.checks.base import FIELD_UNREADABLE, CheckContext, age_on, as_date, fmt_date, nik_digits
 from pipeline.nik import (
     NIK_DATE_INVALID,
     NIK_DOB_MISMATCH,
@@ -19,17 +19,6 @@ from pipeline.nik import (
 
 STRUCTURE_PROBLEMS = (NIK_FORMAT, NIK_REGION_UNKNOWN, NIK_DATE_INVALID)
 CONSISTENCY_PROBLEMS = (NIK_DOB_MISMATCH, NIK_SEX_MISMATCH)
-
-
-_OCR_TO_DIGIT = str.maketrans({"O": "0", "D": "0", "I": "1", "L": "1"})
-
-
-def nik_digits(value: object) -> str:
-    """The NIK without spaces, dots or dashes, OCR letters for digits (O, D, I, L) mapped back when that
-    leaves only digits; otherwise the text as it is (so validation reports it)."""
-    text = re.sub(r"[\s.\-]", "", str(value or "")).upper()
-    fixed = text.translate(_OCR_TO_DIGIT)
-    return fixed if fixed.isdigit() else text
 
 
 def check_age(ctx: CheckContext) -> list[Check]:

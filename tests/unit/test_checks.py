@@ -214,12 +214,36 @@ def test_29_february_birthdays():
 
 
 def test_low_confidence_is_review_never_pass():
-    checks, (status, _) = run(docs=[ktp(conf={"tanggal_lahir": 0.3}), ijazah(), sehat()])
+    """GIVEN a birth date read with low confidence that no other source confirms THEN the age checks say review."""
+    reg = registration(tanggal_lahir=None)
+    checks, (status, _) = run(reg=reg, docs=[ktp(conf={"tanggal_lahir": 0.3}), ijazah(tanggal_lahir="1999-06-15"), sehat()])
     for cid in ("age_min", "age_max"):
         assert (checks[cid].status, checks[cid].reason) == (CheckStatus.REVIEW, "LOW_CONFIDENCE")
         assert checks[cid].evidence[0].field == "tanggal_lahir"
         assert checks[cid].evidence[0].box == [10, 20, 100, 12]
     assert status == DossierStatus.NEEDS_REVIEW
+
+
+def test_low_confidence_confirmed_by_another_source_counts():
+    """GIVEN a KTP NIK read with confidence 0.45 that equals the registered NIK digit for digit THEN pass."""
+    checks, _ = run(docs=[ktp(conf={"nik": 0.45}), ijazah(), sehat()], duplicates={})
+    for cid in ("nik_valid", "nik_consistent", "identity_reg_ktp_nik"):
+        assert checks[cid].status == CheckStatus.PASS, cid
+    # an uncertain NIK that differs stays uncertain: review, not a mismatch
+    checks, _ = run(reg=registration(nik="3575024506990002"), docs=[ktp(conf={"nik": 0.45}), ijazah(), sehat()])
+    assert (checks["identity_reg_ktp_nik"].status, checks["identity_reg_ktp_nik"].reason) == (
+        CheckStatus.REVIEW, "LOW_CONFIDENCE")
+    # switched off in the rules file: review again
+    strict = RULES.model_copy(update={"confidence": RULES.confidence.model_copy(update={"corroborate": False})})
+    checks, _ = run(docs=[ktp(conf={"nik": 0.45}), ijazah(), sehat()], rules=strict)
+    assert checks["identity_reg_ktp_nik"].reason == "LOW_CONFIDENCE"
+
+
+def test_low_confidence_dates_agreeing_across_documents():
+    checks, _ = run(docs=[ktp(), ijazah(conf={"tanggal_lahir": 0.35}), sehat()])
+    assert checks["identity_ktp_ijazah_dob"].status == CheckStatus.PASS
+    checks, _ = run(docs=[ktp(), ijazah(tanggal_lahir="1999-06-08", conf={"tanggal_lahir": 0.35}), sehat()])
+    assert checks["identity_ktp_ijazah_dob"].reason == "LOW_CONFIDENCE"
 
 
 def test_missing_field_is_field_unreadable():
