@@ -18,6 +18,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 WILAYAH_DIR = Path(__file__).resolve().parent.parent / "config" / "wilayah"
+PROVINCE_TRUST = 0.75  # below this a province name is ignored and kab/kota are searched nationwide
 CODE_RE = re.compile(r"^\d{2}(?:\.?\d{2}(?:\.?\d{2}(?:\.?\d{4})?)?)?$")
 
 _PREFIXES = {
@@ -158,7 +159,10 @@ class Regions:
         prov: str | None = None
         if provinsi:
             prov, scores["provinsi"] = self._level(prov_codes, provinsi, ("prov",))
-            prov_codes = [prov] if prov else []
+            if prov and scores["provinsi"] >= PROVINCE_TRUST:
+                prov_codes = [prov]
+            else:  # an unreadable province must not hide the right kab/kota: search them all
+                prov, scores["provinsi"] = None, 0.0
         if not kabupaten_kota:
             return AreaMatch(provinsi_code=prov, scores=scores)
         if CODE_RE.match(kabupaten_kota.strip()) and self.is_valid_kabkota_code(kabupaten_kota):
@@ -175,6 +179,8 @@ class Regions:
             lower = self._resolve_below(kab, kecamatan, desa)
             s = dict(scores, kabupaten_kota=kab_score, **lower.scores)
             cand = AreaMatch(kab[:2], kab, lower.kecamatan_code, lower.desa_code, s)
+            if provinsi and prov is None:
+                cand.scores.pop("provinsi", None)
             if best is None or sum(cand.scores.values()) > sum(best.scores.values()):
                 best = cand
         assert best is not None

@@ -165,13 +165,24 @@ def comparable(name: str, value: Any) -> str:
     return " ".join(str(value).upper().split())
 
 
+_DMY_RE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+
+
 def as_date(value: Any) -> date | None:
-    """A date from a contract value (date or ISO string); None when it is neither."""
+    """A date from a contract value (date, ISO string, or DD-MM-YYYY as typed by a verifier); else None."""
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        pass
+    m = _DMY_RE.match(text)
+    if m:
         try:
-            return date.fromisoformat(value.strip()[:10])
+            return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
         except ValueError:
             return None
     return None

@@ -491,3 +491,9 @@ def test_rules_table_lists_every_check():
     table = rules_table(RULES)
     for check_id, c in RULES.checks.items():
         assert f"`{check_id}`" in table and f"`{c.reason}`" in table
+
+
+def test_dates_typed_day_first_are_understood():
+    checks, _ = run(docs=[ktp(tanggal_lahir="05-06-1999"), ijazah(tanggal_lahir="05/06/1999"), sehat()])
+    assert checks["identity_ktp_ijazah_dob"].status == CheckStatus.PASS
+    assert checks["age_min"].status == CheckStatus.PASS

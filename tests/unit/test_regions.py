@@ -83,3 +83,14 @@ def test_fold():
     assert fold("Kel. Kebon-Agung", ("desa",)) == "KEBONAGUNG"
     assert fold("SOERABAJA") == "SURABAJA"
     assert fold("DESA", ("desa",)) == "DESA"  # a lone prefix word is kept
+
+
+def test_garbled_province_does_not_hide_the_kabkota(regions):
+    m = regions.resolve_area("JQXZ TLMPR", "KOTA PASURUAN", "PURWOREJO", "KEBONAGUNG")
+    assert m.desa_code == "3575021005"
+    assert "provinsi" not in m.scores
+
+
+def test_other_province(regions):
+    m = regions.resolve_area("JAWA TENGAH", "KOTA SEMARANG", None, None)
+    assert m.provinsi_code == "33" and regions.name_of(m.kabkota_code) == "KOTA SEMARANG"
