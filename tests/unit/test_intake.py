@@ -5,6 +5,7 @@ All fixtures are made in code (PIL images, hand-written PDFs and zips); no binar
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import multiprocessing
@@ -72,24 +73,58 @@ def png_claiming(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
 
 
+_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+_ID0 = bytes(range(16))
+
+
+def rc4(key: bytes, data: bytes) -> bytes:
+    box, j = list(range(256)), 0
+    for i in range(256):
+        j = (j + box[i] + key[i % len(key)]) % 256
+        box[i], box[j] = box[j], box[i]
+    out, i, j = bytearray(), 0, 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + box[i]) % 256
+        box[i], box[j] = box[j], box[i]
+        out.append(byte ^ box[(box[i] + box[j]) % 256])
+    return bytes(out)
+
+
+def rc4_security(user_password: str) -> tuple[bytes, bytes, bytes]:
+    """(file key, /O, /U) of the standard security handler, revision 2 (40-bit RC4), PDF 1.7 sec. 7.6.3."""
+    padded = (user_password.encode("latin-1") + _PAD)[:32]
+    owner = rc4(hashlib.md5((b"berkas-owner" + _PAD)[:32]).digest()[:5], padded)
+    key = hashlib.md5(padded + owner + struct.pack("<i", -44) + _ID0).digest()[:5]
+    return key, owner, rc4(key, _PAD)
+
+
 def pdf_bytes(
-    pages: list[str], *, mediabox: str = "0 0 595 842", encrypt: bool = False, rotate: int = 0,
+    pages: list[str], *, mediabox: str = "0 0 595 842", encrypt: str | None = None, rotate: int = 0,
     image: tuple[int, int] | None = None,
 ) -> bytes:
     """A minimal PDF written by hand: one content stream per page, Helvetica as /F1, and an 8-bit
-    gray image XObject /Im1 of `image` = (width, height) pixels (its data: a few compressed rows)."""
+    gray image XObject /Im1 of `image` = (width, height) pixels (its data: a few compressed rows).
+    `encrypt` is a user password ("" = readable by anyone, printing/copying restricted by /P)."""
+    security = rc4_security(encrypt) if encrypt is not None else None
+
+    def stream(number: int, data: bytes) -> bytes:
+        if security:
+            data = rc4(hashlib.md5(security[0] + number.to_bytes(3, "little") + b"\x00\x00").digest()[:10], data)
+        return data
+
     objs: list[bytes] = [b"", b""]  # 1: catalog, 2: pages (filled below)
     kids = []
     objs.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")  # 3
     iw, ih = image or (1, 1)
-    pixels = zlib.compress(b"\x80" * iw * min(ih, 4))
+    pixels = stream(4, zlib.compress(b"\x80" * iw * min(ih, 4)))
     objs.append(  # 4
         b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8"
         b" /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (iw, ih, len(pixels), pixels)
     )
     for content in pages:
-        stream = content.encode("latin-1")
-        objs.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        data = stream(len(objs) + 1, content.encode("latin-1"))
+        objs.append(b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
         objs.append(
             b"<< /Type /Page /Parent 2 0 R /Rotate %d /MediaBox [%s] /Contents %d 0 R"
             b" /Resources << /Font << /F1 3 0 R >> /XObject << /Im1 4 0 R >> >> >>"
@@ -99,9 +134,11 @@ def pdf_bytes(
     objs[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), len(kids))
     trailer_extra = b""
-    if encrypt:  # standard security handler, RC4 40-bit, with a user password we do not know
-        objs.append(b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -4 >>" % (b"ab" * 32, b"cd" * 32))
-        trailer_extra = b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(objs), b"01" * 16, b"01" * 16)
+    if security:
+        objs.append(
+            b"<< /Filter /Standard /V 1 /R 2 /O <%s> /U <%s> /P -44 >>" % (security[1].hex().encode(), security[2].hex().encode())
+        )
+        trailer_extra = b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(objs), _ID0.hex().encode(), _ID0.hex().encode())
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objs, start=1):
@@ -301,7 +338,13 @@ def test_cut_off_pdf_is_truncated_not_repaired(fraction):
 
 
 def test_encrypted_pdf_is_rejected():
-    assert only_error("ijazah.pdf", pdf_bytes([TEXT_PAGE], encrypt=True)) == "FILE_ENCRYPTED"
+    assert only_error("ijazah.pdf", pdf_bytes([TEXT_PAGE], encrypt="rahasia")) == "FILE_ENCRYPTED"
+
+
+def test_pdf_with_only_owner_restrictions_is_read_with_its_text():
+    pages, errors = load("ijazah.pdf", pdf_bytes([TEXT_PAGE], encrypt=""), limits(render_dpi=72))
+    assert errors == [] and pages[0].text_layer is not None
+    assert pages[0].text_layer.text().splitlines()[0] == "NIK : 3575024506990001"
 
 
 def test_text_layer_pdf_gives_words_in_image_pixels_and_an_image():
