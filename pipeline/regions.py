@@ -46,6 +46,7 @@ def _strip_prefix(words: list[str], kinds: tuple[str, ...]) -> tuple[str | None,
     return None, words
 
 
+@lru_cache(maxsize=65536)
 def fold(name: str, kinds: tuple[str, ...] = ()) -> str:
     """Matching key of a name: prefixes of `kinds` removed, no spaces, old spellings modernised."""
     _, words = _strip_prefix(_upper_words(name), kinds)
@@ -55,6 +56,7 @@ def fold(name: str, kinds: tuple[str, ...] = ()) -> str:
     return key
 
 
+@lru_cache(maxsize=4096)
 def _kabkota_kind_and_key(name: str) -> tuple[str | None, str]:
     kind, words = _strip_prefix(_upper_words(name), ("kab", "kota"))
     return kind, fold(" ".join(words))

@@ -56,5 +56,4 @@ def run_checks(
 
 def dossier_niks_of(registration: Registration | None, documents: list[DocumentResult]) -> set[str]:
     """The NIKs a dossier holds (registration and its chosen KTP): what to put in the duplicate index."""
-    ctx = CheckContext(registration, pick_documents(documents), [], None, None, None, None)  # type: ignore[arg-type]
-    return dossier_niks(ctx)
+    return dossier_niks(registration, pick_documents(documents).get(DocType.KTP))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.contract import Check, CheckStatus, DocType, Evidence
+from models.contract import Check, CheckStatus, DocType, DocumentResult, Evidence, Registration
 from pipeline.checks.base import FIELD_UNREADABLE, CheckContext, FieldRead, as_date, fmt_date, nik_digits
 from pipeline.names import compare_names
 from pipeline.nik import mask_nik
@@ -76,14 +76,13 @@ def _check_reg_nik(ctx: CheckContext, reg_nik: str) -> Check:
     return ctx.make("identity_reg_ktp_nik", status, "NIK_MISMATCH", values, [a.evidence(), b.evidence()])
 
 
-def dossier_niks(ctx: CheckContext) -> set[str]:
-    """The 16-digit NIKs this dossier holds (registration and KTP), for the duplicate index."""
+def dossier_niks(registration: Registration | None, ktp: DocumentResult | None) -> set[str]:
+    """The 16-digit NIKs a dossier holds (registration and the chosen KTP), for the duplicate index."""
     niks = set()
-    if ctx.registration is not None:
-        niks.add(nik_digits(ctx.registration.nik))
-    ktp = ctx.read(DocType.KTP, "nik")
-    if ktp.present:
-        niks.add(nik_digits(ktp.value))
+    if registration is not None:
+        niks.add(nik_digits(registration.nik))
+    if ktp is not None and ktp.fields.get("nik"):
+        niks.add(nik_digits(ktp.fields["nik"]))
     return {n for n in niks if len(n) == 16 and n.isdigit()}
 
 
@@ -96,7 +95,7 @@ def check_duplicates(ctx: CheckContext) -> Check | None:
     if ctx.duplicates is None:
         return None
     own = ctx.registration.dossier_id if ctx.registration else None
-    keys = dossier_niks(ctx) | ({own} if own else set())
+    keys = dossier_niks(ctx.registration, ctx.docs.get(DocType.KTP)) | ({own} if own else set())
     others = sorted({d for k in keys for d in ctx.duplicates.get(k, []) if d != own})
     if not others:
         return ctx.make("duplicate_nik", CheckStatus.PASS)

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from models.contract import Check, CheckStatus, DocType
-from pipeline.checks.base import FIELD_UNREADABLE, CheckContext, age_on, as_date, fmt_date, nik_digits
+from pipeline.checks.base import (
+    FIELD_UNREADABLE,
+    CheckContext,
+    FieldRead,
+    age_on,
+    as_date,
+    fmt_date,
+    nik_digits,
+)
 from pipeline.nik import (
     NIK_DATE_INVALID,
     NIK_DOB_MISMATCH,
@@ -104,7 +113,7 @@ def check_nik(ctx: CheckContext) -> list[Check]:
     return [valid, _nik_consistent(ctx, nik, read, today)]
 
 
-def _nik_consistent(ctx: CheckContext, nik: str, nik_read, today) -> Check:
+def _nik_consistent(ctx: CheckContext, nik: str, nik_read: FieldRead, today: date) -> Check:
     if decode_nik(nik, today=today) is None:
         return ctx.make("nik_consistent", CheckStatus.REVIEW, "NIK_INVALID", {}, [nik_read.evidence()])
     dob = ctx.read(DocType.KTP, "tanggal_lahir")
