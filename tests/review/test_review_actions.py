@@ -158,3 +158,19 @@ def test_audit_entries_are_never_overwritten(store):
     keys_written = [audit.append(store, "KPPS-0001", "claim", f"user{i}", "PPS") for i in range(5)]
     assert len(set(keys_written)) == 5
     assert [e["by"] for e in audit.trail(store, "KPPS-0001")] == [f"user{i}" for i in range(5)]
+
+
+def test_no_name_nik_or_birth_date_in_the_logs(login, caplog):
+    caplog.set_level("DEBUG")
+    client = login("pps.kebonagung")
+    client.get("/antrean")
+    client.get("/berkas/KPPS-0001")
+    client.post("/berkas/KPPS-0001/koreksi",
+                data={"csrf_token": client.csrf, "document": "0", "field": "nik", "value": "3575024506990009"})
+    client.post("/berkas/KPPS-0001/koreksi",
+                data={"csrf_token": client.csrf, "document": "0", "field": "nama", "value": "SITI RAHAYU"})
+    client.get("/berkas/KPPS-0003")  # refused, and logged
+    text = caplog.text
+    assert "KPPS-0001" in text  # the log does speak about the dossier...
+    for secret in ("3575024506990001", "3575024506990009", "RAHAYU", "RAHAYI", "1999-06-05", "05-06-1999"):
+        assert secret not in text  # ...but never names who is in it
