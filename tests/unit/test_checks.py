@@ -497,3 +497,22 @@ def test_dates_typed_day_first_are_understood():
     checks, _ = run(docs=[ktp(tanggal_lahir="05-06-1999"), ijazah(tanggal_lahir="05/06/1999"), sehat()])
     assert checks["identity_ktp_ijazah_dob"].status == CheckStatus.PASS
     assert checks["age_min"].status == CheckStatus.PASS
+
+
+def test_catalogue_has_a_message_for_every_outcome():
+    from pipeline.checks.messages import load_catalogue
+
+    cat = load_catalogue()
+    for check_id, c in RULES.checks.items():
+        for outcome in ("pass", c.reason, "LOW_CONFIDENCE", "FIELD_UNREADABLE"):
+            msg, msg_en = cat.render(check_id, outcome, {})
+            assert msg and msg_en, (check_id, outcome)
+
+
+def test_messages_carry_no_unfilled_placeholders():
+    cases = [run(), run(docs=[ktp(tanggal_lahir="2008-01-01", kel_desa="XQZW"), ijazah(jenjang="SMP"),
+                              sehat(tanggal_surat="2023-01-01", kolesterol=None)], duplicates={NIK: ["D-2"]})]
+    for checks, _ in cases:
+        for c in checks.values():
+            assert "{" not in c.message and "{" not in (c.message_en or ""), c.id
+            assert " - " not in c.message, (c.id, c.message)
