@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pipeline.names import compare_names, normalise_name
 
@@ -66,3 +68,19 @@ def test_exact_is_one_and_empty_is_zero():
     assert compare_names("EKA PUTRI", "EKA PUTRI").score == 1.0
     assert compare_names("EKA PUTRI", None).score == 0.0
     assert compare_names("", "").score == 0.0
+
+
+_WORDS = ["SITI", "AMINAH", "MUHAMMAD", "RIZKY", "ABDUL", "RAHMAN", "DEWI", "LESTARI", "BUDI", "SANTOSO", "M.", "R."]
+
+
+@given(a=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4), b=st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4))
+def test_symmetric(a, b):
+    assert compare_names(" ".join(a), " ".join(b)).score == compare_names(" ".join(b), " ".join(a)).score
+
+
+@given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=4))
+def test_normalise_is_idempotent_and_self_match_is_one(words):
+    name = " ".join(words)
+    once = normalise_name(name)
+    assert normalise_name(once) == once
+    assert compare_names(name, name).score == 1.0
