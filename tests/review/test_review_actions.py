@@ -127,7 +127,9 @@ def test_upload_stores_a_new_original_and_queues_reprocessing(login, store, enqu
     data = png_bytes()
     r = client.post("/berkas/KPPS-0002/unggah", data={"csrf_token": client.csrf},
                     files={"file": ("../ijazah baru.png", data, "image/png")})
-    assert "masuk antrean pemrosesan" in r.text and "ijazah baru.png" in r.text  # listed as waiting
+    assert "masuk antrean pemrosesan" in r.text
+    waiting = r.text.split("Menunggu diproses", 1)[1].split("</section>", 1)[0]
+    assert "ijazah baru.png" in waiting and "pps.kebonagung" in waiting
     sha = hashlib.sha256(data).hexdigest()
     assert store.get_bytes(keys.original_key("KPPS-0002", sha, "ijazah baru.png")) == data
     manifest = store.get_json(keys.manifest_key("KPPS-0002"))
