@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 MAX_SIDE = 30_000  # longest rendered/decoded side in pixels, whatever max_pixels says
 TOTAL_PIXELS_FACTOR = 4  # all pages of one file together: at most this many times limits.max_pixels
+# What Pillow raises on a damaged file besides OSError: its TIFF and EXIF parsers let these through
+# (found by fuzzing: "Missing dimensions" TypeError, "unknown data organization" SyntaxError, KeyError).
+PIL_DAMAGE = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, EOFError, struct.error, ZeroDivisionError)
 MIN_TEXT_WORDS = 3  # a text layer with fewer alphanumeric words is treated as absent
 MIN_TEXT_CHARS = 12
 
@@ -86,7 +89,7 @@ def decode_image(
         img = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as e:
         raise FileRejected(str(e), code="IMAGE_TOO_LARGE") from e
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+    except (UnidentifiedImageError, *PIL_DAMAGE) as e:
         raise FileRejected(str(e), code="FILE_CORRUPT") from e
     pages: list[PageInput] = []
     errors: list[FileError] = []
@@ -103,7 +106,7 @@ def decode_image(
                 if budget < 0:
                     raise FileRejected("file exceeds its total pixel budget", code="IMAGE_TOO_LARGE")
                 image = _to_bgr(img)
-            except (EOFError, ValueError, OSError) as e:
+            except PIL_DAMAGE as e:
                 exc = FileRejected(str(e), code="FILE_CORRUPT")
             except FileRejected as e:
                 exc = e
@@ -122,7 +125,7 @@ def _frame_count(img: Image.Image) -> int:
         return 1
     try:
         return max(1, int(getattr(img, "n_frames", 1)))
-    except (EOFError, OSError, ValueError, struct.error):
+    except PIL_DAMAGE:
         return 1
 
 
@@ -140,7 +143,7 @@ def _load(frame: Image.Image) -> Image.Image:
     except OSError as e:
         code = "FILE_TRUNCATED" if "truncated" in str(e).lower() else "FILE_CORRUPT"
         raise FileRejected(str(e), code=code) from e
-    except (SyntaxError, ValueError, struct.error) as e:
+    except PIL_DAMAGE as e:
         raise FileRejected(str(e), code="FILE_CORRUPT") from e
 
 

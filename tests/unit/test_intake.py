@@ -19,13 +19,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from config.settings import Limits
 from models.contract import Registration
 from pipeline import intake
 from pipeline.decode import decode_file
-from pipeline.errors import FILE_REASONS, InputError, RegistrationInvalid, RegistrationMissing
+from pipeline.errors import FILE_REASONS, FileRejected, InputError, RegistrationInvalid, RegistrationMissing
 from pipeline.sniff import probe_jpeg, probe_png, sniff
 
 LIMITS = Limits.model_construct()  # the documented defaults, whatever the environment says
@@ -422,6 +424,38 @@ def test_huge_mediabox_is_rendered_within_max_pixels():
     assert h * w <= 1_000_000 and h * w > 900_000
     assert pages[0].dpi < 200
     assert pages[0].text_layer is not None and pages[0].text_layer.width == w
+
+
+# ---- fuzzing: damaged files never escape as exceptions -----------------------------------------
+
+_SEEDS = {
+    "a.jpg": encode(picture(40, 30), "JPEG"),
+    "a.png": encode(picture(40, 30), "PNG"),
+    "a.tif": encode(picture(40, 30), "TIFF", save_all=True, append_images=[picture(20, 20)]),
+    "a.pdf": pdf_bytes([TEXT_PAGE, IMAGE_PAGE]),
+}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(sorted(_SEEDS)),
+    edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.binary(min_size=1, max_size=8)), max_size=4),
+    cut=st.floats(0.05, 1.0),
+)
+def test_damaged_files_give_pages_or_known_errors(name, edits, cut):
+    data = bytearray(_SEEDS[name])
+    for where, junk in edits:
+        at = int(where * len(data))
+        data[at : at + len(junk)] = junk
+    data = bytes(data[: max(1, int(cut * len(data)))])
+    try:  # the decoder itself: damage must surface as FileRejected, not through load_pages' safety net
+        pages, errors = decode_file(name, data, "0" * 64, limits(render_dpi=30))
+    except FileRejected as e:
+        pages, errors = [], [intake.file_error(name, e.code)]
+    assert pages or errors
+    assert {e.error for e in errors} <= set(FILE_REASONS)
+    for page in pages:
+        assert page.image.dtype == np.uint8 and page.image.ndim == 3 and page.image.shape[2] == 3
 
 
 # ---- the guarded decoder -----------------------------------------------------------------------
