@@ -1,14 +1,13 @@
 """Intake: from a dossier folder (or a zip of dossier folders) to pages and file errors.
 
-Public contract:
 - `load_pages(name, data, *, sha256, limits)` never raises for bad input: every problem becomes a
-  `FileError` with a reason code from `errors.FILE_REASONS` and a Bahasa message. The bytes are
-  never altered.
-- `decode_guarded(...)` does the same decoding in a long-lived helper child process with an address
-  space limit and a wall-clock timeout (`DecodeGuard`); `load_pages(..., guarded=True)` uses it.
+  `FileError` with a reason code from `errors.FILE_REASONS` and a Bahasa message; the bytes are never
+  altered. It decodes in this process's long-lived `DecodeGuard` child (RLIMIT_AS, wall-clock
+  timeout -> DECODE_TIMEOUT); `guarded=False` decodes in-process. `decode_guarded` is the guarded call.
 - `read_registration(data, *, folder_name)` raises `RegistrationMissing` / `RegistrationInvalid`.
 - `iter_dossier_folders(path)` yields `(dossier_id, folder)` for a folder or a .zip in the contract
   layout; `scan_files(folder, limits=...)` lists a dossier's scan files.
+Limits and what each guards: docs/limits.md.
 """
 
 from __future__ import annotations
