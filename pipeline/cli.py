@@ -118,16 +118,38 @@ def schema(out: Path = typer.Option(None, help="write the result JSON Schema her
         console.print_json(text)
 
 
-def _register_optional() -> None:
-    """Commands that live beside their own package (workers, reports, review)."""
-    try:
-        from workers.commands import register
-    except ImportError:  # pragma: no cover - during early development only
-        return
-    register(app)
+@app.command()
+def report(
+    date: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: today, UTC)"),
+    area: str = typer.Option(None, "--area", help="region code, e.g. 35.75 or 35.75.02 (default: the province)"),
+    tps_csv: Path = typer.Option(None, "--tps-csv", help="TPS list (desa code, TPS number); default config/tps"),
+    store_path: Path = typer.Option(None, "--store", help="local store folder (default: BERKAS_STORE_PATH)"),
+) -> None:
+    """Build the completeness report (CSV per level, HTML, PDF) into the store under reports/<date>/."""
+    from pipeline.reports.build import build_report
+    from pipeline.storage import open_store
+    from workers.report_jobs import default_tps_list, report_day
+
+    settings = get_settings()
+    if store_path is not None:
+        settings = settings.model_copy(update={"store": "local", "store_path": store_path})
+    store = open_store(settings)
+    paths = build_report(store, date=date or report_day(), area=area, tps_csv=tps_csv or default_tps_list(settings))
+    console.print(f"Laporan: {paths.prefix} ({paths.rows_read} berkas dibaca)")
+    console.print(f"  HTML: {paths.html}")
+    console.print(f"  PDF:  {paths.pdf}")
 
 
-_register_optional()
+def _register_extensions() -> None:
+    """Commands that live beside their own package (workers, review)."""
+    from review.commands import register as register_review
+    from workers.commands import register as register_workers
+
+    register_workers(app)
+    register_review(app)
+
+
+_register_extensions()
 
 
 if __name__ == "__main__":
