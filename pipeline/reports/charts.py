@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from pipeline.reports.aggregate import AreaReport  # noqa: E402
 from pipeline.reports.labels import MISSING_LABELS, REASON_LABELS, STATUS_LABELS  # noqa: E402
 
-MAX_BARS = 30
+MAX_BARS = 40  # Jawa Timur has 38 kabupaten/kota: all fit
 STATUS_COLOURS = ("#2e7d32", "#f9a825", "#1565c0", "#c62828")
 
 

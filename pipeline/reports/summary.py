@@ -87,6 +87,7 @@ def summary_from_result(
     """The summary row of one result. `received_at` defaults to the result's processed_at (or now);
     `write_summary` keeps the first one when the row is rewritten."""
     kab, kec, desa, tps = area_codes.segments()
+    tps = keys.normalise_tps(tps) or tps
     reasons = sorted({c.reason for c in result.checks if c.status != CheckStatus.PASS and c.reason})
     stamp = result.processed_at or _now_iso()
     return SummaryRow(

@@ -298,6 +298,7 @@ def test_summary_rows_hold_no_personal_data_and_keep_first_received_time():
     result = _result("x-1", "missing_ktp", "2023-12-12T08:00:00+00:00")
     key = write_summary(store, summary_from_result(result, _area(A, "3")))
     assert key == f"summaries/35.75/35.75.02/{A}/x-1.json"
+    assert store.get_json(key)["tps"] == "003"
     assert set(store.get_json(key)) == set(SummaryRow.model_fields)
     record_review(store, _area(A, "3"), "x-1", "approved", at="2023-12-12T09:00:00+00:00")
     again = _result("x-1", "complete", "2023-12-13T08:00:00+00:00")
