@@ -37,9 +37,13 @@ def _run_one(dossier_id: str) -> tuple[str, DossierResult | None, str | None]:
     store = open_store(_SETTINGS)
     try:
         return dossier_id, process_dossier(dossier_id, store=store, runtime=_RUNTIME), None
-    except Exception as e:  # noqa: BLE001 - one dossier's crash must not stop the batch; recorded below
+    except Exception as e:  # noqa: BLE001 - one dossier's crash must not stop the batch: flag it, go on
+        from workers.failures import record_failure
+
         log.exception("dossier %s crashed", dossier_id)
-        return dossier_id, None, f"{type(e).__name__}: {e}"
+        record_failure(store, dossier_id, job_id="embedded", error=e, error_type=type(e).__name__, attempt=1,
+                       final=True, regions=_RUNTIME.regions)
+        return dossier_id, None, type(e).__name__
 
 
 @dataclass
