@@ -48,9 +48,9 @@ def _documents(rng: np.random.Generator, p: Person, scenario: str) -> list[Doc]:
         stale=scenario == "stale_health",
         vitals=scenario != "missing_vitals",
     )))
-    if rng.random() < 0.15:
+    if rng.random() < 0.1:
         docs.append(Doc("unknown", *extras.pas_foto_page(rng, p)))
-    if rng.random() < 0.15:
+    if rng.random() < 0.1:
         docs.append(Doc("unknown", *extras.pernyataan_page(rng, p)))
     missing = set(SCENARIOS[scenario].expected_missing) - {"ktp"} if scenario == "bad_ktp_file" else set(
         SCENARIOS[scenario].expected_missing)

@@ -79,15 +79,17 @@ def ktp_page(rng: np.random.Generator, p: Person, *, nama: str | None = None) ->
         "berlaku_hingga": berlaku if berlaku == "SEUMUR HIDUP" else dmy(date.fromisoformat(berlaku)),
     }
     max_val = 58.5 - x_val
+    gol_label = str(rng.choice(["Gol. Darah", "Gol Darah", "Gol.Darah"], p=[0.7, 0.2, 0.1]))
     for key, label in _LABELS:
         lx = x_label + (size * 0.55 if key in _INDENTED else 0)
         page.add(Text(lx, y, label, fnt, size, ink), Text(x_colon, y, ":", fnt, size, ink))
         val = values[key]
         if key == "jk":
-            gx = 59.8 + dx * 0.5 - text_width_mm("Gol. Darah : AB", fnt, size)
+            gol = gol_label
+            gx = 59.8 + dx * 0.5 - text_width_mm(f"{gol} : AB", fnt, size)
             page.add(Text(x_val, y, val, fnt, size, ink),
-                     Text(gx, y, "Gol. Darah", fnt, size, ink),
-                     Text(gx + text_width_mm("Gol. Darah ", fnt, size), y, f": {p.golongan_darah}", fnt, size, ink))
+                     Text(gx, y, gol, fnt, size, ink),
+                     Text(gx + text_width_mm(f"{gol} ", fnt, size), y, f": {p.golongan_darah}", fnt, size, ink))
         else:
             vfont = bold if key == "nama" and rng.random() < 0.3 else fnt
             page.add(Text(x_val, y, val, vfont, fit_size(val, vfont, size, max_val), ink))
