@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -125,7 +125,7 @@ class Rules(_Strict):
         return rule.verdict if rule else "needs_review"
 
 
-def _where(err: dict) -> str:
+def _where(err: Any) -> str:
     return ".".join(str(p) for p in err["loc"]) or "(file)"
 
 

@@ -89,7 +89,7 @@ class DuplicateIndex:
 
     def others_of(self, dossier_id: str) -> list[str]:
         """Other dossier ids sharing a NIK this dossier holds now (per its record), without knowing the NIKs."""
-        found = set()
+        found: set[str] = set()
         for h in self._held(dossier_id):
             found.update(dossier_id_from_key(k) for k in self.store.list(nik_index_prefix(h)))
         found.discard(dossier_id)

@@ -102,14 +102,13 @@ class Regions:
     def from_rows(cls, rows: list[tuple[str, str]]) -> Regions:
         names: dict[str, str] = {}
         children: dict[str, list[str]] = {}
-        parents = {2: "", 4: 2, 6: 4, 10: 6}
+        parent_len = {2: 0, 4: 2, 6: 4, 10: 6}  # code length -> length of its parent's code ("" = root)
         for code, name in rows:
             key = plain_code(code)
-            if key in names or len(key) not in parents:
+            if key in names or len(key) not in parent_len:
                 continue
             names[key] = name.strip()
-            cut = parents[len(key)]
-            children.setdefault(key[:cut] if cut else "", []).append(key)
+            children.setdefault(key[: parent_len[len(key)]], []).append(key)
         return cls(names=names, children=children)
 
     # ---- codes ---------------------------------------------------------------------------------

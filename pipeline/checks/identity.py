@@ -33,9 +33,10 @@ def _compare_dates(ctx: CheckContext, check_id: str, a: FieldRead, b: FieldRead)
     if unsure is not None:
         return ctx.review_for(check_id, unsure, [r.evidence() for r in (a, b) if r is not unsure])
     da, db = as_date(a.value), as_date(b.value)
-    for read, d in ((a, da), (b, db)):
-        if d is None:
-            return ctx.review_for(check_id, read, reason=FIELD_UNREADABLE)
+    if da is None:
+        return ctx.review_for(check_id, a, reason=FIELD_UNREADABLE)
+    if db is None:
+        return ctx.review_for(check_id, b, reason=FIELD_UNREADABLE)
     values = {"a": fmt_date(da), "b": fmt_date(db), **_labels(ctx, a, b)}
     status = CheckStatus.PASS if da == db else CheckStatus.FAIL
     return ctx.make(check_id, status, "DOB_MISMATCH", values, [a.evidence(), b.evidence()])

@@ -26,6 +26,7 @@ from pipeline.nik import (
     validate_nik,
 )
 
+_OCR_I = str.maketrans("1L", "II")
 STRUCTURE_PROBLEMS = (NIK_FORMAT, NIK_REGION_UNKNOWN, NIK_DATE_INVALID)
 CONSISTENCY_PROBLEMS = (NIK_DOB_MISMATCH, NIK_SEX_MISMATCH)
 
@@ -35,8 +36,8 @@ def check_age(ctx: CheckContext) -> list[Check]:
     unsure = ctx.unsure([read])
     born = as_date(read.value)
     if unsure is not None or born is None:
-        kw = {} if unsure is not None else {"reason": FIELD_UNREADABLE}
-        return [ctx.review_for(c, unsure or read, **kw) for c in ("age_min", "age_max")]
+        reason = None if unsure is not None else FIELD_UNREADABLE
+        return [ctx.review_for(c, unsure or read, reason=reason) for c in ("age_min", "age_max")]
     day = ctx.rules.reference_dates.voting_day
     age = age_on(born, day)
     ev = [read.evidence()]
@@ -54,7 +55,7 @@ def check_citizenship(ctx: CheckContext) -> Check:
     unsure = ctx.unsure([read])
     if unsure is not None:
         return ctx.review_for("citizenship", unsure)
-    text = re.sub(r"[^A-Z]", "", str(read.value).upper().translate(str.maketrans({"1": "I", "L": "I"})))
+    text = re.sub(r"[^A-Z]", "", str(read.value).upper().translate(_OCR_I))
     if text in {"WNI", "INDONESIA", "WARGANEGARAINDONESIA"}:
         return ctx.make("citizenship", CheckStatus.PASS, evidence=[read.evidence()])
     if text in {"WNA", "ASING", "WARGANEGARAASING"}:
