@@ -140,7 +140,9 @@ def _expected(in_area) -> dict[str, int]:
         bump({"approved": "disetujui", "rejected": "ditolak", "documents_requested": "diminta_melengkapi",
               None: "belum_diperiksa" if status != "complete" else "_"}[decision], count)
         bump("calon_memenuhi", count if decision == "approved" or (status == "complete" and decision is None) else 0)
-        bump("baru_masuk", count)
+        bump("baru_masuk", count)  # first night: no previous snapshot, everything is new
+        bump("baru_lengkap", count if decision == "approved" or (status == "complete" and decision is None) else 0)
+        bump("baru_ditandai", count if status != "complete" else 0)
     out.pop("_", None)
     return out
 
@@ -185,7 +187,7 @@ def test_every_count_matches_the_plan(report, level, code, in_area):
     row = _row_for(_csv(store, paths.csv[level]), code)
     expected = _expected(in_area)
     for column in AREA_COLUMNS[3:]:
-        if column.startswith(("umur", "jumlah_tps", "tps_", "kekurangan", "baru_lengkap", "baru_ditandai")):
+        if column.startswith(("umur", "jumlah_tps", "tps_", "kekurangan")):  # tested below
             continue
         assert int(row[column]) == expected.get(column, 0), column
 
@@ -369,3 +371,15 @@ def test_nightly_job_through_rq(monkeypatch):
     finally:
         jobs.reset_process()
         connection.flushdb()
+
+
+def test_demo_tps_generator_is_seeded_and_covers_every_desa():
+    from config.tps.generate_demo import desa_codes, generate
+
+    pairs = generate("35.75", seed=1)
+    assert pairs == generate("35.75", seed=1) and pairs != generate("35.75", seed=2)
+    per_desa: dict[str, int] = {}
+    for desa, number in pairs:
+        per_desa[desa] = max(per_desa.get(desa, 0), number)
+    assert set(per_desa) == set(desa_codes("35.75")) and len(per_desa) == 34
+    assert all(5 <= n <= 25 for n in per_desa.values())
