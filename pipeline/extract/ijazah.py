@@ -83,8 +83,18 @@ def _row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue]:
 
 
 def _nisn(words: list[Word], trust: float) -> FieldValue:
-    raw = "".join(w.text for w in words)
+    """10 digits. Noise beside them (a colon read as 1, underline marks) is cut only when one word holds
+    exactly 10 digits, or 11 starting with a colon look-alike; anything else stays as read, low."""
+    raw = " ".join(w.text for w in words)
     digits = digits_only(raw)
+    if len(digits) != 10:
+        for w in words:
+            d = digits_only(w.text)
+            if len(d) == 10:
+                return make_field(d, [w], validation=0.8 * trust, raw=raw)
+        first = words[0].text if words else ""
+        if len(digits_only(first)) == 11 and first[0] in "1lI|i!":
+            return make_field(digits_only(first[1:]), words[:1], validation=0.5 * trust, raw=raw)
     return make_field(digits or None, words, validation=trust if len(digits) == 10 else 0.3 * trust, raw=raw)
 
 

@@ -202,3 +202,45 @@ def test_nik_readers_disagreeing_are_capped_as_uncertain() -> None:
 def test_nik_reader_without_digits_leaves_ocr_alone() -> None:
     ocr = FieldValue(NIK, 0.7, None, NIK)
     assert merge_nik(ocr, _reading(None, 0.0, True)) is ocr
+
+
+class _NoEngine:
+    """An engine that must not be called (the text layer is enough)."""
+
+    name = "none"
+
+    def read(self, image, *, psm: int = 3, whitelist: str | None = None):
+        raise AssertionError("OCR called although the page has a usable text layer")
+
+
+def test_read_page_uses_a_usable_text_layer_without_ocr(nlp) -> None:
+    from pipeline.context import PageInput
+    from pipeline.reading import read_page
+
+    page = PageInput(file="berkas.pdf", page=1, sha256="0" * 64, text_layer=fake_page(SEHAT_ROWS), kind="pdf")
+    reading = read_page(page, engine=_NoEngine(), nlp=nlp)
+    assert reading.type == DocType.SURAT_SEHAT
+    assert reading.value("nama") == "SITI AMINAH"
+    assert reading.type_scores["surat_sehat"] > reading.type_scores["ktp"]
+
+
+@pytest.mark.tesseract
+def test_read_page_on_a_card_from_another_renderer(nlp) -> None:
+    """GIVEN a KTP-like card drawn by the OCR test renderer (not the sample generator's layout)
+    WHEN it is read end to end with real tesseract THEN rows land in their fields, boxes in page pixels."""
+    from pipeline.context import PageInput
+    from pipeline.ocr.factory import make_engine
+    from pipeline.ocr.synth import DEMO_ROWS, render_card
+    from pipeline.reading import read_page
+
+    card, nik_box = render_card(NIK, DEMO_ROWS, width=1100, seed=3)
+    page = PageInput(file="ktp.png", page=1, sha256="0" * 64, image=card)
+    reading = read_page(page, engine=make_engine(), nlp=nlp)
+    assert reading.type == DocType.KTP
+    assert reading.value("nama") == "SITI AMINAH"
+    assert reading.value("tanggal_lahir") == date(1999, 6, 5)
+    assert reading.value("kel_desa") == "KEBONAGUNG"
+    assert reading.value("rt_rw") == "003/019"
+    assert reading.value("nik") == NIK
+    box = reading.fields["nama"].box
+    assert box is not None and 0 <= box[0] < card.shape[1] and 0 <= box[1] < card.shape[0]
