@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from models.contract import DossierResult, DossierStatus
 from pipeline.errors import ObjectNotFound
+from pipeline.reports.summary import delete_summary, summary_from_result, write_summary
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 
@@ -55,6 +56,8 @@ def publish_result(store: ObjectStore, result: DossierResult, *, runtime) -> boo
         old_area = area_of(old, runtime)
         if old_area != area or result.status == DossierStatus.COMPLETE:
             _unflag(store, old_area, result.dossier_id)
+        if old_area != area:
+            delete_summary(store, old_area, result.dossier_id)
     if result.status != DossierStatus.COMPLETE:
         store.put_json(keys.flag_key(area, result.dossier_id), flag_body(result))
     else:
@@ -83,6 +86,4 @@ def _unflag(store: ObjectStore, area: keys.AreaCodes, dossier_id: str) -> None:
 
 
 def _write_summary(store: ObjectStore, result: DossierResult, area: keys.AreaCodes) -> None:
-    from pipeline.reports.summary import summary_from_result, write_summary
-
     write_summary(store, summary_from_result(result, area))
