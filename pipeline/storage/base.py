@@ -128,9 +128,16 @@ def sha256_file(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
+def key_for_log(key: str) -> str:
+    """The key cut after the dossier id (`originals/D1/...`): later segments may be a submitted file name,
+    which can hold a person's name, and error texts end up in logs."""
+    parts = str(key).split("/")
+    return "/".join(parts[:2]) + ("/..." if len(parts) > 2 else "")
+
+
 def verify(key: str, data: bytes, expected: str | None) -> bytes:
     if expected and hashlib.sha256(data).hexdigest() != expected:
-        raise IntegrityError(f"{key}: stored bytes do not match their recorded sha256")
+        raise IntegrityError(f"{key_for_log(key)}: stored bytes do not match their recorded sha256")
     return data
 
 
@@ -149,4 +156,4 @@ class StoreBase:
         try:
             return json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise StorageError(f"{key}: not valid JSON ({e})", code="OBJECT_NOT_JSON") from e
+            raise StorageError(f"{key_for_log(key)}: not valid JSON ({type(e).__name__})", code="OBJECT_NOT_JSON") from e

@@ -22,6 +22,7 @@ from pipeline.errors import ObjectNotFound, StorageError
 from pipeline.storage.base import (
     ObjectInfo,
     StoreBase,
+    key_for_log,
     validate_key,
     validate_metadata,
     validate_prefix,
@@ -99,7 +100,7 @@ class LocalStore(StoreBase):
                 _unlink(tmp)
             self._write_meta(key, {"sha256": sha, "size": size, "content_type": content_type, "metadata": meta})
         except OSError as e:
-            raise StorageError(f"{key}: write failed: {e}") from e
+            raise StorageError(f"{key_for_log(key)}: write failed: {e.strerror or type(e).__name__}") from e
         return ObjectInfo(key=key, size=size, sha256=sha, etag=sha, metadata=meta)
 
     def put_bytes(
@@ -141,7 +142,7 @@ class LocalStore(StoreBase):
                 _unlink(tmp)
             self._write_meta(key, {"sha256": sha, "size": size, "content_type": content_type, "metadata": meta})
         except OSError as e:
-            raise StorageError(f"{key}: write failed: {e}") from e
+            raise StorageError(f"{key_for_log(key)}: write failed: {e.strerror or type(e).__name__}") from e
         return True
 
     # ---- reading --------------------------------------------------------------------------------
@@ -152,7 +153,7 @@ class LocalStore(StoreBase):
         except FileNotFoundError:
             return None
         except (OSError, ValueError) as e:
-            raise StorageError(f"{key}: metadata unreadable: {e}") from e
+            raise StorageError(f"{key_for_log(key)}: metadata unreadable: {type(e).__name__}") from e
 
     def get_bytes(self, key: str) -> bytes:
         path = self._data_path(key)
@@ -160,9 +161,9 @@ class LocalStore(StoreBase):
             try:
                 data = path.read_bytes()
             except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
-                raise ObjectNotFound(key) from e
+                raise ObjectNotFound(key_for_log(key)) from e
             except OSError as e:
-                raise StorageError(f"{key}: read failed: {e}") from e
+                raise StorageError(f"{key_for_log(key)}: read failed: {e.strerror or type(e).__name__}") from e
             meta = self._read_meta(key) or {}
             expected = meta.get("sha256")
             if attempt == 1 and expected and hashlib.sha256(data).hexdigest() != expected:
@@ -176,7 +177,7 @@ class LocalStore(StoreBase):
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as e:
-            raise StorageError(f"{key}: stat failed: {e}") from e
+            raise StorageError(f"{key_for_log(key)}: stat failed: {e.strerror or type(e).__name__}") from e
         if not self._data_path(key).is_file():
             return None
         meta = self._read_meta(key) or {}
@@ -207,7 +208,7 @@ class LocalStore(StoreBase):
             except FileNotFoundError:
                 pass
             except OSError as e:
-                raise StorageError(f"{key}: delete failed: {e}") from e
+                raise StorageError(f"{key_for_log(key)}: delete failed: {e.strerror or type(e).__name__}") from e
 
 
 def _unlink(path: str) -> None:

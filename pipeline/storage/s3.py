@@ -24,6 +24,7 @@ from pipeline.storage.base import (
     SHA256_META,
     ObjectInfo,
     StoreBase,
+    key_for_log,
     sha256_file,
     validate_key,
     validate_metadata,
@@ -82,6 +83,7 @@ class S3Store(StoreBase):
     # ---- retry policy ---------------------------------------------------------------------------
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
+        what = key_for_log(what)
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             try:
