@@ -189,7 +189,7 @@ class ReviewService:
     def decide(self, account: Account, dossier_id: str, decision: str, *, reason: str | None = None,
                documents: list[str] | None = None) -> dict:
         """Approve (MS), reject (TMS, with a reason) or ask for documents (with the list)."""
-        result, _area = self.authorize(account, dossier_id)
+        result, area = self.authorize(account, dossier_id)
         if decision not in DECISIONS:
             raise ReviewError("Keputusan tidak dikenal.")
         reason = (reason or "").strip()[:500]
@@ -210,9 +210,20 @@ class ReviewService:
                      after={"decision": decision, "reason": reason or None, "documents": documents},
                      result_status=result.status.value)
         self.store.put_json(rkeys.decision_key(dossier_id), body)
+        self._record_for_reports(area, dossier_id, decision, body["at"])
         self.claims.release(dossier_id, account.username)
         log.info("dossier %s: %s by %s", dossier_id, decision, account.username)
         return body
+
+    def _record_for_reports(self, area: keys.AreaCodes, dossier_id: str, decision: str, at: str) -> None:
+        """The nightly report counts reviewed dossiers from the summary rows."""
+        from pipeline.reports.summary import record_review
+
+        review = {"MS": "approved", "TMS": "rejected", "DOCS_REQUESTED": "documents_requested"}[decision]
+        try:
+            record_review(self.store, area, dossier_id, review, at=at)
+        except ObjectNotFound:
+            log.warning("dossier %s: no summary row to record the decision on", dossier_id)
 
     # ---- corrections ---------------------------------------------------------------------------
 

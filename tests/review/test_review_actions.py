@@ -176,3 +176,24 @@ def test_no_name_nik_or_birth_date_in_the_logs(login, caplog):
     assert "KPPS-0001" in text  # the log does speak about the dossier...
     for secret in ("3575024506990001", "3575024506990009", "RAHAYU", "RAHAYI", "1999-06-05", "05-06-1999"):
         assert secret not in text  # ...but never names who is in it
+
+
+def test_decision_reaches_the_report_summary_row(login, store):
+    """GIVEN a dossier with a summary row WHEN a verifier approves it THEN the nightly report sees it reviewed."""
+    from types import SimpleNamespace
+
+    from models.contract import DossierResult
+    from pipeline.publish import area_of
+    from pipeline.regions import Regions
+    from pipeline.reports.summary import SummaryRow, summary_from_result, write_summary
+    from pipeline.storage import keys
+
+    result = DossierResult.model_validate(store.get_json(keys.result_key("KPPS-0002")))
+    area = area_of(result, SimpleNamespace(regions=Regions.load()))
+    row_key = write_summary(store, summary_from_result(result, area))
+    assert SummaryRow.model_validate(store.get_json(row_key)).review is None
+
+    client = login("pps.kebonagung")
+    client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
+    row = SummaryRow.model_validate(store.get_json(row_key))
+    assert row.review is not None and row.review.decision.value == "approved"
