@@ -178,7 +178,7 @@ def split_label(line: Line, labels: dict[str, list[str]], *, column_x: float | N
             right = right[1:]
         if left and len(left) <= max_label_words + 1:
             key, score = best_label(left, labels)
-            if key is not None and score >= min_score:
+            if key is not None and score >= max(min_score, 0.85):  # no colon seen: ask more of the label
                 return LabelHit(key, score, right, left)
     best: LabelHit | None = None
     for k in range(1, min(max_label_words, len(words)) + 1):

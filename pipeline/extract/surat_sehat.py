@@ -91,7 +91,10 @@ def _title_index(lines: list[Line]) -> int:
 
 
 def _clean_number(text: str) -> str:
-    return re.sub(r"\s*/\s*", "/", clean_text(text))
+    """Letter numbers as printed, slashes unspaced; a Roman month read with 1/l/| gets its I back (X1 -> XI)."""
+    parts = re.sub(r"\s*/\s*", "/", clean_text(text)).split("/")
+    roman = re.compile(r"^(?=.*[VX])[IVX1L|]{1,4}$")
+    return "/".join(re.sub(r"[1L|]", "I", p) if roman.match(p) else p for p in parts)
 
 
 def _name(words: list[Word], trust: float) -> FieldValue | None:

@@ -244,3 +244,23 @@ def test_read_page_on_a_card_from_another_renderer(nlp) -> None:
     assert reading.value("nik") == NIK
     box = reading.fields["nama"].box
     assert box is not None and 0 <= box[0] < card.shape[1] and 0 <= box[1] < card.shape[0]
+
+
+def test_university_diploma_statement_form(nlp) -> None:
+    """GIVEN a university diploma without label rows THEN name, birth, school and level come from text."""
+    rows = ["Nomor Ijazah: 9443/UN10/PP/1990", "UNIVERSITAS ISLAM MALANG", "IJAZAH", "dengan ini menyatakan bahwa",
+            "RINI PUSPITA SARI", "lahir di Probolinggo, tanggal 15 Februari 1968",
+            "Program Sarjana sehingga kepadanya diberikan gelar", "Jember, 14 Mei 1990"]
+    fields = extract(DocType.IJAZAH, fake_page(rows), nlp)
+    values = {k: v.value for k, v in fields.items()}
+    assert values == {
+        "nomor_ijazah": "9443/UN10/PP/1990", "nama_sekolah": "UNIVERSITAS ISLAM MALANG", "nama": "RINI PUSPITA SARI",
+        "tanggal_lahir": date(1968, 2, 15), "tempat_lahir": "PROBOLINGGO", "jenjang": "S1", "tahun_lulus": 1990,
+    }
+
+
+def test_letter_number_keeps_roman_month(nlp) -> None:
+    rows = list(SEHAT_ROWS)
+    rows[4] = [(300, "Nomor : 768 / SKS / KP / X1 / 2023")]
+    fields = extract(DocType.SURAT_SEHAT, fake_page(rows), nlp)
+    assert fields["nomor_surat"].value == "768/SKS/KP/XI/2023"
