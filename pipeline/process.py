@@ -87,6 +87,10 @@ def read_originals(ctx: DossierContext) -> None:
         manifest = ctx.store.get_json(keys.manifest_key(ctx.dossier_id))
     except ObjectNotFound:
         manifest = {"files": []}
+    for rejected in manifest.get("rejected", []):  # refused at ingestion (too large, symlink, too many files)
+        if rejected.get("file") and rejected["file"] != intake.REGISTRATION_FILE:  # registration: see above
+            ctx.errors.append(FileError(file=rejected["file"], error=rejected["error"],
+                                        message=rejected.get("message")))
     for entry in manifest.get("files", []):
         name, sha = entry["name"], entry["sha256"]
         try:
