@@ -84,6 +84,8 @@ def flatbed(rng: np.random.Generator, img: Image.Image, *, max_skew: float = 3.0
     if grey:
         img = img.convert("L").convert("RGB")
     arr = _tone(rng, np.asarray(img), 0.06)
+    if grey and rng.random() < 0.5:  # photocopier contrast: light tints wash out, ink goes darker
+        arr = cv2.convertScaleAbs(arr, alpha=float(rng.uniform(1.3, 1.8)), beta=float(rng.uniform(-110, -50)))
     return Image.fromarray(_noise(rng, arr, float(rng.uniform(2.5, 7.0)) if noise is None else noise))
 
 

@@ -47,7 +47,7 @@ def shoot(rng: np.random.Generator, page: Page, variant: str) -> Shot:
         dpi = float(rng.choice([150, 200, 250, 300])) if variant == "flatbed_scan" else float(rng.choice([150, 200]))
         grey = bool(rng.random() < 0.3)
         base = _card_scan(rng, page, dpi, rng.random() < 0.6, grey) if card else rasterize(page, dpi)
-        return Shot(degrade.flatbed(rng, base, grey=grey and not card), dpi)
+        return Shot(degrade.flatbed(rng, base, grey=grey), dpi)
     if variant == "low_dpi_scan":
         dpi = float(rng.choice([120, 150, 150]))
         base = _card_scan(rng, page, dpi, rng.random() < 0.5, False) if card else rasterize(page, dpi)

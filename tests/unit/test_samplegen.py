@@ -63,7 +63,7 @@ def _decode(path: Path, page: int) -> None:
 
 
 def test_same_seed_gives_identical_bytes_and_other_seed_differs(tmp_path: Path) -> None:
-    kwargs = {"count": 1, "scenarios": ["complete"], "variants": ["phone_photo", "flatbed_scan", "image_pdf"]}
+    kwargs = {"count": 1, "scenarios": ["complete"], "variants": ["phone_photo", "flatbed_scan", "image_pdf", "text_pdf"]}
     generate(tmp_path / "a", seed=5, **kwargs)
     generate(tmp_path / "b", seed=5, **kwargs)
     generate(tmp_path / "c", seed=6, **kwargs)
