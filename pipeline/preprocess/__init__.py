@@ -81,26 +81,22 @@ def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["
     quad = geometry.find_quad(image)
     h, w = image.shape[:2]
     if quad is None:
-        kind = classify_shape(w, h, image)
-        return image, np.eye(3), False, kind
+        return image, np.eye(3), False, classify_shape(w, h, image)
     qw, qh = geometry.quad_size(quad)
     ratio = max(qw, qh) / max(1.0, min(qw, qh))
     if qw * qh < SMALL_QUAD * w * h and not 1.4 <= ratio <= 1.8:
         # a small object on a page is only taken when card-shaped (a KTP laid on a flatbed)
         return image, np.eye(3), False, classify_shape(w, h, image)
-    if qh > qw:
-        # long side vertical: roll the corners so the card is read landscape (orientation decides 0/180)
-        quad = np.roll(quad, 1, axis=0)
-        qw, qh = qh, qw
-    out_w = int(round(qw))
-    out_h = int(round(qh))
     x, y, bw, bh = cv2.boundingRect(quad.astype(np.float32))
     kind = classify_shape(qw, qh, image[max(0, y) : y + bh, max(0, x) : x + bw])
     if kind == "card":
-        out_w, out_h = CARD_WIDTH, int(round(CARD_WIDTH / geometry.CARD_ASPECT))
+        if qh > qw:
+            # long side vertical: roll the corners so the card is read landscape (orientation decides 0/180)
+            quad = np.roll(quad, -1, axis=0)
+        size = (CARD_WIDTH, int(round(CARD_WIDTH / geometry.CARD_ASPECT)))
     else:
-        quad = geometry.order_corners(quad) if qw > qh else quad
-    warped, m = geometry.warp_quad(image, quad, (out_w, out_h))
+        size = (int(round(qw)), int(round(qh)))
+    warped, m = geometry.warp_quad(image, quad, size)
     return warped, m, True, kind
 
 

@@ -38,12 +38,13 @@ def _border_pixels(a: np.ndarray) -> np.ndarray:
 
 def _border_distance(small: np.ndarray) -> tuple[np.ndarray, float]:
     """Per-pixel colour distance (Lab) to the median border colour, and a threshold above the
-    background's own variation (99th percentile of the border's distances, times 1.5, at least 10)."""
+    background's own variation (twice the 80th percentile of the border's distances, at least 10; a
+    percentile that ignores the object when it touches part of the border)."""
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
     ref = np.median(_border_pixels(lab), axis=0)
     dist = np.linalg.norm(lab - ref, axis=2)
-    spread = float(np.percentile(_border_pixels(dist), 99))
-    return dist, max(10.0, 1.5 * spread)
+    spread = float(np.percentile(_border_pixels(dist), 80))
+    return dist, max(10.0, 2.0 * spread)
 
 
 def _quad_from_mask(mask: np.ndarray, raw: np.ndarray, min_frac: float) -> np.ndarray | None:
