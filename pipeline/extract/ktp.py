@@ -9,6 +9,7 @@ from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, OcrPage, Word
 from pipeline.extract.lines import (
+    COLON_LOOKALIKES,
     Line,
     best_label,
     colon_x,
@@ -26,6 +27,9 @@ from pipeline.normalise import clean_name, clean_text, digits_only, find_dates, 
 SNAPPED = {"agama", "status_perkawinan", "kewarganegaraan", "jenis_kelamin", "golongan_darah"}
 PLAIN = {"alamat", "kel_desa", "kecamatan"}
 ADDRESS_ABBR = re.compile(r"\b(JL|GG|DSN)\b(?!\.)")
+ROW_ORDER = ("nik", "nama", "tempat_tgl_lahir", "jenis_kelamin", "alamat", "rt_rw", "kel_desa", "kecamatan",
+             "agama", "status_perkawinan", "pekerjaan", "kewarganegaraan", "berlaku_hingga")
+INFERRED_TRUST = 0.6
 HEADER_WORDS = {"provinsi": ("PROVINSI",), "kabupaten_kota": ("KABUPATEN", "KOTA", "KAB")}
 
 
@@ -35,13 +39,17 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
     column = colon_x(lines)
     fields: dict[str, FieldValue] = {}
     seen_rows = False
+    rows: list[tuple[Line, str | None]] = []  # lines below the header, with their label (None: unlabelled)
     for line in lines:
         hit = split_label(line, labels, column_x=column)
         if hit is None:
-            if not seen_rows:
-                _header(line, fields)
+            if not seen_rows and _header(line, fields):
+                continue
+            if seen_rows or "provinsi" in fields or "kabupaten_kota" in fields:
+                rows.append((line, None))
             continue
         seen_rows = True
+        rows.append((line, hit.key))
         value_words = strip_value(hit.value_words)
         if hit.key != "jenis_kelamin":  # the blood group sits right of a wide gap on that line
             value_words = until_gap(value_words)
@@ -49,7 +57,51 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
         for key, fv in _row(hit.key, value_words, labels, trust).items():
             if key not in fields or fv.confidence > fields[key].confidence:
                 fields[key] = fv
+    _rows_by_order(rows, labels, fields)
     return fields
+
+
+def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[str]],
+                   fields: dict[str, FieldValue]) -> None:
+    """Rows whose label OCR lost take the slot after the previous row, in the card's fixed row order.
+
+    Only plausible values are kept (a date in the birth row, a vocabulary hit for agama, ...), with
+    INFERRED_TRUST: a faint or low-DPI card keeps its values but never looks certain.
+    """
+    pos = -1
+    for line, key in rows:
+        if key is not None:
+            key = "jenis_kelamin" if key == "golongan_darah" else key
+            pos = ROW_ORDER.index(key) if key in ROW_ORDER else pos
+            continue
+        words = [w for w in line.words if w.text.strip(":;|!")]
+        # a colon read as 1 / | and a label OCR garbled (labels are Title Case, values CAPITALS) go
+        while words and (words[0].text in COLON_LOOKALIKES or any(ch.islower() for ch in words[0].text)):
+            words = words[1:]
+        if sum(ch.isalnum() for w in words for ch in w.text) < 2:
+            continue
+        pos += 1
+        if pos >= len(ROW_ORDER):
+            return
+        slot = ROW_ORDER[pos]
+        value_words = words if slot == "jenis_kelamin" else until_gap(words)
+        found = _row(slot, value_words, labels, INFERRED_TRUST)
+        if slot == "tempat_tgl_lahir" and "tanggal_lahir" not in found:
+            continue
+        for k, fv in found.items():
+            if k not in fields and _plausible(k, fv.value):
+                fields[k] = fv
+
+
+def _plausible(key: str, value: object) -> bool:
+    if value is None:
+        return False
+    if key == "nik":
+        return isinstance(value, str) and len(value) == 16
+    if isinstance(value, str) and key in ("nama", "alamat", "kel_desa", "kecamatan", "pekerjaan", "tempat_lahir"):
+        letters = sum(ch.isalpha() for ch in value)
+        return letters >= 3 and letters >= 0.6 * sum(ch.isalnum() for ch in value)
+    return True
 
 
 def until_gap(words: Sequence[Word], factor: float = 2.5) -> list[Word]:
@@ -65,10 +117,11 @@ def until_gap(words: Sequence[Word], factor: float = 2.5) -> list[Word]:
     return out
 
 
-def _header(line: Line, fields: dict[str, FieldValue]) -> None:
+def _header(line: Line, fields: dict[str, FieldValue]) -> bool:
+    """PROVINSI X / KABUPATEN Y / KOTA Z header lines; True when the line was one."""
     words = line.words
     if not words:
-        return
+        return False
     head = squash(words[0].text)
     for key, starts in HEADER_WORDS.items():
         if key in fields:
@@ -86,7 +139,8 @@ def _header(line: Line, fields: dict[str, FieldValue]) -> None:
             value = clean_text(" ".join([kind, words_text(words[1:])]))
         if len(value) > len(starts[0]) - 3:
             fields[key] = make_field(value, rest, validation=score)
-        return
+            return True
+    return False
 
 
 def _row(key: str, words: list[Word], labels: dict[str, list[str]], trust: float) -> dict[str, FieldValue]:
@@ -96,7 +150,7 @@ def _row(key: str, words: list[Word], labels: dict[str, list[str]], trust: float
     if key == "nama":
         return {"nama": make_field(clean_name(text), words, validation=trust)} if text else {}
     if key == "tempat_tgl_lahir":
-        return birth_fields(words, trust)
+        return birth_fields(words, trust, caps_only=True)
     if key == "jenis_kelamin":
         return _sex_and_blood(words, labels, trust)
     if key == "rt_rw":
@@ -132,8 +186,11 @@ def nik_field(words: list[Word]) -> FieldValue:
     return make_field(nik or None, words, validation=validation, raw=raw)
 
 
-def birth_fields(words: list[Word], trust: float) -> dict[str, FieldValue]:
-    """'MALANG, 19-08-2002' -> tempat_lahir + tanggal_lahir (the place is whatever precedes the date)."""
+def birth_fields(words: list[Word], trust: float, *, caps_only: bool = False) -> dict[str, FieldValue]:
+    """'MALANG, 19-08-2002' -> tempat_lahir + tanggal_lahir (the place is whatever precedes the date).
+
+    `caps_only` (KTP, printed in capitals): the place is the run of all-capital words just before the
+    date, so a garbled label left on the line ("Tempat! $ Late") stays out of it."""
     text = words_text(words)
     dates = find_dates(text)
     out: dict[str, FieldValue] = {}
@@ -144,11 +201,26 @@ def birth_fields(words: list[Word], trust: float) -> dict[str, FieldValue]:
     d = dates[0]
     date_words = words_in_span(words, d.start, d.end)
     out["tanggal_lahir"] = make_field(d.value, date_words, validation=trust * d.score, raw=text[d.start:d.end])
-    place = clean_text(text[: d.start]).strip(" ,.")
+    tokens = text[: d.start].split()
+    k = len(tokens)
+    if caps_only:
+        while k > 0 and _capitals(tokens[k - 1]):
+            k -= 1
+    else:
+        k = 0
+    place = clean_text(" ".join(tokens[k:])).strip(" ,.")
     if place:
-        place_words = words_in_span(words, 0, d.start)
+        start = len(" ".join(tokens[:k])) + (1 if k else 0)
+        place_words = words_in_span(words, start, d.start) or list(words[:1])
         out["tempat_lahir"] = make_field(place, place_words, validation=trust)
     return out
+
+
+def _capitals(token: str) -> bool:
+    """A token printed in capitals (or bare punctuation between such tokens)."""
+    if any(ch.islower() for ch in token):
+        return False
+    return any(ch.isalpha() for ch in token) or not any(ch.isalnum() for ch in token)
 
 
 def _sex_and_blood(words: list[Word], labels: dict[str, list[str]], trust: float) -> dict[str, FieldValue]:

@@ -114,9 +114,18 @@ def _blood_pressure(words: list[Word], trust: float, nlp: Nlp, fields: dict[str,
     raw = words_text(words)
     repaired = " ".join(_repair_numeric(w.text) for w in words)
     found = nlp.find(repaired, "BP")
-    value = _bp_value(found[0].text) if found else None
-    used = words_in_span(words, found[0].start_char, found[0].end_char) if found else words
-    fields["tekanan_darah"] = make_field(value, used, validation=trust if value else 0.2 * trust, raw=raw)
+    if found:
+        used = words_in_span(words, found[0].start_char, found[0].end_char)
+        fields["tekanan_darah"] = make_field(_bp_value(found[0].text), used, validation=trust, raw=raw)
+        return
+    # the slash lost: five digits read as systolic/diastolic 3+2 ("10070" -> 100/70), with half the trust
+    m = re.search(r"(?<!\d)(\d{3})(\d{2})(?!\d)", repaired)
+    if m and 70 <= int(m.group(1)) <= 250 and 40 <= int(m.group(2)) <= 99:
+        used = words_in_span(words, m.start(), m.end())
+        fields["tekanan_darah"] = make_field(f"{int(m.group(1))}/{int(m.group(2))}", used, validation=0.5 * trust,
+                                             raw=raw)
+        return
+    fields["tekanan_darah"] = make_field(None, words, validation=0.2 * trust, raw=raw)
 
 
 def _repair_numeric(token: str) -> str:

@@ -264,3 +264,32 @@ def test_letter_number_keeps_roman_month(nlp) -> None:
     rows[4] = [(300, "Nomor : 768 / SKS / KP / X1 / 2023")]
     fields = extract(DocType.SURAT_SEHAT, fake_page(rows), nlp)
     assert fields["nomor_surat"].value == "768/SKS/KP/XI/2023"
+
+
+def test_ktp_rows_whose_labels_were_lost_follow_the_card_order(nlp) -> None:
+    """GIVEN a faint card where OCR kept values but lost most labels
+    THEN values take their row by order, garbled labels stay out, and confidence stays low."""
+    rows = [
+        [(300, "PROVINSI JAWA TIMUR")], [(300, "KABUPATEN KEDIRI")],
+        [(240, f"| {NIK}")],
+        [(240, "| WULAN PUSPITASARI")],
+        [(40, "Tempat! $ Late"), (240, "PROBOLINGGO , 07-09-1980")],
+        [(240, ": PEREMPUAN")],
+        [(240, "1 DUSUN NGEMPLAK")],
+        [(70, "RT/RW"), (240, ": 002/011")],
+        [(70, "KoVDesa"), (240, "SEMPU")],
+        [(240, ": NGANCAR")],
+        [(240, "LISLAM")],
+    ]
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    values = {k: v.value for k, v in fields.items()}
+    assert values["nama"] == "WULAN PUSPITASARI"
+    assert values["tempat_lahir"] == "PROBOLINGGO"
+    assert values["tanggal_lahir"] == date(1980, 9, 7)
+    assert values["jenis_kelamin"] == "PEREMPUAN"
+    assert values["alamat"] == "DUSUN NGEMPLAK"
+    assert values["kel_desa"] == "SEMPU"
+    assert values["kecamatan"] == "NGANCAR"
+    assert values["agama"] == "ISLAM"
+    assert all(fields[k].confidence <= 0.6 for k in ("nama", "alamat", "kel_desa", "kecamatan", "agama"))
+    assert fields["rt_rw"].confidence > 0.6  # a labelled row keeps its trust
