@@ -3,8 +3,9 @@
     classify(ocr) -> (DocType, {"ktp": s, "ijazah": s, "surat_sehat": s})
 
 Each score is the weight of the keywords found divided by the weight of all keywords of the type (0..1).
-The best type wins only when it has enough evidence and a clear margin over the runner-up; otherwise the
-page is UNKNOWN and goes to review. Keywords and weights live in `config/vocab.yaml` (`classify`).
+The best type wins only when it has enough evidence and a clear margin over the runner-up, where the
+runner-up may also be the evidence of the dossier's other papers (`classify_other`: declarations, CVs);
+otherwise the page is UNKNOWN and goes to review. Keywords and weights live in `config/vocab.yaml` (`classify`).
 """
 
 from __future__ import annotations
@@ -38,25 +39,35 @@ def _present(keyword: str, grams: set[str]) -> float:
     return best if best >= 0.85 else 0.0
 
 
-def type_scores(ocr: OcrPage) -> dict[str, float]:
-    table: dict[str, dict[str, float]] = load_vocab()["classify"]
+def _grams(ocr: OcrPage) -> set[str]:
     grams: set[str] = set()
     for line in ocr.lines():
         tokens = [t for t in (squash(w.text) for w in line) if t]
         grams |= _ngrams(tokens, 3)
-    scores = {}
-    for doc_type, keywords in table.items():
-        total = sum(keywords.values())
-        found = sum(weight * _present(k, grams) for k, weight in keywords.items())
-        scores[doc_type] = round(found / total, 4) if total else 0.0
-    return scores
+    return grams
+
+
+def _score(keywords: dict[str, float], grams: set[str]) -> float:
+    total = sum(keywords.values())
+    found = sum(weight * _present(k, grams) for k, weight in keywords.items())
+    return round(found / total, 4) if total else 0.0
+
+
+def type_scores(ocr: OcrPage) -> dict[str, float]:
+    """Evidence score (0..1) per document type: ktp, ijazah, surat_sehat."""
+    table: dict[str, dict[str, float]] = load_vocab()["classify"]
+    grams = _grams(ocr)
+    return {doc_type: _score(keywords, grams) for doc_type, keywords in table.items()}
 
 
 def classify(ocr: OcrPage) -> tuple[DocType, dict[str, float]]:
-    scores = type_scores(ocr)
+    grams = _grams(ocr)
+    vocab = load_vocab()
+    scores = {doc_type: _score(keywords, grams) for doc_type, keywords in vocab["classify"].items()}
+    other = _score(vocab.get("classify_other") or {}, grams)
     ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
     best, best_score = ranked[0]
-    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    runner_up = max(ranked[1][1] if len(ranked) > 1 else 0.0, other)
     if best_score < MIN_SCORE or best_score - runner_up < MIN_MARGIN:
         return DocType.UNKNOWN, scores
     return DocType(best), scores

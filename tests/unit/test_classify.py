@@ -41,3 +41,14 @@ def test_mixed_evidence_with_low_margin_is_unknown() -> None:
 
 def test_empty_page_is_unknown() -> None:
     assert classify(fake_page([]))[0] == DocType.UNKNOWN
+
+
+def test_declaration_quoting_ktp_data_is_not_a_ktp() -> None:
+    """GIVEN a signed declaration that repeats the NIK, birth data and RT/RW THEN it is not taken for a KTP."""
+    rows = ["SURAT PERNYATAAN", "CALON ANGGOTA KPPS PEMILU 2024", "Yang bertanda tangan di bawah ini:",
+            "Nama : SITI AMINAH", "NIK : 3575024506990001", "Tempat/Tanggal Lahir : Pasuruan, 5 Juni 1999",
+            "Alamat : Jl. Melati RT/RW 003/019, Kebonagung", "dengan ini menyatakan dengan sesungguhnya bahwa saya:",
+            "Demikian surat pernyataan ini saya buat.", "METERAI 10000"]
+    doc_type, scores = classify(fake_page(rows))
+    assert scores["ktp"] > 0  # the KTP evidence is there ...
+    assert doc_type == DocType.UNKNOWN  # ... but the declaration's own evidence outweighs it
