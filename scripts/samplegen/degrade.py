@@ -36,15 +36,23 @@ def _smooth_field(w: int, h: int, fn) -> np.ndarray:
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def on_a4(rng: np.random.Generator, card: Image.Image, dpi: float, card_mm: tuple[float, float]) -> Image.Image:
-    """A card laid on a flatbed: the card image placed on a white A4 page at dpi (a 'fotokopi KTP')."""
+def on_a4(rng: np.random.Generator, card: Image.Image, dpi: float, card_mm: tuple[float, float], *,
+          back: Image.Image | None = None) -> Image.Image:
+    """A card laid on a flatbed: the card image placed on a white A4 page at dpi (a 'fotokopi KTP').
+
+    With `back`, the card's reverse side is laid below the front, as on a two-sided photocopy.
+    """
     s = dpi / 25.4
     page = Image.new("RGB", (round(A4_MM[0] * s), round(A4_MM[1] * s)), (250, 250, 248))
     cw, ch = round(card_mm[0] * s), round(card_mm[1] * s)
     small = card.resize((cw, ch), Image.Resampling.LANCZOS)
+    mask = card_mask(small.size)
     x = int(rng.integers(round(15 * s), page.width - cw - round(15 * s)))
     y = int(rng.integers(round(12 * s), round(120 * s)))
-    page.paste(small, (x, y), card_mask(small.size))
+    page.paste(small, (x, y), mask)
+    if back is not None:
+        gap = int(rng.integers(round(8 * s), round(30 * s)))
+        page.paste(back.resize((cw, ch), Image.Resampling.BILINEAR), (x, y + ch + gap), mask)
     return page
 
 

@@ -106,6 +106,8 @@ def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], sce
         (folder / name).write_bytes(pdf.image_pdf([(s.image, s.dpi) for s in shots]))
         pages += [_page_truth(name, i + 1, d, "image_pdf", s) for i, (d, s) in enumerate(zip(good, shots, strict=True))]
         good = []
+    if good and not scenario.startswith("bad_") and rng.random() < 0.06:
+        good.append(good[int(rng.integers(len(good)))])  # the same document uploaded twice, another way
     for doc in good:
         variant = _variant(rng, doc.type, variants)
         if variant == "text_pdf":

@@ -9,6 +9,7 @@ from PIL import Image
 
 from scripts.samplegen import degrade
 from scripts.samplegen.layout import Page, rasterize
+from scripts.samplegen.patterns import guilloche
 
 IMAGE_VARIANTS = ("clean_scan", "flatbed_scan", "low_dpi_scan", "rotated_scan", "phone_photo")
 PDF_VARIANTS = ("image_pdf", "text_pdf")
@@ -30,7 +31,8 @@ def _is_card(page: Page) -> bool:
 def _card_scan(rng: np.random.Generator, page: Page, dpi: float, on_page: bool, grey: bool) -> Image.Image:
     if on_page:
         card = rasterize(page, dpi * 1.5)
-        img = degrade.on_a4(rng, card, dpi, (page.width_mm, page.height_mm))
+        back = guilloche(rng, card.width // 3, card.height // 3) if rng.random() < 0.4 else None
+        img = degrade.on_a4(rng, card, dpi, (page.width_mm, page.height_mm), back=back)
         return img.convert("L").convert("RGB") if grey else img
     return rasterize(page, dpi)
 
