@@ -51,19 +51,30 @@ class Nlp:
         return [Found(label, sp.text, sp.start_char, sp.end_char) for sp in sorted(spans, key=lambda x: x.start)]
 
     def _issuers(self, doc: Doc) -> list[Found]:
-        """A facility word and the capitalised words after it ("PUSKESMAS PURWOREJO", "RSUD dr. Soedarsono")."""
+        """A facility word and the capitalised words after it ("PUSKESMAS PURWOREJO", "RSUD dr. Soedarsono",
+        "Klinik Al-Hikmah"); an address word (Jl., Telp, No.) or a lower-case word ends it."""
         out = []
         for sp in spacy.util.filter_spans([doc[s:e] for _, s, e in self.phrases(doc)]):
             end = sp.end
-            while end < len(doc) and (_NAME_TOKEN.match(doc[end].text) or (
-                    doc[end].text in _JOINERS and end + 1 < len(doc) and _NAME_TOKEN.match(doc[end + 1].text))):
-                end += 1
+            while end < len(doc):
+                tok = doc[end].text
+                if tok.strip(".").upper() in _ADDRESS_WORDS:
+                    break
+                if _NAME_TOKEN.match(tok):
+                    end += 1
+                elif tok in _JOINERS and end + 1 < len(doc) and doc[end + 1].text[:1].isalnum() \
+                        and doc[end + 1].text.strip(".").upper() not in _ADDRESS_WORDS:
+                    end += 2  # "Al-hikmah": the joiner and the word after it
+                else:
+                    break
             span = doc[sp.start:end]
-            out.append(Found("ISSUER", span.text, span.start_char, span.end_char))
+            text = span.text.rstrip(".-' ")
+            out.append(Found("ISSUER", text, span.start_char, span.start_char + len(text)))
         return out
 
 
 _JOINERS = {".", "-", "'"}
+_ADDRESS_WORDS = {"JL", "JLN", "JALAN", "TELP", "TELEPON", "NO", "KODE", "POS", "EMAIL", "FAX"}
 _NAME_TOKEN = re.compile(r"^[A-Z0-9][\w.'-]*$|^dr\.?$")
 
 

@@ -79,6 +79,8 @@ def extract_surat_sehat(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
     if "kesimpulan" not in fields:
         _conclusion(lines[title_at + 1:], fields)
     _issuer(lines[: max(title_at, 0) + 1] if title_at >= 0 else lines[:6], nlp, fields)
+    if "penerbit" not in fields:  # letterhead lost (logo, stamp): the body names it ("dokter pada Klinik X")
+        _issuer(lines[title_at + 1:], nlp, fields, validation=0.8)
     _letter_date(lines, birth_lines, fields)
     return fields
 
@@ -183,14 +185,14 @@ def _conclusion(lines: list[Line], fields: dict[str, FieldValue]) -> None:
         fields["kesimpulan"] = [fv for s, fv in found if s == best][-1]
 
 
-def _issuer(header: list[Line], nlp: Nlp, fields: dict[str, FieldValue]) -> None:
+def _issuer(header: list[Line], nlp: Nlp, fields: dict[str, FieldValue], *, validation: float = 1.0) -> None:
     """The facility in the letterhead (the line naming a Puskesmas / RS / klinik)."""
     for line in header:
         hits = nlp.find(line.text, "ISSUER")
         if hits:
             h = max(hits, key=lambda f: len(f.text))
             words = words_in_span(line.words, h.start_char, h.end_char)
-            fields["penerbit"] = make_field(clean_text(h.text), words)
+            fields["penerbit"] = make_field(clean_text(h.text), words, validation=validation)
             return
 
 

@@ -293,3 +293,12 @@ def test_ktp_rows_whose_labels_were_lost_follow_the_card_order(nlp) -> None:
     assert values["agama"] == "ISLAM"
     assert all(fields[k].confidence <= 0.6 for k in ("nama", "alamat", "kel_desa", "kecamatan", "agama"))
     assert fields["rt_rw"].confidence > 0.6  # a labelled row keeps its trust
+
+
+def test_issuer_from_the_body_when_the_letterhead_is_lost(nlp) -> None:
+    rows = ["(D9 — PRATAMA RAWAT INAP AL-HIKMAH", "Jl. Diponegoro No. 14", "SURAT KETERANGAN SEHAT",
+            "Yang bertanda tangan di bawah ini dr. Daniel, dokter pada Klinik Pratama Rawat Inap Al-hikmah,",
+            "menerangkan bahwa:", [(60, "Nama"), (300, ": SITI AMINAH")], "Dinyatakan SEHAT."]
+    fields = extract(DocType.SURAT_SEHAT, fake_page(rows), nlp)
+    assert fields["penerbit"].value == "KLINIK PRATAMA RAWAT INAP AL-HIKMAH"
+    assert fields["penerbit"].confidence <= 0.8 * 0.95 + 1e-9
