@@ -152,13 +152,15 @@ def _components(mask: np.ndarray, min_h: int, max_h: int) -> list[_Comp]:
 
 
 def _rows(comps: list[_Comp]) -> list[list[_Comp]]:
-    """Group components into text rows by vertical overlap, each row sorted left to right."""
+    """Group components into text rows, each sorted left to right. A component joins a row when it
+    overlaps the row's median band (not its full extent, so two close lines never chain together)."""
     rows: list[list[_Comp]] = []
     for c in sorted(comps, key=lambda c: c.y + c.h / 2):
         for row in rows:
-            ref = row[-1]
-            ov = min(c.y1, max(r.y1 for r in row)) - max(c.y, min(r.y for r in row))
-            if ov > 0.6 * min(c.h, ref.h):
+            top = float(np.median([r.y for r in row]))
+            bottom = float(np.median([r.y1 for r in row]))
+            ov = min(c.y1, bottom) - max(c.y, top)
+            if ov > 0.6 * min(c.h, bottom - top):
                 row.append(c)
                 break
         else:
@@ -283,13 +285,20 @@ def read_nik(
         return NikReading(digits=None, uncertain=True)
     H = gray.shape[0]
 
-    def rank(item: tuple[list[_Comp], Box]) -> float:
+    def prior(item: tuple[list[_Comp], Box]) -> float:
         run, box = item
         count_fit = 1.0 / (1 + abs(len(run) - NIK_LEN))
         return box[3] * count_fit * (1.0 - 0.3 * box[1] / H)
 
-    run, box = max(cands, key=rank)
-    text, scores, margins = _read_run(gray, run)
+    # read the few most plausible rows and keep the one that looks most like digits
+    best: tuple[float, list[_Comp], Box, str, list[float], list[float]] | None = None
+    for run, box in sorted(cands, key=prior, reverse=True)[:4]:
+        text, scores, margins = _read_run(gray, run)
+        score = prior((run, box)) * max(0.0, float(np.mean(scores))) ** 2
+        if best is None or score > best[0]:
+            best = (score, run, box, text, scores, margins)
+    assert best is not None
+    _, run, box, text, scores, margins = best
     conf = [float(np.clip(s, 0, 1)) for s in scores]
     second = _second_opinion(engine, gray, box) if engine is not None else None
     weak = [i for i in range(len(text)) if scores[i] < MIN_SCORE or margins[i] < MIN_MARGIN]

@@ -121,14 +121,19 @@ def bench_engines(samples: Path, verbose: bool, limit: int = 12) -> dict:
         crops.append(prep.image)
         if len(crops) >= limit:
             break
-    out = {}
+    from rapidfuzz import fuzz
+
+    out: dict = {}
     texts: dict[str, list[str]] = {}
     for name, eng in engines.items():
         t0 = time.perf_counter()
-        texts[name] = [eng.read(c, psm=3).text() for c in crops]
-        out[name] = {"pages": len(crops), "wall_s_per_page": round((time.perf_counter() - t0) / max(1, len(crops)), 3)}
-    same = sum(a == b for a, b in zip(texts["tesserocr"], texts["pytesseract"], strict=True))
-    out["identical_text_pages"] = same
+        pages = [eng.read(c, psm=3) for c in crops]
+        wall = (time.perf_counter() - t0) / max(1, len(crops))
+        texts[name] = [p.text() for p in pages]
+        out[name] = {"pages": len(crops), "version": getattr(eng, "version", "?"), "wall_s_per_page": round(wall, 3),
+                     "mean_conf": round(statistics.mean(p.mean_conf() for p in pages), 3)}
+    pairs = zip(texts["tesserocr"], texts["pytesseract"], strict=True)
+    out["text_similarity"] = round(statistics.mean(fuzz.ratio(a, b) / 100 for a, b in pairs), 3)
     # OSD cost on the same crops
     t0 = time.perf_counter()
     for c in crops:
