@@ -138,23 +138,32 @@ def _school(rng: np.random.Generator, page: Page, st: Style, p: Person, nama: st
     pitch = st.size * rng.uniform(0.62, 0.75)
     labels = ["Nomor Pokok Sekolah Nasional", "tempat dan tanggal lahir", "nomor induk siswa nasional"]
     colon = max(text_width_mm(lb, st.font, st.size) for lb in labels) + float(rng.uniform(2, 8))
-    intro = "Yang bertanda tangan di bawah ini, Kepala"
-    page.add(Text(x, y, intro, st.font, st.size, st.ink))
-    y += pitch
     npsn = f"{int(rng.integers(20500000, 20599999))}"
-    y = _rows(page, st, x, y, [("Nama Sekolah", school), ("Nomor Pokok Sekolah Nasional", npsn),
-                               ("Kabupaten/Kota", title_case(kab) if rng.random() < 0.5 else kab),
-                               ("Provinsi", "Jawa Timur")], pitch, colon, False)
-    y += pitch * 0.4
-    page.add(Text(x, y, "menerangkan bahwa:", st.font, st.size, st.ink))
-    y += pitch * 1.4
     ttl = f"{title_case(p.tempat_lahir)}, {tanggal_kata(p.tanggal_lahir)}"
     nis = f"{int(rng.integers(1000, 99999))}"
     leaders = bool(rng.random() < 0.5)
-    page.add(Text(x, y, "nama", st.font, st.size, st.ink), Text(x + colon, y, ":", st.font, st.size, st.ink),
-             Text(x + colon + 3, y, nama.upper(), st.bold,
-                  fit_size(nama.upper(), st.bold, st.size * 1.25, W - 22 - x - colon - 3), st.ink))
-    y += pitch * 1.2
+    if rng.random() < 0.4:  # paragraph intro, name centred (newer blanks)
+        for line in [f"Yang bertanda tangan di bawah ini, Kepala {school},",
+                     f"Nomor Pokok Sekolah Nasional {npsn}, Kabupaten/Kota {title_case(kab)},",
+                     "Provinsi Jawa Timur, menerangkan bahwa:"]:
+            page.add(Text(x, y, line, st.font, fit_size(line, st.font, st.size, W - 44), st.ink))
+            y += pitch
+        y += pitch * 0.9
+        page.add(Text(cx, y, nama.upper(), st.bold, fit_size(nama.upper(), st.bold, st.size * 1.6, 160), st.ink, "m"))
+        y += pitch * 1.5
+    else:
+        page.add(Text(x, y, "Yang bertanda tangan di bawah ini, Kepala", st.font, st.size, st.ink))
+        y += pitch
+        y = _rows(page, st, x, y, [("Nama Sekolah", school), ("Nomor Pokok Sekolah Nasional", npsn),
+                                   ("Kabupaten/Kota", title_case(kab) if rng.random() < 0.5 else kab),
+                                   ("Provinsi", "Jawa Timur")], pitch, colon, False)
+        y += pitch * 0.4
+        page.add(Text(x, y, "menerangkan bahwa:", st.font, st.size, st.ink))
+        y += pitch * 1.4
+        page.add(Text(x, y, "nama", st.font, st.size, st.ink), Text(x + colon, y, ":", st.font, st.size, st.ink),
+                 Text(x + colon + 3, y, nama.upper(), st.bold,
+                      fit_size(nama.upper(), st.bold, st.size * 1.25, W - 22 - x - colon - 3), st.ink))
+        y += pitch * 1.2
     rows = [("tempat dan tanggal lahir", ttl), ("nama orang tua/wali", p.nama_ortu), ("nomor induk siswa", nis)]
     if nisn:
         rows.append(("nomor induk siswa nasional", nisn))
