@@ -77,7 +77,8 @@ def sehat_page(rng: np.random.Generator, p: Person, *, nama: str | None = None, 
             ("Jenis Kelamin", p.jenis_kelamin if rng.random() < 0.5 else title_case(p.jenis_kelamin)),
             ("Alamat", f"{title_case(p.alamat)} RT {p.rt_rw[:3]} RW {p.rt_rw[4:]} {title_case(p.desa.nama)}"),
             ("Pekerjaan", title_case(p.pekerjaan))]
-    y = _rows(page, fnt, size, ink, x + 6, y, rows, pitch)
+    pen = rng if rng.random() < 0.2 else None  # a pre-printed form filled in by hand
+    y = _rows(page, fnt, size, ink, x + 6, y, rows, pitch, pen)
     y += pitch * 0.4
     page.add(Text(x, y, "Telah dilakukan pemeriksaan kesehatan dengan hasil sebagai berikut:", fnt, size, ink))
     y += pitch * 1.1
@@ -92,7 +93,7 @@ def sehat_page(rng: np.random.Generator, p: Person, *, nama: str | None = None, 
     if rng.random() < 0.35:
         y = _table(page, fnt, bold, size, ink, x + 6, y, vit, pitch)
     else:
-        y = _rows(page, fnt, size, ink, x + 6, y, vit, pitch)
+        y = _rows(page, fnt, size, ink, x + 6, y, vit, pitch, pen)
     y += pitch * 0.5
     verdict = "SEHAT" if healthy else "TIDAK SEHAT"
     concl = str(rng.choice([f"Berdasarkan hasil pemeriksaan tersebut, yang bersangkutan dinyatakan {verdict}.",
@@ -145,11 +146,20 @@ def _letterhead(rng: np.random.Generator, page: Page, kind: str, issuer: str, p:
 
 
 def _rows(page: Page, fnt: str, size: float, ink: tuple[int, int, int], x: float, y: float,
-          rows: list[tuple[str, str]], pitch: float) -> float:
+          rows: list[tuple[str, str]], pitch: float, pen: np.random.Generator | None = None) -> float:
+    """Label : value rows. With `pen`, the form is pre-printed with dotted lines and the values are
+    filled in by hand (blue italic, wandering baseline)."""
     colon = max(text_width_mm(label, fnt, size) for label, _ in rows) + 4
+    vx, right = x + colon + 3, W - 20
     for label, value in rows:
-        page.add(Text(x, y, label, fnt, size, ink), Text(x + colon, y, ":", fnt, size, ink),
-                 Text(x + colon + 3, y, value, fnt, fit_size(value, fnt, size, W - 20 - x - colon), ink))
+        page.add(Text(x, y, label, fnt, size, ink), Text(x + colon, y, ":", fnt, size, ink))
+        if pen is None:
+            page.add(Text(vx, y, value, fnt, fit_size(value, fnt, size, right - vx), ink))
+        else:
+            page.add(Text(vx + 0.6, y, "." * int((right - vx) / (size * 0.12)), fnt, size * 0.8, (90, 90, 90)))
+            jitter = float(pen.uniform(-0.7, 0.4))
+            page.add(Text(vx + float(pen.uniform(1, 6)), y + jitter - 0.6, value, "serif-i",
+                          fit_size(value, "serif-i", size * 1.12, right - vx - 6), (25, 45, 150)))
         y += pitch
     return y
 
