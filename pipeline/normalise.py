@@ -312,19 +312,20 @@ def find_phrase_value(text: str | None, table: dict[str, str]) -> tuple[str | No
 
 # ---- names and free text ------------------------------------------------------------------------
 
+LEADING_JUNK = ":;=-_~. »«|!*•>\"'“”‘’,"  # separators and stray marks OCR puts before a value
 _NAME_JUNK = re.compile(r"[^A-Z0-9 .,'\-]")
 
 
 def clean_text(text: str | None) -> str:
     """Upper case, single spaces, stray leading punctuation (colons, dashes) removed."""
     text = fold(text)
-    text = text.lstrip(":;=-_~. ").rstrip(":;=_~ ")
+    text = text.lstrip(LEADING_JUNK).rstrip(":;=_~|» ")
     return re.sub(r"\s+", " ", text).strip()
 
 
 def clean_name(text: str | None) -> str:
     """A person's name, upper case. Titles and their dots/commas stay (the rules engine handles them)."""
-    text = clean_text(caps_fix(text))
+    text = clean_text(caps_fix((text or "").strip().lstrip(LEADING_JUNK)))
     text = _NAME_JUNK.sub("", text)
     # names hold no digits: a token without letters is OCR noise from a photo, stamp or frame
     tokens = [t for t in text.split() if any(ch.isalpha() for ch in t)]

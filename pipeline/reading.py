@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from models.contract import DocType
 from pipeline.classify import classify
-from pipeline.context import DocumentReading, FieldValue, OcrPage, PageInput
+from pipeline.context import Box, DocumentReading, FieldValue, OcrPage, PageInput
 from pipeline.errors import OcrFailed
 from pipeline.extract import extract
 from pipeline.extract.ktp import rt_rw_field
 from pipeline.nik import decode_nik
 from pipeline.nik_reader import NikReading, read_nik
 from pipeline.nlp import Nlp
-from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.base import OcrEngine, as_gray
 from pipeline.ocr.regions import read_region
 from pipeline.preprocess import PreparedPage, prepare
 
@@ -32,7 +35,8 @@ UNCERTAIN_CAP = 0.5  # below the rules' review threshold: two NIK readers that d
 WEAK_OCR = 0.5  # an OCR NIK below this confidence does not contradict the template reader
 REREAD_BELOW = 0.85
 RETRY_BELOW = 0.35  # a page whose best type score is under this is OCRed again in sparse-text mode
-SPARSE_PSM = 11  # digit fields read with less confidence than this are read again, digits only
+SPARSE_PSM = 11
+LEGIBLE_WORDS, LEGIBLE_CONF = 80, 0.8  # digit fields read with less confidence than this are read again, digits only
 
 
 def text_layer_usable(layer: OcrPage | None) -> bool:
@@ -43,48 +47,76 @@ def text_layer_usable(layer: OcrPage | None) -> bool:
     return letters >= MIN_TEXT_LAYER_LETTERS
 
 
+@dataclass
+class _Source:
+    """The words of a page and the image they were read from (None for a text layer)."""
+
+    ocr: OcrPage
+    image: np.ndarray | None = None
+    to_page: Callable[[Box], Box] | None = None  # image pixels -> original page pixels
+
+
 def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReading:
     """Type, type scores and fields of one page. Raises OcrFailed when the page has neither text nor image."""
-    prepared: PreparedPage | None = None
     if text_layer_usable(page.text_layer):
-        ocr = page.text_layer
-        assert ocr is not None
+        assert page.text_layer is not None
+        src = _Source(page.text_layer)
     elif page.image is not None:
-        prepared = prepare(page, engine)
-        ocr = engine.read(prepared.image)
+        src = _ocr_image(page, engine)
     else:
         raise OcrFailed(f"{page.file} hal. {page.page}: tidak ada gambar maupun lapisan teks")
-    doc_type, scores = classify(ocr)
-    if prepared is not None and max(scores.values(), default=0.0) < RETRY_BELOW:
-        # faint or small print: tesseract's sparse-text mode often finds labels the page layout mode missed
-        sparse = engine.read(prepared.image, psm=SPARSE_PSM)
-        sparse_type, sparse_scores = classify(sparse)
-        if max(sparse_scores.values(), default=0.0) > max(scores.values(), default=0.0):
-            ocr, doc_type, scores = sparse, sparse_type, sparse_scores
-    fields = extract(doc_type, ocr, nlp)
-    if doc_type == DocType.KTP and prepared is not None:
-        reread_ktp_digits(fields, prepared, engine)
-    if prepared is not None:
-        fields = {k: _to_page(fv, prepared) for k, fv in fields.items()}
+    doc_type, scores = classify(src.ocr)
+    if src.image is not None and max(scores.values(), default=0.0) < RETRY_BELOW and not _legible(src.ocr):
+        src, doc_type, scores = _retry(page, src, doc_type, scores, engine)
+    fields = extract(doc_type, src.ocr, nlp)
+    if doc_type == DocType.KTP and src.image is not None:
+        reread_ktp_digits(fields, src.image, engine)
+    if src.to_page is not None:
+        to_page = src.to_page
+        fields = {k: fv if fv.box is None else replace(fv, box=to_page(fv.box)) for k, fv in fields.items()}
     log.debug("%s p%d: type=%s fields=%d", page.file, page.page, doc_type.value, len(fields))
     return DocumentReading(file=page.file, page=page.page, sha256=page.sha256, type=doc_type,
-                           type_scores=scores, fields=fields, ocr_conf=round(ocr.mean_conf(), 4))
+                           type_scores=scores, fields=fields, ocr_conf=round(src.ocr.mean_conf(), 4))
 
 
-def _to_page(fv: FieldValue, prepared: PreparedPage) -> FieldValue:
-    return fv if fv.box is None else replace(fv, box=prepared.to_original(fv.box))
+def _legible(ocr: OcrPage) -> bool:
+    """Plenty of confidently read words: a clear page of some other kind, not worth reading again."""
+    return len(ocr.words) >= LEGIBLE_WORDS and ocr.mean_conf() >= LEGIBLE_CONF
 
 
-def reread_ktp_digits(fields: dict[str, FieldValue], prepared: PreparedPage, engine: OcrEngine) -> None:
+def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
+    prepared: PreparedPage = prepare(page, engine)
+    return _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
+
+
+def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, float],
+           engine: OcrEngine) -> tuple[_Source, DocType, dict[str, float]]:
+    """Weak evidence: read again in sparse-text mode (faint or small print), then the unprepared page
+    (preparation may have rectified the wrong quadrilateral, e.g. a card's blank back beside its front)."""
+    assert src.image is not None and page.image is not None
+    tries = [_Source(engine.read(src.image, psm=SPARSE_PSM), src.image, src.to_page)]
+    original = as_gray(page.image)
+    tries.append(_Source(engine.read(original), original, None))
+    best = (src, doc_type, scores)
+    for alt in tries:
+        alt_type, alt_scores = classify(alt.ocr)
+        if max(alt_scores.values(), default=0.0) > max(best[2].values(), default=0.0):
+            best = (alt, alt_type, alt_scores)
+        if max(best[2].values(), default=0.0) >= RETRY_BELOW:
+            break
+    return best
+
+
+def reread_ktp_digits(fields: dict[str, FieldValue], gray: np.ndarray, engine: OcrEngine) -> None:
     """NIK from the template reader, checked against the OCR's; weak RT/RW re-read with a digit whitelist."""
     ocr_nik = fields.get("nik")
-    reading = read_nik(prepared.image, ocr_nik.box if ocr_nik else None, engine=engine)
+    reading = read_nik(gray, ocr_nik.box if ocr_nik else None, engine=engine)
     merged = merge_nik(ocr_nik, reading)
     if merged is not None:
         fields["nik"] = merged
     rt = fields.get("rt_rw")
     if rt is not None and rt.box is not None and rt.confidence < REREAD_BELOW:
-        words = read_region(engine, prepared.image, rt.box, digits=True, whitelist="/")
+        words = read_region(engine, gray, rt.box, digits=True, whitelist="/")
         again = rt_rw_field(words, 1.0) if words else None
         if again is not None and again.value is not None and again.confidence > rt.confidence:
             fields["rt_rw"] = again
