@@ -1,8 +1,8 @@
 """Surat keterangan sehat: no national template, so keywords and labels, never positions.
 
 Beyond the contract's fields, two extra ones feed the vitals check: `gula_darah` and `kolesterol`, each the
-value as printed after its label ("98 MG/DL"), or None with a low confidence when the label is there but no
-number could be read. A field is absent when the letter does not mention it at all.
+value as printed after its label ("98 MG/DL"); when the label is there but no number could be read, the
+text as read (or None for a bare "-") with a low confidence. A field is absent when the letter does not mention it at all.
 """
 
 from __future__ import annotations
@@ -164,7 +164,10 @@ def _lab(key: str, words: list[Word], trust: float, nlp: Nlp, fields: dict[str, 
         used = words_in_span(words, m.start(), m.end())
         fields[key] = make_field(clean_text(raw[m.start():]), used, validation=0.8 * trust, raw=raw)
         return
-    fields[key] = make_field(None, words, validation=0.2 * trust, raw=raw)
+    # no number: garbled text stays as read (something is shown, badly); a bare "-" means nothing shown
+    text = clean_text(raw)
+    value = text if any(ch.isalnum() for ch in text) else None
+    fields[key] = make_field(value, words, validation=0.2 * trust, raw=raw)
 
 
 def _conclusion(lines: list[Line], fields: dict[str, FieldValue]) -> None:
