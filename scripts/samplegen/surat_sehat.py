@@ -12,8 +12,10 @@ from scripts.samplegen.people import Person, make_name
 from scripts.samplegen.text import tanggal_kata, title_case
 
 W, H = 210.0, 297.0
-VALID_FROM, VALID_TO = date(2023, 9, 25), date(2023, 12, 18)
-STALE_FROM, STALE_TO = date(2023, 3, 1), date(2023, 9, 12)
+# Registration runs 2023-12-11..20 (tanggal_daftar, when written, lies in it): a valid letter precedes the
+# earliest registration day and is younger than 3 months on it; a stale one is older than 3 months on any day.
+VALID_FROM, VALID_TO = date(2023, 9, 25), date(2023, 12, 10)
+STALE_FROM, STALE_TO = date(2023, 3, 1), date(2023, 9, 1)
 _RSUD = ["RSUD DR. SOETOMO", "RSUD DR. SAIFUL ANWAR", "RSUD BANGIL", "RSUD DR. SOEDONO", "RSUD SIDOARJO",
          "RSUD IBNU SINA", "RSUD DR. R. KOESMA", "RSUD SYARIFAH AMBAMI RATO EBU"]
 _KLINIK = ["KLINIK PRATAMA SEHAT SENTOSA", "KLINIK PRATAMA MITRA KELUARGA", "KLINIK UTAMA AN-NUR",
