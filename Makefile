@@ -7,7 +7,7 @@ OUT     ?= var/demo/out
 N       ?= 24
 SEED    ?= 2024
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test e2e lint clean
 
 setup: $(VENV)/.installed
 
@@ -22,6 +22,11 @@ demo: setup
 
 test: setup
 	bash scripts/test.sh
+
+# Browser tests of the review app (Debian chromium driven by Playwright); not part of `make test`.
+e2e: setup
+	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	$(BIN)/python -m pytest -m e2e tests/review
 
 lint: setup
 	$(BIN)/ruff check .
