@@ -91,14 +91,28 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
 
 def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, float],
            engine: OcrEngine) -> tuple[_Source, DocType, dict[str, float]]:
-    """Weak evidence: read again in sparse-text mode (faint or small print), then the unprepared page
-    (preparation may have rectified the wrong quadrilateral, e.g. a card's blank back beside its front)."""
+    """Weak evidence: read again in sparse-text mode (faint or small print), then upside down (an
+    orientation missed), then the unprepared page (preparation may have rectified the wrong quadrilateral,
+    e.g. a card's blank back beside its front). Stops at the first reading with enough evidence."""
     assert src.image is not None and page.image is not None
-    tries = [_Source(engine.read(src.image, psm=SPARSE_PSM), src.image, src.to_page)]
+    image, to_page = src.image, src.to_page
+    h, w = image.shape[:2]
+
+    def upside_down_to_page(box: Box) -> Box:
+        x, y, bw, bh = box
+        turned = (w - x - bw, h - y - bh, bw, bh)
+        return to_page(turned) if to_page is not None else turned
+
     original = as_gray(page.image)
-    tries.append(_Source(engine.read(original), original, None))
+    tries = [
+        lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page),
+        lambda: _Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])), np.ascontiguousarray(image[::-1, ::-1]),
+                        upside_down_to_page),
+        lambda: _Source(engine.read(original), original, None),
+    ]
     best = (src, doc_type, scores)
-    for alt in tries:
+    for make in tries:
+        alt = make()
         alt_type, alt_scores = classify(alt.ocr)
         if max(alt_scores.values(), default=0.0) > max(best[2].values(), default=0.0):
             best = (alt, alt_type, alt_scores)

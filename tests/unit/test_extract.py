@@ -302,3 +302,37 @@ def test_issuer_from_the_body_when_the_letterhead_is_lost(nlp) -> None:
     fields = extract(DocType.SURAT_SEHAT, fake_page(rows), nlp)
     assert fields["penerbit"].value == "KLINIK PRATAMA RAWAT INAP AL-HIKMAH"
     assert fields["penerbit"].confidence <= 0.8 * 0.95 + 1e-9
+
+
+class _ScriptedEngine:
+    """Returns canned pages in order, one per read() call."""
+
+    name = "scripted"
+
+    def __init__(self, pages) -> None:
+        self.pages = list(pages)
+        self.calls = 0
+
+    def read(self, image, *, psm: int = 3, whitelist: str | None = None):
+        self.calls += 1
+        return self.pages.pop(0)
+
+
+def test_weak_page_is_read_again_and_the_best_reading_kept() -> None:
+    """GIVEN a first reading with no evidence WHEN the sparse read finds nothing and the upside-down read
+    finds a KTP THEN the KTP reading is kept, its boxes turned back, and no further read is made."""
+    import numpy as np
+
+    from pipeline.classify import classify
+    from pipeline.context import PageInput
+    from pipeline.reading import _retry, _Source
+
+    image = np.full((600, 1200), 255, np.uint8)
+    blank = fake_page(["~~ ..."])
+    ktp = fake_page(KTP_ROWS)
+    engine = _ScriptedEngine([fake_page([]), ktp, fake_page([])])
+    page = PageInput(file="a.jpg", page=1, sha256="0" * 64, image=image)
+    first = _Source(blank, image, None)
+    src, doc_type, _ = _retry(page, first, *classify(blank), engine)
+    assert doc_type == DocType.KTP and engine.calls == 2
+    assert src.to_page is not None and src.to_page((0, 0, 100, 20)) == (1100, 580, 100, 20)
