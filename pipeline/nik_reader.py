@@ -219,7 +219,7 @@ def _candidate_runs(mask: np.ndarray, region: Box | None) -> list[tuple[list[_Co
     H, W = mask.shape
     x0, y0, w, h = region if region else (0, 0, W, H)
     sub = mask[y0 : y0 + h, x0 : x0 + w]
-    comps = _components(sub, max(8, H // 60), max(12, H // 6) if region is None else h)
+    comps = _components(sub, max(8, H // 150), max(12, H // 6) if region is None else h)
     found = []
     for row in _rows(comps):
         for run in _runs(row):

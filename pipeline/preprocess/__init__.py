@@ -68,27 +68,52 @@ def _is_colour_card(bgr: np.ndarray) -> bool:
     return b - r > 25
 
 
+def _text_scale(gray: np.ndarray) -> float:
+    """Median height of glyph-sized ink blobs relative to the shorter side: ~0.03 on an ID card,
+    ~0.01 on a sheet of paper."""
+    h, w = gray.shape[:2]
+    s = 600 / max(h, w)
+    small = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(geometry.text_mask(small), connectivity=8)
+    hs = [st[3] for st in stats[1:] if st[4] >= 6 and st[3] >= 3 and st[2] < 3 * st[3]]
+    return float(np.median(hs)) / min(small.shape) if len(hs) >= 20 else 0.0
+
+
 def classify_shape(width: float, height: float, bgr: np.ndarray) -> Literal["card", "page"]:
-    """Card when the long:short ratio is ID-1's and (the region is blue-tinted or the ratio is tight)."""
+    """Card when the long:short ratio is ID-1's and the region is blue-tinted like a KTP-el, or its
+    text is card-sized (large relative to the object), or the ratio is tight (a gray scan of a card).
+    F4 paper (1.535) and A4 (1.414) fall inside the loose range; their text is small."""
     ratio = max(width, height) / max(1.0, min(width, height))
-    if _is_colour_card(bgr):
-        return "card" if 1.35 <= ratio <= 1.85 else "page"
-    # gray scan/photocopy: only a tight ratio (F4 paper is 1.535, ID-1 1.586)
-    return "card" if 1.56 <= ratio <= 1.62 else "page"
+    if not 1.35 <= ratio <= 1.85:
+        return "page"
+    if _is_colour_card(bgr) or 1.56 <= ratio <= 1.62:
+        return "card"
+    return "card" if _text_scale(enhance.to_text_gray(bgr)) > 0.02 else "page"
+
+
+def _ink_fraction(image: np.ndarray, quad: np.ndarray) -> float:
+    """Share of dark-stroke pixels inside the quad (a blank card back has almost none)."""
+    small, _ = geometry.warp_quad(image, quad, (320, 200))
+    return float(geometry.text_mask(enhance.to_text_gray(small)).mean())
 
 
 def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["card", "page"]]:
-    quad = geometry.find_quad(image)
     h, w = image.shape[:2]
-    if quad is None:
+    found: list[tuple[np.ndarray, Literal["card", "page"], float, float]] = []
+    for quad in geometry.find_quads(image):
+        qw, qh = geometry.quad_size(quad)
+        ratio = max(qw, qh) / max(1.0, min(qw, qh))
+        if qw * qh < SMALL_QUAD * w * h and not 1.4 <= ratio <= 1.8:
+            continue  # a small object on a page is only taken when card-shaped (a KTP on a flatbed)
+        x, y, bw, bh = cv2.boundingRect(quad.astype(np.float32))
+        found.append((quad, classify_shape(qw, qh, image[max(0, y) : y + bh, max(0, x) : x + bw]), qw, qh))
+    if not found:
         return image, np.eye(3), False, classify_shape(w, h, image)
-    qw, qh = geometry.quad_size(quad)
-    ratio = max(qw, qh) / max(1.0, min(qw, qh))
-    if qw * qh < SMALL_QUAD * w * h and not 1.4 <= ratio <= 1.8:
-        # a small object on a page is only taken when card-shaped (a KTP laid on a flatbed)
-        return image, np.eye(3), False, classify_shape(w, h, image)
-    x, y, bw, bh = cv2.boundingRect(quad.astype(np.float32))
-    kind = classify_shape(qw, qh, image[max(0, y) : y + bh, max(0, x) : x + bw])
+    cards = [f for f in found if f[1] == "card"]
+    if len(cards) > 1:
+        # front and back side by side: the front carries the text
+        found = [max(cards, key=lambda f: _ink_fraction(image, f[0]))]
+    quad, kind, qw, qh = found[0]
     if kind == "card":
         if qh > qw:
             # long side vertical: roll the corners so the card is read landscape (orientation decides 0/180)
@@ -124,13 +149,11 @@ def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bo
     # portrait page in a rectified sheet keeps its own orientation; rotation only by content
     rotation, how = 0, "none"
     if orientation:
-        k, how = orient.detect_rotation(gray, engine)
+        k, how = orient.detect_rotation(gray, engine, text_along_long_side=kind == "card")
         if k:
             gray, r = geometry.rotate90(gray, k)
             m = r @ m
             rotation = 90 * k
-    if kind == "card" and gray.shape[0] > gray.shape[1] and not found:
-        kind = "page"  # a portrait image after orientation is not a landscape card
     h, w = gray.shape
     s = _scale_for(kind, w)
     if abs(s - 1.0) > 0.02:

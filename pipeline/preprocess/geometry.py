@@ -47,41 +47,55 @@ def _border_distance(small: np.ndarray) -> tuple[np.ndarray, float]:
     return dist, max(10.0, 2.0 * spread)
 
 
-def _quad_from_mask(mask: np.ndarray, raw: np.ndarray, min_frac: float) -> np.ndarray | None:
-    h, w = mask.shape
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    if not contours:
-        return None
-    c = max(contours, key=cv2.contourArea)
+def _largest_quad(points: np.ndarray) -> np.ndarray:
+    """The largest-area quadrilateral with corners among `points` (n x 2, convex order)."""
+    from itertools import combinations
+
+    best, best_area = None, -1.0
+    for idx in combinations(range(len(points)), 4):
+        q = points[list(idx)]
+        x, y = q[:, 0], q[:, 1]
+        area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+        if area > best_area:
+            best, best_area = q, area
+    return np.asarray(best, np.float32)
+
+
+def _quad_of_contour(
+    c: np.ndarray, raw: np.ndarray, min_area: float, max_area: float
+) -> tuple[np.ndarray, float] | None:
+    """The quadrilateral of a blob and the share of the quad's surface that differs from the
+    background (its fill), or None when the blob is no quadrilateral object."""
     area = cv2.contourArea(c)
-    if area < min_frac * h * w or area > 0.97 * h * w:
+    if area < min_area or area > max_area:
         return None
     hull = cv2.convexHull(c)
     if area < 0.85 * cv2.contourArea(hull):  # not a filled convex object
         return None
-    peri = cv2.arcLength(hull, True)
-    for eps in (0.01, 0.02, 0.03, 0.04, 0.06):
-        approx = cv2.approxPolyDP(hull, eps * peri, True)
-        if len(approx) != 4:
-            continue
-        quad = order_corners(approx)
-        if cv2.contourArea(quad) < 0.9 * cv2.contourArea(hull):
-            return None
-        # a physical card or sheet differs from the background over its whole surface; a block of
-        # text merged by the closing does not (only its ink does)
-        poly = np.zeros_like(raw)
-        cv2.fillConvexPoly(poly, quad.astype(np.int32), 1)
-        inside = raw[poly > 0]
-        if inside.size == 0 or float(np.mean(inside > 0)) < 0.6:
-            return None
-        return quad
-    return None
+    # the largest quadrilateral on the (simplified) hull: a glare spot or a finger that touches the
+    # card's edge adds a small bump, not a corner
+    approx = cv2.approxPolyDP(hull, 0.01 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+    if len(approx) < 4 or len(approx) > 14:
+        return None
+    quad = order_corners(_largest_quad(approx.astype(np.float32)))
+    if cv2.contourArea(quad) < 0.8 * area:
+        return None
+    # a physical card or sheet differs from the background over its whole surface; a block of
+    # text merged by the closing does not (only its ink does)
+    poly = np.zeros_like(raw)
+    cv2.fillConvexPoly(poly, quad.astype(np.int32), 1)
+    inside = raw[poly > 0]
+    fill = float(np.mean(inside > 0)) if inside.size else 0.0
+    if fill < 0.6:
+        return None
+    return quad, fill
 
 
-def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> np.ndarray | None:
-    """Corners (TL, TR, BR, BL, in `image` pixels) of the card or sheet lying on a background, or None.
+def find_quads(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> list[np.ndarray]:
+    """Corners (TL, TR, BR, BL, in `image` pixels) of the cards or sheets lying on a background,
+    largest first (e.g. the front and back of a KTP photocopied side by side).
 
-    The object is what differs in colour from the image border over its whole surface; None when the
+    An object is what differs in colour from the image border over its whole surface; none when the
     object fills the image (a flat scan), covers less than `min_frac` of it, or is not a convex
     quadrilateral.
     """
@@ -93,21 +107,39 @@ def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> 
     small = cv2.GaussianBlur(small, (5, 5), 0)
     dist, floor = _border_distance(small)
     if dist.max() < floor:  # nothing stands out from the border colour
-        return None
+        return []
     d8 = np.clip(dist * (255.0 / float(dist.max())), 0, 255).astype(np.uint8)
     otsu, _ = cv2.threshold(d8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    # Otsu alone splits off only dark ink when a pale card lies on white paper
-    thr = min(float(otsu) * float(dist.max()) / 255.0, floor)
-    raw = np.where(dist > thr, 255, 0).astype(np.uint8)
+    otsu_thr = float(otsu) * float(dist.max()) / 255.0
+    # two cuts: the low one finds a pale card on white paper (where Otsu splits off only the ink),
+    # the Otsu one separates a card from a glare spot or shadow that touches it
+    found: list[tuple[np.ndarray, float]] = []
     k = cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
-    mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, k)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)
-    # fill holes: text and photo inside the card differ from the card colour too
-    filled = mask.copy()
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    cv2.drawContours(filled, contours, -1, 255, thickness=cv2.FILLED)
-    quad = _quad_from_mask(filled, raw, min_frac)
-    return None if quad is None else quad / s
+    total = dist.shape[0] * dist.shape[1]
+    for thr in sorted({min(otsu_thr, floor), otsu_thr}):
+        raw = np.where(dist > thr, 255, 0).astype(np.uint8)
+        mask = cv2.morphologyEx(raw, cv2.MORPH_CLOSE, k)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, k)
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for c in sorted(contours, key=cv2.contourArea, reverse=True)[:4]:
+            got = _quad_of_contour(c, raw, min_frac * total, 0.97 * total)
+            if got is None:
+                continue
+            # the same object seen at both cuts: keep the tighter (better filled) outline
+            centre = tuple(map(float, got[0].mean(axis=0)))
+            same = [i for i, (o, _) in enumerate(found) if cv2.pointPolygonTest(o, centre, False) >= 0]
+            if not same:
+                found.append(got)
+            elif got[1] > found[same[0]][1]:
+                found[same[0]] = got
+    found.sort(key=lambda qf: cv2.contourArea(qf[0]), reverse=True)
+    return [q / s for q, _ in found]
+
+
+def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> np.ndarray | None:
+    """The largest of `find_quads`, or None."""
+    quads = find_quads(image, work=work, min_frac=min_frac)
+    return quads[0] if quads else None
 
 
 def warp_quad(image: np.ndarray, quad: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

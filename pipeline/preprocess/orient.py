@@ -39,13 +39,20 @@ def _vote_by_confidence(engine: OcrEngine, gray: np.ndarray, candidates: list[in
     return best
 
 
-def detect_rotation(gray: np.ndarray, engine: OcrEngine | None = None) -> tuple[int, str]:
+def detect_rotation(
+    gray: np.ndarray, engine: OcrEngine | None = None, *, text_along_long_side: bool = False
+) -> tuple[int, str]:
     """(quarter turns counter-clockwise that make `gray` upright, how it was decided).
 
-    `how` is "osd", "vote", "lines" (line direction only, no engine) or "none" (no text found).
+    `text_along_long_side` (an ID card) fixes the text direction from the shape instead of the
+    projection profiles. `how` is "osd", "vote" or "lines" (line direction only, no engine).
     """
-    score = line_direction_score(gray)
-    vertical = score < 0.8
+    if text_along_long_side:
+        vertical = gray.shape[0] > gray.shape[1]
+        score = 0.0
+    else:
+        score = line_direction_score(gray)
+        vertical = score < 0.8
     allowed = [1, 3] if vertical else [0, 2]
     if engine is None:
         return (allowed[0] if vertical else 0), "lines"
