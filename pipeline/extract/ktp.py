@@ -172,7 +172,8 @@ def _row(key: str, words: list[Word], labels: dict[str, list[str]], trust: float
 
 def address_text(text: str) -> str:
     """Upper case, with the dot of the usual abbreviations restored when OCR lost it (JL -> JL.)."""
-    return ADDRESS_ABBR.sub(lambda m: m.group(1) + ".", clean_text(text))
+    text = re.sub(r"\bNO\s*[,:;]\s*(?=\d)", "NO. ", clean_text(text))  # "NO, 105": a comma read for a dot
+    return ADDRESS_ABBR.sub(lambda m: m.group(1) + ".", text)
 
 
 def nik_field(words: list[Word]) -> FieldValue:
