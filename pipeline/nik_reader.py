@@ -243,14 +243,19 @@ def _glyph(gray: np.ndarray, c: _Comp) -> np.ndarray:
     return np.clip((hi - crop) / (hi - lo), 0, 1)
 
 
-def _read_run(gray: np.ndarray, run: list[_Comp]) -> tuple[str, list[float], list[float]]:
-    digits, scores, margins = [], [], []
-    for c in run:
-        d, s, m = classify_glyph(_glyph(gray, c))
-        digits.append(d)
-        scores.append(s)
-        margins.append(m)
-    return "".join(digits), scores, margins
+def _read_run(gray: np.ndarray, run: list[_Comp]) -> tuple[str, list[float], list[float], list[_Comp]]:
+    """Digits, scores and margins of a run; with more than 16 glyphs, end glyphs that are clearly no
+    digit of the row (weak match or another height: a colon, a frame edge) are dropped first."""
+    read = [classify_glyph(_glyph(gray, c)) for c in run]
+    run = list(run)
+    while len(run) > NIK_LEN:
+        med_h = float(np.median([c.h for c in run]))
+        ends = [i for i in (0, len(run) - 1) if read[i][1] < 0.7 or abs(run[i].h - med_h) > 0.15 * med_h]
+        if not ends:
+            break
+        i = min(ends, key=lambda j: read[j][1])
+        del run[i], read[i]
+    return "".join(r[0] for r in read), [r[1] for r in read], [r[2] for r in read], run
 
 
 def _second_opinion(engine: OcrEngine, gray: np.ndarray, box: Box) -> str | None:
@@ -293,11 +298,16 @@ def read_nik(
     # read the few most plausible rows and keep the one that looks most like digits
     best: tuple[float, list[_Comp], Box, str, list[float], list[float]] | None = None
     for run, box in sorted(cands, key=prior, reverse=True)[:4]:
-        text, scores, margins = _read_run(gray, run)
+        text, scores, margins, run = _read_run(gray, run)
+        if len(run) != len(text) or not run:
+            continue
+        bx, by = min(c.x for c in run), min(c.y for c in run)
+        box = (bx, by, max(c.x1 for c in run) - bx, max(c.y1 for c in run) - by)
         score = prior((run, box)) * max(0.0, float(np.mean(scores))) ** 2
         if best is None or score > best[0]:
             best = (score, run, box, text, scores, margins)
-    assert best is not None
+    if best is None:
+        return NikReading(digits=None, uncertain=True)
     _, run, box, text, scores, margins = best
     conf = [float(np.clip(s, 0, 1)) for s in scores]
     second = _second_opinion(engine, gray, box) if engine is not None else None
