@@ -65,6 +65,16 @@ def test_hint_box_selects_the_row():
     assert read_nik(stacked, hint_box=hint_decoy).digits == decoy
 
 
+def test_frame_edge_after_the_digits_is_not_a_digit():
+    nik = _nik(14)
+    card, (x, y, w, h) = render_card(nik, DEMO_ROWS, width=900, seed=14)
+    edge, extra = x + w + h // 3, int(h * 0.2)
+    # a dark bar a little taller than the digits, in line with them (a photo frame edge)
+    card[y - extra // 2 : y + h + extra // 2, edge : edge + max(3, h // 6)] = 60
+    r = read_nik(card)
+    assert r.digits == nik and not r.uncertain
+
+
 def test_wrong_count_is_uncertain_and_not_returned():
     card, _ = render_card(_nik(9)[:15], DEMO_ROWS, width=900, seed=9)
     r = read_nik(card)
