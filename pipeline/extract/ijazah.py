@@ -177,11 +177,18 @@ def _serial_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
 
 
 def _school_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """A line that starts like a school's name ("SMA NEGERI 2 KEDIRI Tahun Pelajaran ..."), not the title's
+    school type alone ("SEKOLAH MENENGAH ATAS")."""
+    types = {k for k in load_vocab()["jenjang_keywords"]}
     for line in lines:
-        text = fold(line.text)
-        if SCHOOL_START.match(text) and len(text.split()) >= 2 and "IJAZAH" not in text:
-            fields["nama_sekolah"] = make_field(clean_text(text), line.words, validation=0.8)
-            return
+        text = re.split(r"\bTAHUN PELAJARAN\b|\bTAHUN AJARAN\b", fold(line.text))[0].strip(" ,.")
+        if not SCHOOL_START.match(text) or len(text.split()) < 2 or "IJAZAH" in text:
+            continue
+        if re.sub(r"[^A-Z ]", "", text).strip() in types:
+            continue
+        words = words_in_span(line.words, 0, len(text))
+        fields["nama_sekolah"] = make_field(clean_text(text), words, validation=0.8)
+        return
 
 
 def _jenjang(lines: list[Line], fields: dict[str, FieldValue]) -> None:

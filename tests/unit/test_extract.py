@@ -336,3 +336,13 @@ def test_weak_page_is_read_again_and_the_best_reading_kept() -> None:
     src, doc_type, _ = _retry(page, first, *classify(blank), engine)
     assert doc_type == DocType.KTP and engine.calls == 2
     assert src.to_page is not None and src.to_page((0, 0, 100, 20)) == (1100, 580, 100, 20)
+
+
+def test_school_name_from_the_statement_not_the_title(nlp) -> None:
+    """GIVEN an ijazah whose 'Nama Sekolah' row was lost THEN the school comes from the graduation sentence,
+    never from the title's school type."""
+    rows = [r for r in IJAZAH_ROWS if not (isinstance(r, list) and r[0][1] == "Nama Sekolah")]
+    rows.insert(-2, "SMK NEGERI 1 PASURUAN Tahun Pelajaran 2016/2017.")
+    fields = extract(DocType.IJAZAH, fake_page(rows), nlp)
+    assert fields["nama_sekolah"].value == "SMK NEGERI 1 PASURUAN"
+    assert fields["nama_sekolah"].confidence <= 0.8
