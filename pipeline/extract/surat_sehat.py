@@ -120,8 +120,8 @@ def _blood_pressure(words: list[Word], trust: float, nlp: Nlp, fields: dict[str,
         used = words_in_span(words, found[0].start_char, found[0].end_char)
         fields["tekanan_darah"] = make_field(_bp_value(found[0].text), used, validation=trust, raw=raw)
         return
-    # the slash lost: five digits read as systolic/diastolic 3+2 ("10070" -> 100/70), with half the trust
-    m = re.search(r"(?<!\d)(\d{3})(\d{2})(?!\d)", repaired)
+    # the slash lost ("10070" -> 100/70) or read as 1 ("120175" -> 120/75): half the trust
+    m = re.search(r"(?<!\d)(\d{3})(\d{2})(?!\d)", repaired) or re.search(r"(?<!\d)(\d{3})1(\d{2})(?!\d)", repaired)
     if m and 70 <= int(m.group(1)) <= 250 and 40 <= int(m.group(2)) <= 99:
         used = words_in_span(words, m.start(), m.end())
         fields["tekanan_darah"] = make_field(f"{int(m.group(1))}/{int(m.group(2))}", used, validation=0.5 * trust,

@@ -346,3 +346,14 @@ def test_school_name_from_the_statement_not_the_title(nlp) -> None:
     fields = extract(DocType.IJAZAH, fake_page(rows), nlp)
     assert fields["nama_sekolah"].value == "SMK NEGERI 1 PASURUAN"
     assert fields["nama_sekolah"].confidence <= 0.8
+
+
+@pytest.mark.parametrize(("printed", "value"), [("12O/8O mmHg", "120/80"), ("120175 mmHg", "120/75"),
+                                               ("10070 mmHg", "100/70"), ("1234567", None)])
+def test_blood_pressure_repairs_and_low_trust_guesses(nlp, printed: str, value: str | None) -> None:
+    rows = list(SEHAT_ROWS)
+    rows[10] = [(60, "Tekanan Darah"), (300, f": {printed}")]
+    fv = extract(DocType.SURAT_SEHAT, fake_page(rows), nlp)["tekanan_darah"]
+    assert fv.value == value
+    if "/" not in printed:  # a slash that had to be guessed is never trusted enough to pass unseen
+        assert fv.confidence < 0.6
