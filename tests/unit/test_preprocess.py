@@ -100,6 +100,28 @@ def test_small_card_on_white_page_is_found():
     assert prep.card_found and prep.kind == "card"
 
 
+def test_front_and_back_side_by_side_picks_the_front():
+    card, _ = render_card("3575024506990001", DEMO_ROWS, width=500, seed=8)
+    back = np.full_like(card, (235, 215, 170))
+    page = np.full((1240, 1750, 3), 248, np.uint8)
+    h, w = card.shape[:2]
+    page[400 : 400 + h, 200 : 200 + w] = back  # the larger-x card is the front
+    page[400 : 400 + h, 900 : 900 + w] = card
+    prep = prepare(_page(page), orientation=False)
+    assert prep.card_found and prep.kind == "card"
+    x, _, bw, _ = prep.to_original((0, 0, prep.image.shape[1], prep.image.shape[0]))
+    assert abs(x - 900) < 10 and abs(bw - w) < 15
+
+
+def test_glare_touching_the_card_edge_does_not_bend_the_quad():
+    card, _ = render_card("3575024506990001", DEMO_ROWS, seed=9)
+    quad = np.float32([[300, 420], [1500, 420], [1500, 1177], [300, 1177]])
+    photo = place_on_background(card, quad, (1800, 1500), seed=9)
+    cv2.circle(photo, (900, 380), 90, (250, 250, 250), -1)  # a bright spot over the top edge
+    found = geometry.find_quad(photo)
+    assert found is not None and np.abs(found - quad).max() < 15
+
+
 def test_text_page_scan_is_not_taken_for_an_object(text_page):
     page = cv2.copyMakeBorder(text_page, 200, 900, 150, 150, cv2.BORDER_CONSTANT, value=255)
     assert geometry.find_quad(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) is None
