@@ -281,6 +281,8 @@ def read_nik(
     """The NIK printed on a card image (gray or BGR). `hint_box` is the NIK label or value box when the
     OCR found it; `engine` adds a tesseract digit reading as a second opinion."""
     gray = as_gray(card_gray)
+    if gray.size == 0:
+        return NikReading(digits=None, uncertain=True)
     mask = ink_mask(gray)
     region = _hint_region(hint_box, gray.shape) if hint_box else None
     cands = _candidate_runs(mask, region)

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 CARD_WIDTH = 1200
 PAGE_MIN_WIDTH, PAGE_MAX_WIDTH = 1600, 2600
 SMALL_QUAD = 0.15  # quads covering less of the image must be card-shaped to be rectified
+MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
 
 
@@ -125,14 +126,25 @@ def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["
     return warped, m, True, kind
 
 
-def _scale_for(kind: str, w: int) -> float:
+def _scale_for(kind: str, w: int, h: int) -> float:
     if kind == "card":
-        return CARD_WIDTH / w
-    if w < PAGE_MIN_WIDTH:
-        return PAGE_MIN_WIDTH / w
-    if w > PAGE_MAX_WIDTH:
-        return PAGE_MAX_WIDTH / w
-    return 1.0
+        s = CARD_WIDTH / w
+    elif w < PAGE_MIN_WIDTH:
+        s = PAGE_MIN_WIDTH / w
+    elif w > PAGE_MAX_WIDTH:
+        s = PAGE_MAX_WIDTH / w
+    else:
+        s = 1.0
+    # never blow up a sliver or a thumbnail: at most 4x, and at most MAX_SIDE px on the long side
+    return min(s, MAX_UPSCALE, MAX_SIDE / max(w, h)) if s > 1.0 else s
+
+
+def _as_bgr_or_gray(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    return image
 
 
 def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bool = True) -> PreparedPage:
@@ -143,7 +155,7 @@ def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bo
     """
     if page.image is None:
         raise ValueError(f"{page.file} p{page.page}: no image to prepare (text-layer page)")
-    img = page.image
+    img = _as_bgr_or_gray(page.image)
     rect, m, found, kind = _rectify(img)
     gray = enhance.clean(rect)
     # portrait page in a rectified sheet keeps its own orientation; rotation only by content
@@ -155,7 +167,7 @@ def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bo
             m = r @ m
             rotation = 90 * k
     h, w = gray.shape
-    s = _scale_for(kind, w)
+    s = _scale_for(kind, w, h)
     if abs(s - 1.0) > 0.02:
         interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, (round(w * s), round(h * s)), interpolation=interp)

@@ -82,6 +82,12 @@ def test_wrong_count_is_uncertain_and_not_returned():
     assert r.digits is None
 
 
+@pytest.mark.parametrize("shape", [(0, 10), (1, 1), (1, 500), (20, 20, 4)])
+def test_degenerate_images_read_nothing(shape):
+    r = read_nik(np.full(shape, 90, np.uint8))
+    assert r.digits is None and r.uncertain
+
+
 @pytest.mark.parametrize("kind", ["blank", "noise", "letters"])
 def test_garbage_is_uncertain(kind):
     rng = np.random.default_rng(11)

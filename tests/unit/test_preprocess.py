@@ -211,6 +211,24 @@ def test_prepare_turns_rotated_text_page_upright(engine, text_page):
     assert "KETERANGAN" in words and "SEHAT" in words
 
 
+@pytest.mark.parametrize(
+    "image",
+    [
+        np.full((5, 5, 3), 200, np.uint8),  # thumbnail
+        np.zeros((300, 400, 3), np.uint8),  # black
+        np.full((200, 300, 4), 128, np.uint8),  # BGRA
+        np.full((1, 500, 3), 9, np.uint8),  # one row
+        np.full((3000, 20, 3), 250, np.uint8),  # sliver
+    ],
+    ids=["thumb", "black", "bgra", "row", "sliver"],
+)
+def test_prepare_survives_odd_images(image):
+    prep = prepare(_page(image))
+    assert prep.image.dtype == np.uint8 and prep.image.ndim == 2
+    assert max(prep.image.shape) <= 8000
+    assert max(prep.image.shape) <= 4 * max(image.shape[:2]) + 1
+
+
 def test_prepare_rejects_text_layer_only_page():
     with pytest.raises(ValueError):
         prepare(PageInput(file="a.pdf", page=1, sha256="0" * 64, image=None, kind="pdf"))
