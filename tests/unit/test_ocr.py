@@ -78,6 +78,22 @@ def test_read_region_returns_page_coordinates(engine):
         assert abs((w.box[1] + w.box[3] / 2) - (target.box[1] + target.box[3] / 2)) < target.box[3]
 
 
+@pytest.mark.tesseract
+@pytest.mark.parametrize("turns", [0, 1, 2, 3])
+def test_osd_reports_clockwise_rotation(engine, turns):
+    img = render_lines(["SURAT KETERANGAN SEHAT", "Yang bertanda tangan di bawah ini", "menerangkan bahwa Nama"
+                        " SITI AMINAH", "dinyatakan SEHAT untuk pendaftaran KPPS"], size=30)
+    res = engine.osd(np.ascontiguousarray(np.rot90(img, turns)))  # np.rot90 turns counter-clockwise
+    assert res is not None
+    assert res[0] == (360 - 90 * turns) % 360
+
+
+@pytest.mark.tesseract
+def test_tesserocr_missing_language_is_engine_missing():
+    with pytest.raises(EngineMissing, match="tesseract-ocr-ind"):
+        factory.make_engine("tesserocr", lang="zzz")
+
+
 class _Recorder:
     name = "fake"
 
