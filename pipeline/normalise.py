@@ -323,6 +323,15 @@ def clean_text(text: str | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def looks_like_name(raw: str | None) -> bool:
+    """False for text that cannot be a person's name as printed on a form: no capital letter at all, or a
+    word of the form itself ("menerangkan bahwa", "PUSKESMAS ...")."""
+    if not raw or not any(ch.isupper() for ch in raw):
+        return False
+    words = set(re.findall(r"[A-Z]+", fold(raw)))
+    return not words & {str(w) for w in load_vocab()["not_name_words"]}
+
+
 def clean_name(text: str | None) -> str:
     """A person's name, upper case. Titles and their dots/commas stay (the rules engine handles them)."""
     text = clean_text(caps_fix((text or "").strip().lstrip(LEADING_JUNK)))

@@ -23,7 +23,15 @@ from pipeline.extract.lines import (
     words_text,
 )
 from pipeline.nlp import Nlp
-from pipeline.normalise import clean_name, clean_text, digits_only, find_dates, fold, load_vocab
+from pipeline.normalise import (
+    clean_name,
+    clean_text,
+    digits_only,
+    find_dates,
+    fold,
+    load_vocab,
+    looks_like_name,
+)
 
 # Diploma serials: "DN-05 Ma/13 0000001", "DN-05/M-SMA/13/0000001", "MA.02/11.02/PP.01.1/001/2016", "M-SMA/13 ...".
 SERIAL_PATTERNS = (
@@ -70,7 +78,7 @@ def _row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue]:
     if not text:
         return {}
     if key == "nama":
-        return {"nama": make_field(clean_name(text), words, validation=trust)}
+        return {"nama": make_field(clean_name(text), words, validation=trust)} if looks_like_name(text) else {}
     if key == "tempat_tgl_lahir":
         return birth_fields(words, trust)
     if key == "nisn":
@@ -115,7 +123,7 @@ def _name_from_statement(lines: list[Line], fields: dict[str, FieldValue]) -> No
         candidates = [tail] if tail and _mostly_caps(tail) else []
         candidates += [ln.words for ln in lines[i + 1:i + 3]]
         for words in candidates:
-            if words and _mostly_caps(words):
+            if words and _mostly_caps(words) and looks_like_name(words_text(words)):
                 fields["nama"] = make_field(clean_name(words_text(words)), words, validation=0.85)
                 return
 

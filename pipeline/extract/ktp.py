@@ -22,7 +22,17 @@ from pipeline.extract.lines import (
     words_text,
 )
 from pipeline.nik import decode_nik
-from pipeline.normalise import clean_name, clean_text, digits_only, find_dates, fold, load_vocab, snap, squash
+from pipeline.normalise import (
+    clean_name,
+    clean_text,
+    digits_only,
+    find_dates,
+    fold,
+    load_vocab,
+    looks_like_name,
+    snap,
+    squash,
+)
 
 SNAPPED = {"agama", "status_perkawinan", "kewarganegaraan", "jenis_kelamin", "golongan_darah"}
 PLAIN = {"alamat", "kel_desa", "kecamatan"}
@@ -148,7 +158,7 @@ def _row(key: str, words: list[Word], labels: dict[str, list[str]], trust: float
     if key == "nik":
         return {"nik": nik_field(words)}
     if key == "nama":
-        return {"nama": make_field(clean_name(text), words, validation=trust)} if text else {}
+        return {"nama": make_field(clean_name(text), words, validation=trust)} if looks_like_name(text) else {}
     if key == "tempat_tgl_lahir":
         return birth_fields(words, trust, caps_only=True)
     if key == "jenis_kelamin":

@@ -32,6 +32,7 @@ from pipeline.normalise import (
     find_dates,
     fold,
     load_vocab,
+    looks_like_name,
     snap,
 )
 
@@ -64,7 +65,8 @@ def extract_surat_sehat(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
             fv = _name(words, trust)
             if fv is not None and ("nama" not in fields or (after_statement and not name_after)):
                 fields["nama"], name_after = fv, after_statement
-        elif hit.key == "nomor_surat" and "nomor_surat" not in fields and words:
+        elif hit.key == "nomor_surat" and "nomor_surat" not in fields and any(
+                ch.isdigit() for w in words for ch in w.text):  # a letter number holds digits ("No. | Pemeriksaan")
             fields["nomor_surat"] = make_field(_clean_number(words_text(words)), words, validation=trust)
         elif hit.key == "tekanan_darah":
             _blood_pressure(words, trust, nlp, fields)
@@ -102,7 +104,7 @@ def _clean_number(text: str) -> str:
 def _name(words: list[Word], trust: float) -> FieldValue | None:
     """A name row, unless it is the doctor's (dr. ...). The caller prefers rows after "menerangkan"."""
     text = words_text(words)
-    if not text or DOCTOR_PREFIX.match(text.strip()):
+    if not text or DOCTOR_PREFIX.match(text.strip()) or not looks_like_name(text):
         return None
     return make_field(clean_name(text), words, validation=trust)
 

@@ -357,3 +357,14 @@ def test_blood_pressure_repairs_and_low_trust_guesses(nlp, printed: str, value: 
     assert fv.value == value
     if "/" not in printed:  # a slash that had to be guessed is never trusted enough to pass unseen
         assert fv.confidence < 0.6
+
+
+def test_form_words_never_become_a_name_or_a_letter_number(nlp) -> None:
+    """GIVEN rows that OCR scrambled (a sideways scan) THEN form text is not taken for a name or number."""
+    rows = ["SURAT KETERANGAN SEHAT", "Nama menerangkan dengan sebenarnya bahwa PUSKESMAS TEGALASRI",
+            "No. Pemeriksaan Hasil", [(60, "Nama"), (300, ": SUMARNI WAHYUNI")], "dinyatakan SEHAT"]
+    fields = extract(DocType.SURAT_SEHAT, fake_page(rows), nlp)
+    assert fields["nama"].value == "SUMARNI WAHYUNI"
+    assert "nomor_surat" not in fields
+    ijazah = extract(DocType.IJAZAH, fake_page(["IJAZAH", "nama menerangkan bahwa:"]), nlp)
+    assert "nama" not in ijazah
