@@ -95,6 +95,7 @@ def _canonical_word(word: str) -> str:
 def _key(word: str) -> str:
     for old, new in _OLD_SPELLING:
         word = word.replace(old, new)
+    word = word.replace("Q", "O")  # tesseract reads Q as O with high confidence (QOMARIYAH -> OOMARIYAH)
     return re.sub(r"(.)\1+", r"\1", word)
 
 

@@ -20,6 +20,9 @@ _LABELS = [
 _INDENTED = {"rt_rw", "kel_desa", "kecamatan"}
 
 
+# The truth holds canonical values; the card may print an older spelling.
+_CANONICAL_AGAMA = {"KATHOLIK": "KATOLIK", "BUDHA": "BUDDHA"}
+
 def dmy(d: date) -> str:
     return f"{d.day:02d}-{d.month:02d}-{d.year}"
 
@@ -54,7 +57,8 @@ def ktp_page(rng: np.random.Generator, p: Person, *, nama: str | None = None) ->
         "nik": p.nik, "nama": printed_name, "tempat_lahir": p.tempat_lahir,
         "tanggal_lahir": p.tanggal_lahir.isoformat(), "jenis_kelamin": p.jenis_kelamin,
         "golongan_darah": p.golongan_darah, "alamat": p.alamat, "rt_rw": p.rt_rw, "kel_desa": p.desa.nama,
-        "kecamatan": p.desa.kecamatan, "agama": p.agama, "status_perkawinan": p.status_perkawinan,
+        "kecamatan": p.desa.kecamatan, "agama": _CANONICAL_AGAMA.get(p.agama, p.agama),
+        "status_perkawinan": p.status_perkawinan,
         "pekerjaan": p.pekerjaan, "kewarganegaraan": "WNI", "berlaku_hingga": berlaku,
         "provinsi": provinsi, "kabupaten_kota": kabkota,
     }
