@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 # Titles written before a name (letters only, dots removed).
 PREFIX_TITLES = frozenset(
@@ -127,4 +128,41 @@ def compare_names(a: str | None, b: str | None) -> NameComparison:
     if min(len(ka), len(kb)) >= 2:
         # a middle name left out on one document: strong, but never a perfect match
         score = max(score, 0.9 * fuzz.token_set_ratio(sa, sb))
+    if sa.replace(" ", "") != sb.replace(" ", ""):
+        # Whole-string similarity is lenient for names that share common words (SITI, MUHAMMAD, NUR): every
+        # word of the shorter name must also be close to its own word in the other, or it is another person.
+        score = min(score, _weakest_word(ka, kb))
     return NameComparison(round(score / 100.0, 4), na, nb)
+
+
+def _weakest_word(a: list[str], b: list[str]) -> float:
+    """Score (0..100) of the worst-matched word, aligning the shorter name's words with the longer's.
+
+    One wrong letter in a word of 4+ letters (two in 10+) is OCR noise and scores 90; more is another name.
+    """
+    if len(a) == len(b):
+        return max(_align(a, b), _align(b, a))
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    # a word split or glued differently ("NURHALIZA" / "NUR HALIZA") is judged on the whole string instead
+    return max(_align(short, long_), fuzz.ratio("".join(a), "".join(b)))
+
+
+def _align(short: list[str], long_: list[str]) -> float:
+    free = list(long_)
+    worst = 100.0
+    for w in short:
+        scores = [_word_score(w, v) for v in free]
+        if not scores:
+            return 0.0
+        best_i = max(range(len(scores)), key=scores.__getitem__)
+        worst = min(worst, scores[best_i])
+        free.pop(best_i)
+    return worst
+
+
+def _word_score(a: str, b: str) -> float:
+    if a == b:
+        return 100.0
+    edits = Levenshtein.distance(a, b)
+    allowed = 2 if min(len(a), len(b)) >= 10 else 1 if min(len(a), len(b)) >= 4 else 0
+    return 90.0 if edits <= allowed else fuzz.ratio(a, b) * 0.85
