@@ -121,6 +121,15 @@ def ink_mask(gray: np.ndarray) -> np.ndarray:
     return m
 
 
+def local_ink_mask(gray: np.ndarray) -> np.ndarray:
+    """`ink_mask` united with a local (Gaussian-weighted) threshold that still sees strokes washed out
+    by a glare spot; noisier, so only a fallback."""
+    h, w = gray.shape
+    block = max(15, (min(h, w) // 10) | 1)
+    local = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY_INV, block, 12)
+    return cv2.bitwise_or(ink_mask(gray), local)
+
+
 @dataclass
 class _Comp:
     x: int
@@ -279,11 +288,24 @@ def read_nik(
     card_gray: np.ndarray, hint_box: Box | None = None, *, engine: OcrEngine | None = None
 ) -> NikReading:
     """The NIK printed on a card image (gray or BGR). `hint_box` is the NIK label or value box when the
-    OCR found it; `engine` adds a tesseract digit reading as a second opinion."""
+    OCR found it; `engine` adds a tesseract digit reading as a second opinion.
+
+    Reads with a global ink mask first; when that is not certain (e.g. a glare spot washed out some
+    digits), once more with a locally thresholded mask, whose reading is taken only when it is certain.
+    """
     gray = as_gray(card_gray)
     if gray.size == 0:
         return NikReading(digits=None, uncertain=True)
-    mask = ink_mask(gray)
+    first = _read_with_mask(gray, ink_mask(gray), hint_box, engine)
+    if not first.uncertain:
+        return first
+    second = _read_with_mask(gray, local_ink_mask(gray), hint_box, engine)
+    return second if not second.uncertain else first
+
+
+def _read_with_mask(
+    gray: np.ndarray, mask: np.ndarray, hint_box: Box | None, engine: OcrEngine | None
+) -> NikReading:
     region = _hint_region(hint_box, gray.shape) if hint_box else None
     cands = _candidate_runs(mask, region)
     if not cands and region is not None:

@@ -75,6 +75,17 @@ def test_frame_edge_after_the_digits_is_not_a_digit():
     assert r.digits == nik and not r.uncertain
 
 
+def test_glare_over_some_digits():
+    nik = _nik(15)
+    card, (x, y, w, h) = render_card(nik, DEMO_ROWS, width=900, seed=15)
+    gray = _gray(card).astype(np.float32)
+    yy, xx = np.mgrid[0 : gray.shape[0], 0 : gray.shape[1]]
+    # additive light centred on the 10th digit: strokes there turn light gray
+    spot = 170 * np.exp(-(((xx - (x + 0.6 * w)) / (0.12 * w)) ** 2 + ((yy - (y + h / 2)) / (1.5 * h)) ** 2))
+    r = read_nik(np.clip(gray + spot, 0, 255).astype(np.uint8))
+    assert r.digits == nik and not r.uncertain
+
+
 def test_wrong_count_is_uncertain_and_not_returned():
     card, _ = render_card(_nik(9)[:15], DEMO_ROWS, width=900, seed=9)
     r = read_nik(card)
