@@ -99,7 +99,8 @@ class Counts:
     def oldest_age_days(self, as_of: datetime) -> float | None:
         if self.oldest_unreviewed is None:
             return None
-        return round((as_of - self.oldest_unreviewed).total_seconds() / 86400, 1)
+        # a report dated before a dossier arrived (a re-run for an earlier day) shows age 0, never negative
+        return round(max(0.0, (as_of - self.oldest_unreviewed).total_seconds() / 86400), 1)
 
 
 @dataclass

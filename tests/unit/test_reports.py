@@ -383,3 +383,14 @@ def test_demo_tps_generator_is_seeded_and_covers_every_desa():
         per_desa[desa] = max(per_desa.get(desa, 0), number)
     assert set(per_desa) == set(desa_codes("35.75")) and len(per_desa) == 34
     assert all(5 <= n <= 25 for n in per_desa.values())
+
+
+def test_oldest_age_is_never_negative():
+    from datetime import UTC, datetime
+
+    from pipeline.reports.aggregate import Counts
+
+    counts = Counts()
+    counts.oldest_unreviewed = datetime(2024, 1, 2, tzinfo=UTC)
+    assert counts.oldest_age_days(datetime(2024, 1, 1, tzinfo=UTC)) == 0.0
+    assert counts.oldest_age_days(datetime(2024, 1, 4, tzinfo=UTC)) == 2.0
