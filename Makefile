@@ -19,6 +19,7 @@ demo: setup
 	rm -rf var/demo
 	$(BIN)/python -m scripts.generate_samples --out var/demo --count $(N) --seed $(SEED)
 	$(BIN)/berkas run $(SAMPLES) --out $(OUT)
+	$(BIN)/berkas report --store $(OUT)/store
 
 test: setup
 	bash scripts/test.sh
