@@ -24,9 +24,8 @@ demo: setup
 test: setup
 	bash scripts/test.sh
 
-# Browser tests of the review app (Debian chromium driven by Playwright); not part of `make test`.
+# Only the browser tests of the review app (also part of `make test`).
 e2e: setup
-	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 	$(BIN)/python -m pytest -m e2e tests/review
 
 lint: setup

@@ -14,6 +14,8 @@ fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need_apt+=(fonts-liberation)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)  # review app browser tests (Playwright drives it)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need_apt[*]}"
