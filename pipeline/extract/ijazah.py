@@ -7,6 +7,7 @@ running text otherwise ("menerangkan bahwa", "Tahun Pelajaran 2016/2017", the ti
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from rapidfuzz import fuzz
 
@@ -24,6 +25,7 @@ from pipeline.extract.lines import (
 )
 from pipeline.nlp import Nlp
 from pipeline.normalise import (
+    DIGIT_LOOKALIKES,
     clean_name,
     clean_text,
     digits_only,
@@ -31,17 +33,22 @@ from pipeline.normalise import (
     fold,
     load_vocab,
     looks_like_name,
+    squash,
 )
 
 # Diploma serials: "DN-05 Ma/13 0000001", "DN-05/M-SMA/13/0000001", "MA.02/11.02/PP.01.1/001/2016", "M-SMA/13 ...".
+_D = r"[\dOoSsIlB]"  # a digit, or a letter OCR reads for one
 SERIAL_PATTERNS = (
-    re.compile(r"\bDN\s*-?\s*\d{2}\s*[/ ]?\s*[A-Z]{1,3}(?:-[A-Z]{2,4})?\s*/\s*\d{2}\s*[/ ]?\s*\d{5,8}\b", re.I),
+    re.compile(rf"\b[DO0]N\s*-?\s*{_D}{{2}}\s*[/ ]?\s*[A-Z]{{1,3}}(?:-[A-Z]{{2,4}})?\s*/\s*{_D}{{2}}\s*[/ ]?\s*{_D}{{5,8}}\b",
+               re.I),
     re.compile(r"\bM[AT]S?\.\s*\d{2}(?:\s*/\s*[\w.]+){2,5}", re.I),
     re.compile(r"\b[A-Z]{1,3}-[A-Z]{2,4}/\d{2}/\d{5,8}\b", re.I),
 )
+UNSURE = 0.5  # below the rules' review threshold: two readings of one fact disagree
+SERIAL_DIGIT_SLIPS = set("OSILB")  # letters that, inside a numeric part of a serial, are misread digits
 SCHOOL_START = re.compile(
     r"^(SMA|SMK|SMU|SMEA|STM|MA|MAN|MAS|MAK|SMAN|SMKN|SMAS|SMKS|SEKOLAH MENENGAH|MADRASAH ALIYAH|PKBM|SKB"
-    r"|UNIVERSITAS|INSTITUT|SEKOLAH TINGGI|POLITEKNIK|AKADEMI)\b"
+    r"|SD|SDN|SMP|SMPN|MTS|MTSN|MI|MIN|UNIVERSITAS|INSTITUT|SEKOLAH TINGGI|POLITEKNIK|AKADEMI)\b"
 )
 
 
@@ -66,8 +73,7 @@ def extract_ijazah(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
         _nisn_anywhere(lines, fields)
     if "nomor_ijazah" not in fields:
         _serial_anywhere(lines, fields)
-    if "nama_sekolah" not in fields:
-        _school_anywhere(lines, fields)
+    _school_agreement(fields, _school_in_text(lines))
     _jenjang(lines, fields)
     _year(lines, fields, nlp)
     return fields
@@ -83,10 +89,11 @@ def _row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue]:
         return birth_fields(words, trust)
     if key == "nisn":
         return {"nisn": _nisn(words, trust)}
+    if key == "nomor_ijazah":
+        value, repaired = _clean_serial(text)
+        return {"nomor_ijazah": make_field(value, words, validation=trust * (0.7 if repaired else 1.0))}
     if key == "nama_sekolah":
         return {"nama_sekolah": make_field(clean_text(text), words, validation=trust)}
-    if key == "nomor_ijazah":
-        return {"nomor_ijazah": make_field(_clean_serial(text), words, validation=trust)}
     return {}
 
 
@@ -106,10 +113,23 @@ def _nisn(words: list[Word], trust: float) -> FieldValue:
     return make_field(digits or None, words, validation=trust if len(digits) == 10 else 0.3 * trust, raw=raw)
 
 
-def _clean_serial(text: str) -> str:
+def _clean_serial(text: str) -> tuple[str, bool]:
+    """A serial as printed, separators unspaced, plus whether digits had to be repaired: inside a part that
+    holds digits, O/S/I/L/B are misread 0/5/1/1/8 ("PP.O1.1" -> "PP.01.1", "DN-OS" -> "DN-05")."""
     text = fold(text)
     text = re.sub(r"\s*([/.\-])\s*", r"\1", text)
-    return re.sub(r"\s+", " ", text).strip(" :")
+    text = re.sub(r"\s+", " ", text).strip(" :")
+    text = re.sub(r"^[O0]N-", "DN-", text)
+    parts = re.split(r"([/.\- ])", text)
+    fixed = []
+    for k, part in enumerate(parts):
+        letters = {ch for ch in part if ch.isalpha()}
+        numeric = any(ch.isdigit() for ch in part) or (k == 2 and parts[0] == "DN" and len(part) == 2)
+        if numeric and letters and letters <= SERIAL_DIGIT_SLIPS:
+            part = "".join(DIGIT_LOOKALIKES.get(ch, ch) for ch in part)
+        fixed.append(part)
+    out = "".join(fixed)
+    return out, out != text
 
 
 def _name_from_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
@@ -151,8 +171,8 @@ def _birth_in_text(lines: list[Line], fields: dict[str, FieldValue]) -> None:
                                                      validation=0.85 * d.score, raw=line.text[d.start:d.end]))
         m = re.search(r"LAHIR\s*(?:DI)?\s*:?\s*(.*)", folded[: d.start])
         place = re.sub(r"\b(TANGGAL|TGL|PADA)\b\.?", " ", m.group(1)) if m else ""
-        place = clean_text(place).strip(" ,.")
-        if place and "tempat_lahir" not in fields:
+        place = re.sub(r"^(?:[^A-Z\s]+\s+)+", "", clean_text(place)).strip(" ,.")  # "1 PACITAN": a colon as 1
+        if place:  # replaces a place the labelled row gave without a date ("AGUSTUS 1988: 406")
             start = line.text.upper().find(place.split()[0])
             words = words_in_span(line.words, start, start + len(place)) if start >= 0 else line.words
             fields["tempat_lahir"] = make_field(place, words, validation=0.85)
@@ -180,11 +200,12 @@ def _serial_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
             m = pat.search(line.text)
             if m:
                 words = words_in_span(line.words, m.start(), m.end())
-                fields["nomor_ijazah"] = make_field(_clean_serial(m.group()), words, validation=0.9)
+                value, repaired = _clean_serial(m.group())
+                fields["nomor_ijazah"] = make_field(value, words, validation=0.6 if repaired else 0.9)
                 return
 
 
-def _school_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+def _school_in_text(lines: list[Line]) -> FieldValue | None:
     """A line that starts like a school's name ("SMA NEGERI 2 KEDIRI Tahun Pelajaran ..."), not the title's
     school type alone ("SEKOLAH MENENGAH ATAS")."""
     types = {k for k in load_vocab()["jenjang_keywords"]}
@@ -195,8 +216,25 @@ def _school_anywhere(lines: list[Line], fields: dict[str, FieldValue]) -> None:
         if re.sub(r"[^A-Z ]", "", text).strip() in types:
             continue
         words = words_in_span(line.words, 0, len(text))
-        fields["nama_sekolah"] = make_field(clean_text(text), words, validation=0.8)
+        return make_field(clean_text(text), words, validation=0.8)
+    return None
+
+
+def _school_agreement(fields: dict[str, FieldValue], in_text: FieldValue | None) -> None:
+    """The school is printed twice (the "Nama Sekolah" row and the graduation sentence): two readings
+    that agree keep the better one; that differ, the better read one, capped below the review threshold."""
+    row = fields.get("nama_sekolah")
+    if in_text is None:
         return
+    if row is None:
+        fields["nama_sekolah"] = in_text
+        return
+    better = max((row, in_text), key=lambda fv: fv.confidence)
+    if squash(str(row.value)) == squash(str(in_text.value)):
+        spaced = max((row, in_text), key=lambda fv: len(str(fv.value).split()))  # "3NGAWI" lost a space
+        fields["nama_sekolah"] = replace(spaced, confidence=better.confidence)
+    else:
+        fields["nama_sekolah"] = replace(better, confidence=min(better.confidence, UNSURE))
 
 
 def _jenjang(lines: list[Line], fields: dict[str, FieldValue]) -> None:

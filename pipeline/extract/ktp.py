@@ -219,6 +219,8 @@ def birth_fields(words: list[Word], trust: float, *, caps_only: bool = False) ->
             k -= 1
     else:
         k = 0
+    while k < len(tokens) and not any(ch.isalpha() for ch in tokens[k]):
+        k += 1  # a place has letters: a colon read as "1", or a stray mark, is not part of it
     place = clean_text(" ".join(tokens[k:])).strip(" ,.")
     if place:
         start = len(" ".join(tokens[:k])) + (1 if k else 0)

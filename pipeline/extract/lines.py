@@ -20,6 +20,8 @@ from pipeline.normalise import squash
 
 COLON_CHARS = ":;"
 COLON_LOOKALIKES = {"1", "i", "l", "|", "!"}  # not "I": Balinese names start with it
+ENUMERATOR = re.compile(r"^\(?(\d{1,2}|[a-h])[.)]$")  # "3." / "b)" numbering a table or list row
+LEADER = re.compile(r"^[.\u2026_·]+$")  # dot leaders of a form ("........"), read as words
 
 
 @dataclass
@@ -165,6 +167,8 @@ def split_label(line: Line, labels: dict[str, list[str]], *, column_x: float | N
     form's colon column (`column_x`) when known, else after the first 1..5 words that match a label best.
     """
     words = line.words
+    if len(words) > 1 and ENUMERATOR.match(words[0].text):  # "3. Tekanan Darah | 120/80": the row number
+        words = words[1:]
     parts = split_colon(words)
     if parts is not None and parts[0] and len(parts[0]) <= max_label_words + 1:
         key, score = best_label(parts[0], labels)
@@ -186,15 +190,48 @@ def split_label(line: Line, labels: dict[str, list[str]], *, column_x: float | N
         if key is None or score < max(min_score, 0.85):
             continue
         if best is None or score >= best.score:
-            best = LabelHit(key, score, list(words[k:]), list(words[:k]))
+            value = list(words[k:])
+            # no colon on the line: a lone "1" / "|" right after the label is the colon (or a table rule)
+            if len(value) > 1 and value[0].text in COLON_LOOKALIKES:
+                value = value[1:]
+            best = LabelHit(key, score, value, list(words[:k]))
     return best
 
 
 def strip_value(words: Sequence[Word]) -> list[Word]:
-    """Drop leading colons/dashes the OCR read as separate words."""
-    out = list(words)
-    while out and re.fullmatch(r"[:;=\-_~.,]+", out[0].text):
+    """Drop leading colons/dashes the OCR read as separate words, and dot leaders anywhere; letter-spaced
+    text ("1 ... 2 ... 0 / 8 ... 0", a PDF text layer of a form filled over dot leaders) is joined up."""
+    out = [w for w in words if not LEADER.match(w.text)]
+    while out and re.fullmatch(r"[:;=\-_~.,|]+", out[0].text):
         out.pop(0)
+    return join_spaced(out) if len(out) < len(words) else out
+
+
+def join_spaced(words: Sequence[Word], min_run: int = 2) -> list[Word]:
+    """Runs of `min_run`+ one-character words joined into one word (box = union, confidence = mean); a run
+    breaks where letters meet digits or signs, so "1 2 0 / 8 0 m m H g" gives "120/80" and "mmHg"."""
+    out: list[Word] = []
+    run: list[Word] = []
+
+    def flush() -> None:
+        if len(run) >= min_run:
+            box = union_box(run)
+            assert box is not None
+            out.append(Word(text="".join(w.text for w in run), conf=mean_conf(run), box=box,
+                            line=run[0].line, block=run[0].block))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for w in words:
+        if len(w.text) == 1:
+            if run and run[-1].text.isalpha() != w.text.isalpha():
+                flush()
+            run.append(w)
+            continue
+        flush()
+        out.append(w)
+    flush()
     return out
 
 

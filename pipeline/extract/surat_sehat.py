@@ -8,6 +8,7 @@ text as read (or None for a bare "-") with a low confidence. A field is absent w
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from rapidfuzz import fuzz
 
@@ -38,7 +39,8 @@ from pipeline.normalise import (
 
 TITLE = "SURAT KETERANGAN SEHAT"
 DOCTOR_PREFIX = re.compile(r"^(DR|DRG)\b\.?", re.I)
-PLACE_DATE = re.compile(r"^[A-Za-z][A-Za-z .'-]{1,40},\s*\S")
+PLACE_BEFORE = re.compile(r"[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,3},\s*$")  # "Kota Batu, " + date
+BIRTH_WORDS = ("LAHIR", "TEMPAT", "TGL")
 NUMBER = re.compile(r"\d{2,3}(?:[.,]\d)?")
 
 
@@ -122,6 +124,13 @@ def _blood_pressure(words: list[Word], trust: float, nlp: Nlp, fields: dict[str,
         used = words_in_span(words, found[0].start_char, found[0].end_char)
         fields["tekanan_darah"] = make_field(_bp_value(found[0].text), used, validation=trust, raw=raw)
         return
+    value = _bp_value(repaired)  # glued to its unit ("120/70mmHg"), which the matcher does not split
+    if value is not None:
+        m = re.search(r"\d{2,3}\s*/\s*\d{2,3}", repaired)
+        assert m is not None
+        used = words_in_span(words, m.start(), m.end())
+        fields["tekanan_darah"] = make_field(value, used, validation=trust, raw=raw)
+        return
     # the slash lost ("10070" -> 100/70) or read as 1 ("120175" -> 120/75): half the trust
     m = re.search(r"(?<!\d)(\d{3})(\d{2})(?!\d)", repaired) or re.search(r"(?<!\d)(\d{3})1(\d{2})(?!\d)", repaired)
     if m and 70 <= int(m.group(1)) <= 250 and 40 <= int(m.group(2)) <= 99:
@@ -202,21 +211,40 @@ def _issuer(header: list[Line], nlp: Nlp, fields: dict[str, FieldValue], *, vali
 
 
 def _letter_date(lines: list[Line], birth_lines: set[int], fields: dict[str, FieldValue]) -> None:
-    """The date by the signature ("Pasuruan, 12 Desember 2023"): the last place-and-date line, else the last date."""
-    fallback: tuple[Line, DateMatch] | None = None
-    for i in range(len(lines) - 1, -1, -1):
-        if i in birth_lines or "LAHIR" in fold(lines[i].text):
+    """The date by the signature ("Pasuruan, 12 Desember 2023").
+
+    Candidates are dates on lines that do not name a birth (no Lahir / Tempat / Tgl word, however garbled)
+    and are not a dated row's value after a colon. A date right after "Place," (or on a "Tanggal" line)
+    beats a bare one; among equals the latest date wins, since a letter is dated after the birth it
+    records (a birth row whose label OCR lost still reads "Probolinggo, 23-01-1984"). Dates after today
+    and the birth row's own date are never the letter's. A bare date keeps 0.8 of its trust."""
+    birth_dates = {d.value for i in birth_lines for d in find_dates(lines[i].text)}
+    today = date.today()
+    best: tuple[int, date, int, Line, DateMatch] | None = None
+    for i, line in enumerate(lines):
+        text = line.text
+        if i in birth_lines:
             continue
-        dates = find_dates(lines[i].text)
-        if not dates:
-            continue
-        d = dates[-1]
-        if PLACE_DATE.match(lines[i].text.strip()) or "TANGGAL" in fold(lines[i].text):
-            words = words_in_span(lines[i].words, d.start, d.end)
-            fields["tanggal_surat"] = make_field(d.value, words, validation=d.score)
-            return
-        fallback = fallback or (lines[i], d)
-    if fallback is not None:
-        line, d = fallback
-        words = words_in_span(line.words, d.start, d.end)
-        fields["tanggal_surat"] = make_field(d.value, words, validation=0.8 * d.score)
+        for d in find_dates(text):
+            before = text[: d.start]
+            if d.value > today or d.value in birth_dates or _names_birth(before):
+                continue
+            if ":" in before and "TANGGAL" not in fold(before):
+                continue  # a labelled row's value ("Tgl. Periksa : ..." may be; a birth row usually is)
+            strength = 2 if PLACE_BEFORE.search(before) or "TANGGAL" in fold(before) else 1
+            key = (strength, d.value, i, line, d)
+            if best is None or key[:3] > best[:3]:
+                best = key
+    if best is None:
+        return
+    strength, _, _, line, d = best
+    words = words_in_span(line.words, d.start, d.end)
+    fields["tanggal_surat"] = make_field(d.value, words, validation=d.score * (1.0 if strength == 2 else 0.8))
+
+
+def _names_birth(text: str) -> bool:
+    """True when `text` holds a word of a birth label (LAHIR, TEMPAT, TGL), allowing OCR slips."""
+    for token in re.findall(r"[A-Z]{3,}", fold(text)):
+        if any(fuzz.partial_ratio(word, token) >= 85 for word in BIRTH_WORDS if len(token) >= len(word) - 1):
+            return True
+    return False
