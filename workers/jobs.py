@@ -8,16 +8,24 @@ them) and reused by every job.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from config.settings import Settings, get_settings
+from pipeline.errors import IntegrityError, ObjectNotFound, StorageError
 from pipeline.storage import keys, open_store
 from pipeline.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
 Processor = Callable[..., Any]  # process_dossier(dossier_id, *, store, runtime) -> DossierResult
+
+# A job that meets an unreachable store waits for it (probing with backoff 1 s doubling to 30 s) this long,
+# then runs the dossier again from the start; past it the attempt fails and RQ's Retry takes over. Kept below
+# the job timeout (workers.queues.DOSSIER_JOB_TIMEOUT, 15 min).
+STORE_WAIT_SECONDS = 10 * 60
+STORE_PROBE_FIRST, STORE_PROBE_MAX = 1.0, 30.0
 
 
 class _State:
@@ -102,11 +110,42 @@ def process_dossier_job(dossier_id: str) -> dict[str, Any]:
     """Process one dossier from the store and publish its result; returns a receipt (id and status)."""
     keys.result_key(dossier_id)  # rejects a malformed id before anything is loaded
     store, runtime = current_store(), current_runtime()
-    result = _processor()(dossier_id, store=store, runtime=runtime)
-    _settle_failure_flag(store, runtime, result)
+    deadline = time.monotonic() + STORE_WAIT_SECONDS
+    while True:
+        try:
+            result = _processor()(dossier_id, store=store, runtime=runtime)
+            _settle_failure_flag(store, runtime, result)
+            break
+        except (ObjectNotFound, IntegrityError):
+            raise
+        except StorageError as e:
+            # Processing is idempotent (same keys, identical results not rewritten), so a run cut short
+            # by an outage is simply run again once the store answers.
+            if not wait_for_store(store, dossier_id, deadline):
+                raise
+            log.warning("dossier %s: store answered again after %s; processing again", dossier_id, e.code)
     status = getattr(getattr(result, "status", None), "value", None)
     log.info("dossier %s processed: %s", dossier_id, status)
     return {"dossier_id": dossier_id, "status": status}
+
+
+def wait_for_store(store: ObjectStore, dossier_id: str, deadline: float) -> bool:
+    """After a StorageError: True once the store answers again, having been unreachable; False when it answers
+    at once (the error was not an outage) or is still away at `deadline` (monotonic seconds)."""
+    probe = keys.manifest_key(dossier_id)
+    delay, waited = STORE_PROBE_FIRST, False
+    while True:
+        try:
+            store.stat(probe)
+            return waited
+        except StorageError:
+            pass
+        if time.monotonic() + delay > deadline:
+            return False
+        log.warning("dossier %s: object store unreachable; next probe in %.0f s", dossier_id, delay)
+        time.sleep(delay)
+        waited = True
+        delay = min(delay * 2, STORE_PROBE_MAX)
 
 
 def _settle_failure_flag(store: ObjectStore, runtime: Any, result: Any) -> None:

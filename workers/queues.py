@@ -15,6 +15,10 @@ import logging
 from typing import Any
 
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.retry import Retry as RedisRetry
 from rq import Callback, Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -36,9 +40,27 @@ FAILURE_TTL = 30 * 24 * 3600  # failed jobs stay inspectable for the whole recru
 _LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 
-def connect(settings: Settings) -> Redis:
-    """The Redis connection named by `settings.redis_url` (BERKAS_REDIS_URL)."""
-    return Redis.from_url(settings.redis_url)
+# A worker's Redis commands ride out a Redis restart: retried with backoff 0.25 s doubling to 5 s, 30 times
+# (about two minutes). RQ's own dequeue loop waits for Redis without limit; this covers everything else a
+# worker and its work horse say to Redis (state, heartbeats, job results) while Redis is away.
+REDIS_RETRIES = 30
+REDIS_BACKOFF = ExponentialBackoff(cap=5.0, base=0.25)
+
+
+def connect(settings: Settings, *, patient: bool = False) -> Redis:
+    """The Redis connection named by `settings.redis_url` (BERKAS_REDIS_URL).
+
+    `patient` (workers): commands are retried while Redis is unreachable, for about two minutes, instead of
+    failing at once; CLI commands stay impatient so they fail clearly."""
+    if not patient:
+        return Redis.from_url(settings.redis_url)
+    return Redis.from_url(
+        settings.redis_url,
+        retry=RedisRetry(REDIS_BACKOFF, REDIS_RETRIES),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionResetError],
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )
 
 
 def get_queue(name: str, connection: Redis, *, is_async: bool = True) -> Queue:

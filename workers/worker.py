@@ -66,8 +66,10 @@ def make_worker(
     simple: bool = False,
     name: str | None = None,
 ) -> Worker | SimpleWorker:
-    """A worker on `queues` (dossier first, then report). Call `jobs.init_process` before to inject a runtime."""
-    connection = connection or connect(settings)
+    """A worker on `queues` (dossier first, then report). Call `jobs.init_process` before to inject a runtime.
+
+    Without `connection`, the worker's Redis connection retries through a Redis restart (`connect(patient=True)`)."""
+    connection = connection or connect(settings, patient=True)
     if jobs._state.settings is None:
         jobs._state.settings = settings
     cls = BerkasSimpleWorker if simple else BerkasWorker
