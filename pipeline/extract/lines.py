@@ -174,6 +174,7 @@ def split_label(line: Line, labels: dict[str, list[str]], *, column_x: float | N
         key, score = best_label(parts[0], labels)
         if key is not None and score >= min_score:
             return LabelHit(key, score, parts[1], parts[0])
+    column_hit: LabelHit | None = None
     if column_x is not None:
         left = [w for w in words if w.box[0] + w.box[2] / 2 < column_x]
         right = [w for w in words if w.box[0] + w.box[2] / 2 >= column_x]
@@ -183,7 +184,17 @@ def split_label(line: Line, labels: dict[str, list[str]], *, column_x: float | N
         if left and len(left) <= max_label_words + 1:
             key, score = best_label(left, labels)
             if key is not None and score >= max(min_score, 0.85):  # no colon seen: ask more of the label
-                return LabelHit(key, score, right, left)
+                column_hit = LabelHit(key, score, right, left)
+    best = _label_prefix(words, labels, min_score, max_label_words)
+    # a table row off the form's colon column ("Kolesterol Total | 142" all left of it): the closer label wins
+    if column_hit is not None and (best is None or best.score <= column_hit.score + 0.02):
+        return column_hit
+    return best
+
+
+def _label_prefix(words: Sequence[Word], labels: dict[str, list[str]], min_score: float,
+                  max_label_words: int) -> LabelHit | None:
+    """The first 1..max_label_words words that match a label best, and the rest as the value."""
     best: LabelHit | None = None
     for k in range(1, min(max_label_words, len(words)) + 1):
         key, score = best_label(words[:k], labels)
