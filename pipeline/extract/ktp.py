@@ -67,19 +67,23 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
         for key, fv in _row(hit.key, value_words, labels, trust).items():
             if key not in fields or fv.confidence > fields[key].confidence:
                 fields[key] = fv
-    _rows_by_order(rows, labels, fields)
+    _rows_by_order(rows, labels, fields, ocr.width)
     return fields
 
 
 def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[str]],
-                   fields: dict[str, FieldValue]) -> None:
+                   fields: dict[str, FieldValue], page_width: int) -> None:
     """Rows whose label OCR lost take the slot after the previous row, in the card's fixed row order.
 
     Only plausible values are kept (a date in the birth row, a vocabulary hit for agama, ...), with
     INFERRED_TRUST: a faint or low-DPI card keeps its values but never looks certain.
     """
     pos = -1
+    starts = sorted(line.words[0].box[0] for line, key in rows if key is not None)
+    row_x = starts[len(starts) // 2] if starts else None  # where labelled rows start
     for line, key in rows:
+        if key is None and row_x is not None and _right_column(line, row_x, page_width):
+            continue  # the issue place/date beside the photo, not a row
         if key is not None:
             key = "jenis_kelamin" if key == "golongan_darah" else key
             pos = ROW_ORDER.index(key) if key in ROW_ORDER else pos
@@ -101,6 +105,12 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
         for k, fv in found.items():
             if k not in fields and _plausible(k, fv.value):
                 fields[k] = fv
+
+
+def _right_column(line: Line, row_x: int, page_width: int) -> bool:
+    """A line that starts far right of where the rows' labels start (the issue place and date, at the
+    photo's side), measured as a share of the room between that start and the page edge."""
+    return line.words[0].box[0] > row_x + 0.5 * max(1, page_width - row_x)
 
 
 def _plausible(key: str, value: object) -> bool:
@@ -273,8 +283,11 @@ def rt_rw_field(words: list[Word], trust: float) -> FieldValue:
         digits = digits_only(raw)
         # 6 digits: the slash was lost; 7: the slash was read as 1 / l / I
         parts = {6: [digits[:3], digits[3:]], 7: [digits[:3], digits[4:]]}.get(len(digits), [])
+    slip = 1.0
+    if len(parts) == 2 and len(parts[0]) == 4 and raw[:1] in COLON_LOOKALIKES:  # "1013/008": a colon read as 1
+        parts, slip = [parts[0][1:], parts[1]], 0.8
     if len(parts) == 2 and all(len(p) <= 3 for p in parts):
-        return make_field(f"{int(parts[0]):03d}/{int(parts[1]):03d}", words, validation=trust, raw=raw)
+        return make_field(f"{int(parts[0]):03d}/{int(parts[1]):03d}", words, validation=trust * slip, raw=raw)
     return make_field(None, words, validation=0.2 * trust, raw=raw)
 
 

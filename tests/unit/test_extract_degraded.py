@@ -158,3 +158,37 @@ def test_ijazah_place_without_a_colon_read_as_1(nlp) -> None:
 def test_ijazah_paket_c_by_its_equivalence(nlp) -> None:
     rows = ["IJAZAH", "PROGRAM PAKFT C SETARA SMA/MA", *IJAZAH_HEAD[2:]]
     assert extract(DocType.IJAZAH, fake_page(rows), nlp)["jenjang"].value == "PAKET_C"
+
+
+KTP_LOW_DPI: list = [
+    [(300, "PROVINSI JAWA TIMUR")],
+    [(300, "KOTA MALANG")],
+    [(40, "NIK"), (240, ": 3573014607022556")],
+    [(40, "Nama"), (240, ": MUSRIFAH NISA")],
+    [(40, "Tempat/Tgl Lahir"), (240, ": MALANG, 06-07-2002")],
+    [(40, "Jenis Kelamin"), (240, ": PEREMPUAN"), (560, "Gol. Darah : A")],
+    [(40, "Alamat"), (240, ": DSN. KARANGANYAR")],
+    [(70, "RT/RW"), (240, "1013/008")],
+    [(70, "Kel/Desa"), (240, ": PURWANTORO")],
+    [(70, "Kecamatan"), (240, ": BLIMBING")],
+    [(40, "Agama"), (240, ": ISLAM")],
+    [(40, "Status Perkawinan"), (240, ": BELUM KAWIN")],
+    [(840, "26-05-2022")],  # the issue date beside the photo, between two rows
+    [(240, "WIRASWASTA")],  # the Pekerjaan label lost
+    [(40, "Kewarganegaraan"), (240, ": WNI")],
+]
+
+
+def test_ktp_colon_read_as_1_glued_to_rt_rw(nlp) -> None:
+    fv = extract(DocType.KTP, fake_page(KTP_LOW_DPI), nlp)["rt_rw"]
+    assert fv.value == "013/008"
+    assert fv.confidence < 0.95 * 0.95  # repaired: below a clean reading
+
+
+def test_ktp_issue_date_column_is_not_a_row(nlp) -> None:
+    """GIVEN the issue date on its own line between rows, and the next row's label lost
+    THEN the unlabelled value still lands in Pekerjaan (its slot is not taken by the date)."""
+    fields = extract(DocType.KTP, fake_page(KTP_LOW_DPI), nlp)
+    assert fields["pekerjaan"].value == "WIRASWASTA"
+    assert fields["pekerjaan"].confidence <= 0.6
+    assert fields["kewarganegaraan"].value == "WNI"
