@@ -26,6 +26,7 @@ Processor = Callable[..., Any]  # process_dossier(dossier_id, *, store, runtime)
 # the job timeout (workers.queues.DOSSIER_JOB_TIMEOUT, 15 min).
 STORE_WAIT_SECONDS = 10 * 60
 STORE_PROBE_FIRST, STORE_PROBE_MAX = 1.0, 30.0
+STORE_RERUNS = 5  # at most this many re-runs per attempt, however short the outages
 
 
 class _State:
@@ -111,7 +112,7 @@ def process_dossier_job(dossier_id: str) -> dict[str, Any]:
     keys.result_key(dossier_id)  # rejects a malformed id before anything is loaded
     store, runtime = current_store(), current_runtime()
     deadline = time.monotonic() + STORE_WAIT_SECONDS
-    while True:
+    for rerun in range(STORE_RERUNS + 1):
         try:
             result = _processor()(dossier_id, store=store, runtime=runtime)
             _settle_failure_flag(store, runtime, result)
@@ -121,30 +122,45 @@ def process_dossier_job(dossier_id: str) -> dict[str, Any]:
         except StorageError as e:
             # Processing is idempotent (same keys, identical results not rewritten), so a run cut short
             # by an outage is simply run again once the store answers.
-            if not wait_for_store(store, dossier_id, deadline):
+            if rerun == STORE_RERUNS or not is_outage(e) or not wait_for_store(store, dossier_id, deadline):
                 raise
-            log.warning("dossier %s: store answered again after %s; processing again", dossier_id, e.code)
+            log.warning("dossier %s: store answers again after an outage (%s); processing again", dossier_id, e.code)
     status = getattr(getattr(result, "status", None), "value", None)
     log.info("dossier %s processed: %s", dossier_id, status)
     return {"dossier_id": dossier_id, "status": status}
 
 
+def is_outage(error: BaseException) -> bool:
+    """True when a StorageError was caused by the store being away (connection refused or reset, timeout,
+    5xx / SlowDown), not by a refused request: the cause chain holds an OSError or a urllib3/minio server error."""
+    import urllib3
+    from minio.error import S3Error, ServerError
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, S3Error):
+            return seen.code in {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
+        if isinstance(seen, (OSError, ServerError, urllib3.exceptions.HTTPError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def wait_for_store(store: ObjectStore, dossier_id: str, deadline: float) -> bool:
-    """After a StorageError: True once the store answers again, having been unreachable; False when it answers
-    at once (the error was not an outage) or is still away at `deadline` (monotonic seconds)."""
+    """True once the store answers (probing with backoff); False when it is still away at `deadline`
+    (monotonic seconds)."""
     probe = keys.manifest_key(dossier_id)
-    delay, waited = STORE_PROBE_FIRST, False
+    delay = STORE_PROBE_FIRST
     while True:
         try:
             store.stat(probe)
-            return waited
+            return True
         except StorageError:
             pass
         if time.monotonic() + delay > deadline:
             return False
         log.warning("dossier %s: object store unreachable; next probe in %.0f s", dossier_id, delay)
         time.sleep(delay)
-        waited = True
         delay = min(delay * 2, STORE_PROBE_MAX)
 
 

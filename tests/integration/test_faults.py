@@ -343,3 +343,24 @@ def test_real_pipeline_survives_redis_and_s3_faults(tmp_path, settings, redis_se
     redis_server.start()
     wait_workers(procs, tmp_path, 900)
     assert_exactly_once_and_intact(store, redis, batch, root)
+
+
+def test_outage_is_told_from_other_storage_errors():
+    """Only an unreachable store makes a job wait and re-run; any other StorageError fails the attempt."""
+    from pipeline.errors import StorageError
+    from workers.jobs import is_outage
+
+    def raised(cause: BaseException | None) -> StorageError:
+        try:
+            try:
+                if cause is not None:
+                    raise cause
+                raise StorageError("bucket policy refused")
+            except (OSError, StorageError) as c:
+                raise StorageError("store: unreachable") from (c if cause is not None else None)
+        except StorageError as e:
+            return e
+
+    assert is_outage(raised(ConnectionRefusedError(111, "Connection refused")))
+    assert not is_outage(raised(None))
+    assert not is_outage(StorageError("no cause at all"))
