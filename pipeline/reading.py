@@ -25,7 +25,8 @@ from pipeline.nik_reader import NikReading, read_nik
 from pipeline.nlp import Nlp
 from pipeline.ocr.base import OcrEngine, as_gray
 from pipeline.ocr.regions import read_region
-from pipeline.preprocess import PreparedPage, prepare
+from pipeline.preprocess import orient_and_scale, rectify_and_clean
+from pipeline.preprocess.orient import detect_rotation, runs_horizontally
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ REREAD_BELOW = 0.85
 RETRY_BELOW = 0.35  # a page whose best type score is under this is OCRed again in sparse-text mode
 SPARSE_PSM = 11
 LEGIBLE_WORDS, LEGIBLE_CONF = 80, 0.8  # digit fields read with less confidence than this are read again, digits only
+# a first reading this good proves the page upright (text read upside down never names a document type
+# nor reads this cleanly), so no OSD is needed
+UPRIGHT_TYPE_SCORE = 0.35
+UPRIGHT_WORDS, UPRIGHT_CONF = 25, 0.8
 
 
 def text_layer_usable(layer: OcrPage | None) -> bool:
@@ -85,8 +90,37 @@ def _legible(ocr: OcrPage) -> bool:
 
 
 def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
-    prepared: PreparedPage = prepare(page, engine)
-    return _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
+    """Prepare and OCR the page. Text that runs horizontally is read upright first; only when that reading
+    is weak does orientation detection (OSD, a confidence vote) run and the better reading win."""
+    base = rectify_and_clean(page)
+    card = base.kind == "card"
+    first: _Source | None = None
+    if runs_horizontally(base.gray, text_along_long_side=card):
+        prepared = orient_and_scale(base, 0, "lines")
+        first = _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
+        if _upright(first.ocr):
+            return first
+    k, how = detect_rotation(base.gray, engine, text_along_long_side=card)
+    if first is not None and k == 0:
+        return first
+    prepared = orient_and_scale(base, k, how)
+    log.debug("%s p%d: turned %d degrees (%s)", page.file, page.page, 90 * k, how)
+    second = _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
+    if first is not None and _evidence(first.ocr) > _evidence(second.ocr):
+        return first
+    return second
+
+
+def _upright(ocr: OcrPage) -> bool:
+    if max(classify(ocr)[1].values(), default=0.0) >= UPRIGHT_TYPE_SCORE:
+        return True
+    return len(ocr.words) >= UPRIGHT_WORDS and ocr.mean_conf() >= UPRIGHT_CONF
+
+
+def _evidence(ocr: OcrPage) -> float:
+    """Type evidence first, then the summed confidence of word-like tokens (as the orientation vote)."""
+    good = sum(w.conf for w in ocr.words if len(w.text) >= 3 and any(ch.isalnum() for ch in w.text))
+    return max(classify(ocr)[1].values(), default=0.0) * 1000 + good
 
 
 def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, float],
@@ -104,12 +138,11 @@ def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, f
         return to_page(turned) if to_page is not None else turned
 
     original = as_gray(page.image)
-    tries = [
-        lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page),
-        lambda: _Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])), np.ascontiguousarray(image[::-1, ::-1]),
-                        upside_down_to_page),
-        lambda: _Source(engine.read(original), original, None),
-    ]
+    tries = [lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page)]
+    if src.ocr.words:  # no text found at all (a photo, a blank page) stays no text upside down
+        tries.append(lambda: _Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])),
+                                     np.ascontiguousarray(image[::-1, ::-1]), upside_down_to_page))
+    tries.append(lambda: _Source(engine.read(original), original, None))
     best = (src, doc_type, scores)
     for make in tries:
         alt = make()

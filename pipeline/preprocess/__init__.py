@@ -29,7 +29,7 @@ from pipeline.preprocess import enhance, geometry, orient
 log = logging.getLogger(__name__)
 
 CARD_WIDTH = 1200
-PAGE_MIN_WIDTH, PAGE_MAX_WIDTH = 1600, 2600
+PAGE_MIN_WIDTH, PAGE_MAX_WIDTH = 1600, 1800  # ~200 dpi on A4/F4: capitals ~30 px, tesseract's best
 SMALL_QUAD = 0.15  # quads covering less of the image must be card-shaped to be rectified
 MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
@@ -147,27 +147,34 @@ def _as_bgr_or_gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bool = True) -> PreparedPage:
-    """An upright, deskewed, cleaned grayscale of `page.image` (BGR or gray uint8).
+@dataclass
+class Rectified:
+    """A page after geometry and photometry, before orientation, scaling and deskew."""
 
-    `engine` (the process's persistent OCR engine) enables OSD-based 0/180 decisions; without it only
-    90-degree text direction is corrected.
-    """
+    gray: np.ndarray
+    transform: np.ndarray
+    card_found: bool
+    kind: Literal["card", "page"]
+
+
+def rectify_and_clean(page: PageInput) -> Rectified:
+    """Steps 1 and 4 of the module docstring: the card or sheet rectified, then cleaned to grayscale."""
     if page.image is None:
         raise ValueError(f"{page.file} p{page.page}: no image to prepare (text-layer page)")
     img = _as_bgr_or_gray(page.image)
     rect, m, found, kind = _rectify(img)
-    gray = enhance.clean(rect)
-    # portrait page in a rectified sheet keeps its own orientation; rotation only by content
-    rotation, how = 0, "none"
-    if orientation:
-        k, how = orient.detect_rotation(gray, engine, text_along_long_side=kind == "card")
-        if k:
-            gray, r = geometry.rotate90(gray, k)
-            m = r @ m
-            rotation = 90 * k
+    return Rectified(enhance.clean(rect), m, found, kind)
+
+
+def orient_and_scale(base: Rectified, quarter_turns: int, how: str = "none") -> PreparedPage:
+    """Steps 2 and 3 with a rotation already decided: turn, scale to the OCR width, deskew."""
+    gray, m, rotation = base.gray, base.transform, 0
+    if quarter_turns % 4:
+        gray, r = geometry.rotate90(gray, quarter_turns)
+        m = r @ m
+        rotation = 90 * (quarter_turns % 4)
     h, w = gray.shape
-    s = _scale_for(kind, w, h)
+    s = _scale_for(base.kind, w, h)
     if abs(s - 1.0) > 0.02:
         interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
         gray = cv2.resize(gray, (round(w * s), round(h * s)), interpolation=interp)
@@ -178,7 +185,23 @@ def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bo
         m = r @ m
     else:
         skew = 0.0
-    log.debug("prepared %s p%s: kind=%s found=%s rot=%s (%s) skew=%.2f", page.file, page.page, kind, found,
-              rotation, how, skew)
-    return PreparedPage(image=gray, transform=m, rotation=rotation, skew=skew, card_found=found, kind=kind,
-                        orientation_by=how)
+    return PreparedPage(image=gray, transform=m, rotation=rotation, skew=skew, card_found=base.card_found,
+                        kind=base.kind, orientation_by=how)
+
+
+def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bool = True) -> PreparedPage:
+    """An upright, deskewed, cleaned grayscale of `page.image` (BGR or gray uint8).
+
+    `engine` (the process's persistent OCR engine) enables OSD-based 0/180 decisions; without it only
+    90-degree text direction is corrected. (`pipeline.reading` calls the two halves itself so that a
+    confident first OCR pass can spare the OSD.)
+    """
+    base = rectify_and_clean(page)
+    k, how = 0, "none"
+    if orientation:
+        # portrait page in a rectified sheet keeps its own orientation; rotation only by content
+        k, how = orient.detect_rotation(base.gray, engine, text_along_long_side=base.kind == "card")
+    prepared = orient_and_scale(base, k, how)
+    log.debug("prepared %s p%s: kind=%s found=%s rot=%s (%s) skew=%.2f", page.file, page.page, prepared.kind,
+              prepared.card_found, prepared.rotation, how, prepared.skew)
+    return prepared

@@ -18,7 +18,8 @@ def to_text_gray(image: np.ndarray) -> np.ndarray:
         return image
     if image.shape[2] == 4:
         image = image[:, :, :3]
-    return np.max(image, axis=2)
+    b, g, r = cv2.split(np.ascontiguousarray(image))
+    return cv2.max(cv2.max(b, g), r)  # the channel maximum; cv2 is ~10x faster than np.max(axis=2)
 
 
 def flatten_background(gray: np.ndarray, *, text_height: int | None = None) -> np.ndarray:
@@ -36,23 +37,31 @@ def flatten_background(gray: np.ndarray, *, text_height: int | None = None) -> n
     ks = max(3, int(k * s) | 1)
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (ks, ks)))
     bg = cv2.GaussianBlur(bg, (0, 0), ks / 2)
-    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
-    out = gray.astype(np.float32) / np.maximum(bg, 1.0) * 255.0
-    return np.clip(out, 0, 255).astype(np.uint8)
+    bg = cv2.resize(bg, (w, h), interpolation=cv2.INTER_LINEAR)
+    # gray / bg * 255 with saturation, in uint8: no full-size float copies of a large scan
+    return cv2.divide(gray, np.maximum(bg, 1), scale=255.0)
 
 
 def stretch_contrast(gray: np.ndarray, *, low_pct: float = 0.5) -> np.ndarray:
     """Map the darkest `low_pct` percent to black; leaves white at white."""
-    lo = float(np.percentile(gray, low_pct))
+    hist = np.bincount(gray.ravel(), minlength=256)
+    lo = int(np.searchsorted(np.cumsum(hist), gray.size * low_pct / 100.0))
     if lo >= 200 or lo <= 0:
         return gray
-    out = (gray.astype(np.float32) - lo) * (255.0 / (255.0 - lo))
-    return np.clip(out, 0, 255).astype(np.uint8)
+    table = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (255.0 - lo)), 0, 255).astype(np.uint8)
+    return cv2.LUT(gray, table)
+
+
+NOISE_SAMPLE = 800  # px: the noise level is estimated on a central crop this size at most
 
 
 def noise_sigma(gray: np.ndarray) -> float:
-    """Robust estimate of additive noise (std, gray levels) from the median absolute Laplacian."""
-    lap = cv2.Laplacian(gray.astype(np.float32), cv2.CV_32F, ksize=1)
+    """Robust estimate of additive noise (std, gray levels) from the median absolute Laplacian of a central
+    crop (noise is the same everywhere; a crop is as good and much cheaper on a large scan)."""
+    h, w = gray.shape
+    y0, x0 = max(0, (h - NOISE_SAMPLE) // 2), max(0, (w - NOISE_SAMPLE) // 2)
+    crop = gray[y0 : y0 + NOISE_SAMPLE, x0 : x0 + NOISE_SAMPLE]
+    lap = cv2.Laplacian(crop.astype(np.float32), cv2.CV_32F, ksize=1)
     # for white noise of std s the 4-neighbour Laplacian has std s * sqrt(20)
     return float(np.median(np.abs(lap)) / 0.6745 / np.sqrt(20))
 

@@ -39,6 +39,14 @@ def _vote_by_confidence(engine: OcrEngine, gray: np.ndarray, candidates: list[in
     return best
 
 
+def runs_horizontally(gray: np.ndarray, *, text_along_long_side: bool = False) -> bool:
+    """The text lines run left to right (0 or 180 degrees), from the shape or the projection profiles:
+    the cheap half of `detect_rotation`, no OCR."""
+    if text_along_long_side:
+        return gray.shape[0] <= gray.shape[1]
+    return line_direction_score(gray) >= 0.8
+
+
 def detect_rotation(
     gray: np.ndarray, engine: OcrEngine | None = None, *, text_along_long_side: bool = False
 ) -> tuple[int, str]:
