@@ -222,14 +222,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--province-dossiers", type=int, default=845_000)
     ap.add_argument("--hours", type=float, default=48)
     ap.add_argument("--skip-embedded", action="store_true")
+    ap.add_argument("--ingest-only", action="store_true", help="only the ingestion-rate run")
     ap.add_argument("--simple", action="store_true", help="also run 1 non-forking worker (jobs in-process)")
     ap.add_argument("--json", type=Path, help="write the figures here")
     args = ap.parse_args(argv)
+
+    import logging
 
     from moto.server import ThreadedMotoServer
 
     from scripts.generate_samples import main as generate
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs one line per request otherwise
     os.environ.setdefault("AWS_ACCESS_KEY_ID", S3_KEY)
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", S3_SECRET)
     redis = Redis.from_url(args.redis_url)
@@ -242,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {"count": args.count, "seed": args.seed, "cores_on_machine": os.cpu_count(),
                                "loadavg_at_start": os.getloadavg()[0]}
     try:
+        if args.ingest_only:
+            figures["ingest"] = run_ingest_rate(tmp / "small", endpoint, redis, args.redis_url,
+                                                args.ingest_files, args.ingest_concurrency)
+            return _finish(figures, args.json)
         if generate(["--out", str(tmp / "samples"), "--count", str(args.count), "--seed", str(args.seed)]) != 0:
             raise SystemExit("sample generation failed")
         input_dir = tmp / "samples" / "input"
@@ -275,14 +283,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Jawa Timur: {jt['dossiers']} dossiers x {cpu} CPU-s = {jt['core_seconds']} core-s; "
               f"/ ({args.hours} h x 3600 s) = {jt['cores_at_full_efficiency']} cores; / efficiency {eff} "
               f"-> {jt['cores']} worker cores")
-        figures["loadavg_at_end"] = os.getloadavg()[0]
+        if args.simple:
+            ds = figures["distributed_1_simple"]
+            figures["jawa_timur_simple"] = js = province_cores(args.province_dossiers, args.hours,
+                                                               ds["cpu_s_per_dossier"], eff)
+            print(f"Jawa Timur, --simple workers: {js['core_seconds']} core-s -> {js['cores']} worker cores")
     finally:
         redis.flushdb()
         server.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return _finish(figures, args.json)
+
+
+def _finish(figures: dict[str, Any], out: Path | None) -> int:
+    figures["loadavg_at_end"] = os.getloadavg()[0]
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     return 0
 
