@@ -108,7 +108,10 @@ def _processor() -> Processor:
 
 
 def process_dossier_job(dossier_id: str) -> dict[str, Any]:
-    """Process one dossier from the store and publish its result; returns a receipt (id and status)."""
+    """Process one dossier from the store and publish its result; returns a receipt (id and status).
+
+    When the store is unreachable mid-job (`is_outage`), the job waits for it (`wait_for_store`, up to
+    STORE_WAIT_SECONDS) and runs the dossier again, at most STORE_RERUNS times; other errors fail the attempt."""
     keys.result_key(dossier_id)  # rejects a malformed id before anything is loaded
     store, runtime = current_store(), current_runtime()
     deadline = time.monotonic() + STORE_WAIT_SECONDS
