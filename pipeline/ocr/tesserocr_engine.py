@@ -8,6 +8,8 @@ with `make_engine`), never share one across processes.
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import threading
 from pathlib import Path
 
@@ -17,7 +19,33 @@ from pipeline.context import OcrPage, Word
 from pipeline.errors import EngineMissing, OcrFailed
 from pipeline.ocr.base import as_gray
 
+log = logging.getLogger(__name__)
+
 DEFAULT_TESSDATA = Path("/usr/share/tesseract-ocr/5/tessdata/")
+LEPT_SEVERITY_NONE = 6  # leptonica's L_SEVERITY_NONE (environ.h)
+
+
+def quiet_leptonica() -> bool:
+    """Stop the leptonica library loaded with tesserocr from printing to stderr; True when done.
+
+    Tesseract's own layout analysis hands leptonica boxes that fall outside the image on some pages
+    (seen on upside-down re-reads of photographed sheets): "Error in boxClipToRectangle: box outside
+    rectangle" / "pixScanForForeground: invalid box". The boxes are tesseract-internal (our calls pass
+    whole images), the errors harmless, and the only switch is leptonica's message severity.
+    """
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "libleptonica" in line or "liblept" in line}
+    except OSError:
+        return False
+    for path in sorted(paths):
+        try:
+            ctypes.CDLL(path).setMsgSeverity(LEPT_SEVERITY_NONE)
+        except (OSError, AttributeError):
+            continue
+        return True
+    log.debug("leptonica not found among the loaded libraries; its messages stay on")
+    return False
 
 
 class TesserocrEngine:
@@ -46,6 +74,7 @@ class TesserocrEngine:
                 "apt-get install tesseract-ocr tesseract-ocr-ind"
             ) from e
         self.version = tesserocr.tesseract_version().split()[1]
+        quiet_leptonica()
 
     def close(self) -> None:
         with self._lock:

@@ -173,3 +173,29 @@ def test_auto_falls_back_to_pytesseract_when_tesserocr_fails(monkeypatch):
     assert eng.name == "pytesseract"
     with pytest.raises(EngineMissing):
         factory.make_engine("tesserocr")
+
+
+_LEPT_PROBE = """
+import ctypes, sys
+from pipeline.ocr.tesserocr_engine import TesserocrEngine, quiet_leptonica
+engine = TesserocrEngine()  # quiets leptonica unless the argument says to turn it back on
+if sys.argv[1] == "loud":
+    paths = {l.split()[-1] for l in open("/proc/self/maps") if "libleptonica" in l}
+    ctypes.CDLL(sorted(paths)[0]).setMsgSeverity(3)
+lept = [l.split()[-1] for l in open("/proc/self/maps") if "libleptonica" in l][0]
+ctypes.CDLL(lept).boxClipToRectangle(None, 10, 10)  # a NULL box: leptonica reports an error
+"""
+
+
+@pytest.mark.tesseract
+@pytest.mark.parametrize("mode", ["quiet", "loud"])
+def test_engine_silences_leptonica_messages(mode):
+    """GIVEN a leptonica call that reports an error WHEN the engine was built THEN nothing reaches stderr
+    (and with leptonica's messages turned back on, the same call does print: the probe works)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("tesserocr")
+    out = subprocess.run([sys.executable, "-c", _LEPT_PROBE, mode], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert ("boxClipToRectangle" in out.stderr) == (mode == "loud")
