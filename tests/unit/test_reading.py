@@ -1,0 +1,75 @@
+"""read_page's orientation economy: a confident first reading spares OSD; a weak one pays for it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.contract import DocType
+from pipeline.context import OcrPage, PageInput
+from pipeline.ocr.synth import render_lines
+from pipeline.reading import _ocr_image
+from tests.unit.ocr_fakes import fake_page
+
+KTP_WORDS = ["PROVINSI JAWA TIMUR", "NIK : 3575010101900001", "Tempat/Tgl Lahir : PASURUAN",
+             "RT/RW : 001/002", "Kel/Desa : KEBONAGUNG", "Agama : ISLAM", "Status Perkawinan : KAWIN",
+             "Pekerjaan : PETANI", "Kewarganegaraan : WNI", "Berlaku Hingga : SEUMUR HIDUP"]
+GARBAGE = OcrPage(words=fake_page(["~~ ,, '' ..", "ll II ::"], conf=0.3).words, width=1200, height=200)
+
+
+class _Engine:
+    """Canned readings in order; counts reads and OSD calls."""
+
+    name = "scripted"
+
+    def __init__(self, pages: list[OcrPage], osd: tuple[int, float] | None = None) -> None:
+        self.pages, self.osd_result = list(pages), osd
+        self.reads = self.osds = 0
+        self.images: list[np.ndarray] = []
+
+    def read(self, image, *, psm: int = 3, whitelist: str | None = None) -> OcrPage:
+        self.reads += 1
+        self.images.append(image)
+        return self.pages.pop(0)
+
+    def osd(self, image):
+        self.osds += 1
+        return self.osd_result
+
+
+def _page() -> PageInput:
+    image = render_lines([f"Baris teks nomor {i} dari halaman contoh yang panjang sekali" for i in range(6)], size=28)
+    return PageInput(file="a.png", page=1, sha256="0" * 64, image=image)
+
+
+def test_confident_first_reading_needs_no_osd() -> None:
+    """GIVEN horizontal text WHEN the first (upright) reading names a document type THEN it is kept with one
+    read and no orientation detection."""
+    from pipeline.classify import classify
+
+    engine = _Engine([fake_page(KTP_WORDS)], osd=(180, 20.0))
+    src = _ocr_image(_page(), engine)
+    assert engine.reads == 1 and engine.osds == 0
+    assert classify(src.ocr)[0] == DocType.KTP
+
+
+def test_weak_first_reading_asks_osd_and_keeps_the_turned_reading() -> None:
+    """GIVEN a first reading with no evidence WHEN OSD says the page is upside down THEN the page is read
+    again turned 180 degrees and that reading (a KTP) is kept, its boxes mapped back to the original."""
+    engine = _Engine([GARBAGE, fake_page(KTP_WORDS)], osd=(180, 20.0))
+    page = _page()
+    src = _ocr_image(page, engine)
+    assert engine.reads == 2 and engine.osds == 1
+    assert src.ocr.words[0].text == fake_page(KTP_WORDS).words[0].text
+    first, second = engine.images
+    assert np.array_equal(second, first[::-1, ::-1])  # no skew on rendered text: an exact half turn
+    assert src.to_page is not None
+    h, w = page.image.shape[:2]
+    x, y, bw, bh = src.to_page((0, 0, 10, 10))
+    assert x + bw >= w - 2 and y + bh >= h - 2  # the turned image's top-left is the page's bottom-right
+
+
+def test_osd_confirming_upright_keeps_the_first_reading() -> None:
+    """GIVEN a weak first reading WHEN OSD says upright with confidence THEN no second read is made."""
+    engine = _Engine([GARBAGE], osd=(0, 10.0))
+    src = _ocr_image(_page(), engine)
+    assert engine.reads == 1 and engine.osds == 1 and src.ocr is GARBAGE
