@@ -59,6 +59,7 @@ class _Source:
     ocr: OcrPage
     image: np.ndarray | None = None
     to_page: Callable[[Box], Box] | None = None  # image pixels -> original page pixels
+    upright: bool = False  # the reading itself proved the orientation (no upside-down retry needed)
 
 
 def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReading:
@@ -99,6 +100,7 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
         prepared = orient_and_scale(base, 0, "lines")
         first = _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
         if _upright(first.ocr):
+            first.upright = True
             return first
     k, how = detect_rotation(base.gray, engine, text_along_long_side=card)
     if first is not None and k == 0:
@@ -139,7 +141,8 @@ def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, f
 
     original = as_gray(page.image)
     tries = [lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page)]
-    if src.ocr.words:  # no text found at all (a photo, a blank page) stays no text upside down
+    # no text found at all (a photo, a blank page) stays no text upside down; a proven upright reading is upright
+    if src.ocr.words and not src.upright:
         tries.append(lambda: _Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])),
                                      np.ascontiguousarray(image[::-1, ::-1]), upside_down_to_page))
     tries.append(lambda: _Source(engine.read(original), original, None))

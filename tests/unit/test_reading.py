@@ -73,3 +73,17 @@ def test_osd_confirming_upright_keeps_the_first_reading() -> None:
     engine = _Engine([GARBAGE], osd=(0, 10.0))
     src = _ocr_image(_page(), engine)
     assert engine.reads == 1 and engine.osds == 1 and src.ocr is GARBAGE
+
+
+def test_proven_upright_page_is_not_retried_upside_down() -> None:
+    """GIVEN a clean reading of a page of no known type (upright proven) WHEN it is retried THEN only the
+    sparse and the unprepared readings are tried, never the upside-down one."""
+    from pipeline.classify import classify
+    from pipeline.reading import _retry, _Source
+
+    page = _page()
+    prose = fake_page(["Surat pernyataan bersedia menjadi anggota panitia pemungutan suara"] * 4)
+    engine = _Engine([GARBAGE, GARBAGE])
+    _retry(page, _Source(prose, page.image, None, upright=True), *classify(prose), engine)
+    assert engine.reads == 2
+    assert not any(np.array_equal(img, page.image[::-1, ::-1]) for img in engine.images)
