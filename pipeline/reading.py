@@ -140,8 +140,12 @@ def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, f
         return to_page(turned) if to_page is not None else turned
 
     original = as_gray(page.image)
-    tries = [lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page)]
-    # no text found at all (a photo, a blank page) stays no text upside down; a proven upright reading is upright
+    tries = []
+    # no text found at all (a photo, a blank page): sparse mode would chase every blob of the picture (seconds)
+    # and upside down it stays no text; only the unprepared page is worth a look. A proven upright reading
+    # needs no upside-down retry either.
+    if src.ocr.words:
+        tries.append(lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page))
     if src.ocr.words and not src.upright:
         tries.append(lambda: _Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])),
                                      np.ascontiguousarray(image[::-1, ::-1]), upside_down_to_page))
