@@ -312,7 +312,7 @@ def find_phrase_value(text: str | None, table: dict[str, str]) -> tuple[str | No
 
 # ---- names and free text ------------------------------------------------------------------------
 
-LEADING_JUNK = ":;=-_~. »«|!*•>\"'“”‘’,"  # separators and stray marks OCR puts before a value
+LEADING_JUNK = ":;=-_~. »«|!*•>\"'“”‘’,([{"  # separators and stray marks OCR puts before a value
 _NAME_JUNK = re.compile(r"[^A-Z0-9 .,'\-]")
 
 
@@ -338,4 +338,6 @@ def clean_name(text: str | None) -> str:
     text = _NAME_JUNK.sub("", text)
     # names hold no digits: a token without letters is OCR noise from a photo, stamp or frame
     tokens = [t for t in text.split() if any(ch.isalpha() for ch in t)]
+    # a dot after a whole word is a speck ("RAHMAWATI."); abbreviations (MOH., S.H.) are short or dotted inside
+    tokens = [t[:-1] if re.fullmatch(r"[A-Z']{5,}\.", t) else t for t in tokens]
     return " ".join(tokens).strip(" ,-")

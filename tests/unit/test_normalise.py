@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pipeline.normalise import (
     DIGIT_LOOKALIKES,
     clean_name,
+    clean_text,
     digits_only,
     find_dates,
     month_number,
@@ -143,3 +144,7 @@ def test_names_are_upper_cased_and_keep_titles() -> None:
     assert clean_name(" : dr. Siti Aminah, S.Pd ") == "DR. SITI AMINAH, S.PD"
     assert clean_name("MUHAMMAD ALl") == "MUHAMMAD ALI"
     assert clean_name("FATIMATUZ KHOTIMAH 2") == "FATIMATUZ KHOTIMAH"
+    assert clean_name("NATALIA RAHMAWATI.") == "NATALIA RAHMAWATI"  # a speck after a whole word
+    assert clean_name("AINUN. FITRIYAH. HASANAH") == "AINUN FITRIYAH HASANAH"
+    assert clean_name("MOH. SAHRI, S.H.") == "MOH. SAHRI, S.H."  # abbreviations keep their dots
+    assert clean_text("(JL. SUDIRMAN NO. 91") == "JL. SUDIRMAN NO. 91"
