@@ -6,6 +6,8 @@ passes the runtime to every dossier it processes. Nothing here is created per jo
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 from dataclasses import dataclass
@@ -17,6 +19,24 @@ from pipeline.ocr.base import OcrEngine
 from pipeline.regions import Regions
 
 log = logging.getLogger(__name__)
+
+M_MMAP_THRESHOLD = -3  # glibc mallopt parameter
+MMAP_THRESHOLD_BYTES = 1 << 20
+
+
+def fix_mmap_threshold() -> bool:
+    """Serve every allocation of 1 MB or more (page images, tesseract's buffers) by mmap, returned to the
+    system on free. glibc otherwise raises its threshold after the first large free and carves later
+    images out of the heap, whose fragments keep a worker's resident memory at its worst page's level
+    (measured: peak RSS 394 -> 357 MB over the 12-dossier bench in one process). A no-op off glibc."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    try:
+        mallopt = ctypes.CDLL(libc_name).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
 
 @dataclass
@@ -35,6 +55,7 @@ class Runtime:
     def load(cls, settings: Settings, *, engine: OcrEngine | None = None) -> Runtime:
         """Load everything a dossier needs. `engine` lets tests plug in a fake OCR engine."""
         os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+        fix_mmap_threshold()  # inherited by pool processes forked after this
         from pipeline.nlp import build_nlp
         from pipeline.ocr.factory import make_engine
 
