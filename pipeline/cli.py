@@ -88,7 +88,7 @@ def run(
     console.print(f"{len(outcome.results)} berkas dalam {outcome.seconds:.1f} s ({rate:.1f} berkas/menit, "
                   f"{settings.workers if not workers else workers} proses)")
     console.print(f"Hasil: {out}/<dossier_id>/result.json")
-    store_hint = settings.store_path if settings.store == "local" else f"s3://{settings.s3_bucket}"
+    store_hint = settings.store_path / "objects" if settings.store == "local" else f"s3://{settings.s3_bucket}"
     console.print(f"Penyimpanan: {store_hint} (results/, flags/ = antrean pemeriksaan, originals/)")
     if outcome.crashed:
         raise typer.Exit(2)
