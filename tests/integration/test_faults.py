@@ -113,7 +113,7 @@ class RestartableS3:
 @pytest.fixture
 def redis_server(tmp_path):
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is part of the set-up (scripts/setup.sh)")
     (tmp_path / "redis").mkdir()
     server = PrivateRedis(tmp_path / "redis")
     server.start()

@@ -50,7 +50,7 @@ def redis_conn():
     try:
         conn.ping()
     except RedisConnectionError:
-        pytest.skip("no Redis at 127.0.0.1:6379")
+        pytest.fail("no Redis at 127.0.0.1:6379: scripts/test.sh starts one; run the tests through it")
     conn.flushdb()
     yield conn
     conn.flushdb()

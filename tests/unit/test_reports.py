@@ -355,7 +355,7 @@ def test_nightly_job_through_rq(monkeypatch):
     try:
         connection.ping()
     except RedisConnectionError:
-        pytest.skip("no Redis on 127.0.0.1:6379")
+        pytest.fail("no Redis on 127.0.0.1:6379: scripts/test.sh starts one; run the tests through it")
     connection.flushdb()
     store = MemoryStore()
     _load(store)
