@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass, field
 
 from models.contract import (
-    DocType,
     DocumentResult,
     DossierResult,
     DossierStatus,
@@ -20,7 +19,7 @@ from models.contract import (
     Registration,
 )
 from pipeline import __version__, intake
-from pipeline.checks import run_checks
+from pipeline.checks import dossier_niks_of, run_checks
 from pipeline.context import DocumentReading
 from pipeline.decide import decide
 from pipeline.dupindex import DuplicateIndex
@@ -123,17 +122,6 @@ def to_document(r: DocumentReading) -> DocumentResult:
     )
 
 
-def dossier_niks(registration: Registration | None, documents: list[DocumentResult]) -> set[str]:
-    """NIKs this dossier holds: the registered one and any read from a KTP (16 digits only)."""
-    niks = set()
-    if registration is not None:
-        niks.add(registration.nik)
-    for d in documents:
-        if d.type == DocType.KTP and isinstance(d.fields.get("nik"), str):
-            niks.add(d.fields["nik"])
-    return {n for n in niks if len(n) == 16 and n.isdigit()}
-
-
 def evaluate_and_publish(
     store: ObjectStore,
     runtime: Runtime,
@@ -147,7 +135,7 @@ def evaluate_and_publish(
 ) -> DossierResult:
     """Checks + decision + publish. Also the re-check path (no OCR): verifier corrections, duplicate updates."""
     index = DuplicateIndex(store, runtime.index_secret)
-    niks = dossier_niks(registration, documents)
+    niks = dossier_niks_of(registration, documents)
     previous_others = set(index.others_of(dossier_id)) if notify_others else set()
     index.update(dossier_id, niks)
     others = sorted(index.others(dossier_id, niks))

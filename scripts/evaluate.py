@@ -91,10 +91,9 @@ def truth_only_results(root: Path) -> dict[str, dict]:
     from config.rules import load_rules
     from models.contract import DocumentResult, DossierResult, FileError
     from pipeline import intake
-    from pipeline.checks import run_checks
+    from pipeline.checks import dossier_niks_of, run_checks
     from pipeline.decide import decide
     from pipeline.errors import RegistrationInvalid, RegistrationMissing
-    from pipeline.process import dossier_niks
     from pipeline.regions import Regions
 
     truth = json.loads((root / "truth.json").read_text())
@@ -120,11 +119,11 @@ def truth_only_results(root: Path) -> dict[str, dict]:
         prepared[dossier_id] = (reg, docs, errors)
     holders: dict[str, set[str]] = defaultdict(set)
     for dossier_id, (reg, docs, _) in prepared.items():
-        for nik in dossier_niks(reg, docs):
+        for nik in dossier_niks_of(reg, docs):
             holders[nik].add(dossier_id)
     results = {}
     for dossier_id, (reg, docs, errors) in prepared.items():
-        others = sorted({o for nik in dossier_niks(reg, docs) for o in holders[nik]} - {dossier_id})
+        others = sorted({o for nik in dossier_niks_of(reg, docs) for o in holders[nik]} - {dossier_id})
         checks = run_checks(reg, docs, errors, rules=rules, regions=regions,
                             duplicates={dossier_id: others} if others else None)
         status, missing = decide(checks, rules)
