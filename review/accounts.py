@@ -20,8 +20,8 @@ from pydantic import BaseModel
 
 from pipeline.errors import ObjectNotFound
 from pipeline.regions import Regions
+from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
-from review import rkeys
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,14 @@ class Accounts:
 
     def get(self, username: str) -> Account | None:
         try:
-            return Account.model_validate(self.store.get_json(rkeys.account_key(username)))
+            return Account.model_validate(self.store.get_json(keys.account_key(username)))
         except (ObjectNotFound, ValueError):
             return None
 
     def create(self, username: str, password: str, role: Role | str, area: str | None,
                *, nik_access: bool | None = None) -> Account:
         try:
-            key = rkeys.account_key(username)
+            key = keys.account_key(username)
         except ValueError as e:
             raise AccountError("Nama pengguna: 3-40 huruf kecil, angka, '.', '_' atau '-'.") from e
         role = Role(role)
@@ -124,13 +124,13 @@ class Accounts:
         if account is None:
             raise AccountError(f"Pengguna {username} tidak ada.")
         account.disabled = disabled
-        self.store.put_json(rkeys.account_key(username), account.model_dump(mode="json"))
+        self.store.put_json(keys.account_key(username), account.model_dump(mode="json"))
         log.info("account %s: disabled=%s", username, disabled)
         return account
 
     def list(self) -> list[Account]:
         out = []
-        for key in self.store.list(rkeys.ACCOUNTS_PREFIX):
+        for key in self.store.list(keys.ACCOUNTS_PREFIX):
             try:
                 out.append(Account.model_validate(self.store.get_json(key)))
             except ValueError:
@@ -139,7 +139,7 @@ class Accounts:
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account when the password fits and the account is active; None otherwise."""
-        account = self.get(username) if rkeys.USERNAME_RE.match(username or "") else None
+        account = self.get(username) if keys.USERNAME_RE.match(username or "") else None
         try:
             self.hasher.verify(account.password_hash if account else self._dummy_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -148,5 +148,5 @@ class Accounts:
             return None
         if self.hasher.check_needs_rehash(account.password_hash):
             account.password_hash = self.hasher.hash(password)
-            self.store.put_json(rkeys.account_key(username), account.model_dump(mode="json"))
+            self.store.put_json(keys.account_key(username), account.model_dump(mode="json"))
         return account

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pipeline.errors import ObjectNotFound
+from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
-from review import rkeys
 
 
 class ClaimedByOther(Exception):
@@ -39,21 +39,21 @@ class Claims:
     def get(self, dossier_id: str, now: datetime | None = None) -> Claim | None:
         """The active claim on a dossier, or None (an expired claim counts as none)."""
         try:
-            body = self.store.get_json(rkeys.claim_key(dossier_id))
+            body = self.store.get_json(keys.claim_key(dossier_id))
         except ObjectNotFound:
             return None
         claim = Claim(dossier_id, body["username"], datetime.fromisoformat(body["expires_at"]))
         return claim if claim.active(now) else None
 
     def claimed_ids(self) -> set[str]:
-        return {k[len(rkeys.CLAIMS_PREFIX):-len(".json")] for k in self.store.list(rkeys.CLAIMS_PREFIX)}
+        return {k[len(keys.CLAIMS_PREFIX):-len(".json")] for k in self.store.list(keys.CLAIMS_PREFIX)}
 
     def claim(self, dossier_id: str, username: str, now: datetime | None = None) -> Claim:
         """Claim (or extend one's own claim on) a dossier; ClaimedByOther when someone else holds it."""
         now = now or datetime.now(UTC)
         claim = Claim(dossier_id, username, now + self.ttl)
         data = json.dumps(claim.to_json()).encode()
-        key = rkeys.claim_key(dossier_id)
+        key = keys.claim_key(dossier_id)
         if self.store.put_if_absent(key, data, content_type="application/json"):
             return claim
         current = self.get(dossier_id, now)
@@ -66,4 +66,4 @@ class Claims:
         """Drop the user's own claim (another user's active claim is left alone)."""
         current = self.get(dossier_id)
         if current is None or current.username == username:
-            self.store.delete(rkeys.claim_key(dossier_id))
+            self.store.delete(keys.claim_key(dossier_id))

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from pipeline.errors import ObjectNotFound, StorageError
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
-from review import rkeys
 from review.accounts import Account
 from review.claims import Claim, Claims
 from review.scope import queue_prefix
@@ -57,7 +56,7 @@ class QueuePage:
 
 def read_decision(store: ObjectStore, dossier_id: str) -> dict | None:
     try:
-        return store.get_json(rkeys.decision_key(dossier_id))
+        return store.get_json(keys.decision_key(dossier_id))
     except ObjectNotFound:
         return None
 
@@ -78,7 +77,7 @@ def load_items(store: ObjectStore, claims: Claims, prefix: str) -> list[QueueIte
             area=area,
         ))
     claimed = claims.claimed_ids()
-    decided = {k[len(rkeys.DECISIONS_PREFIX):-len(".json")] for k in store.list(rkeys.DECISIONS_PREFIX)}
+    decided = {k[len(keys.DECISIONS_PREFIX):-len(".json")] for k in store.list(keys.DECISIONS_PREFIX)}
     for item in items:
         if item.dossier_id in claimed:
             item.claim = claims.get(item.dossier_id)

@@ -20,7 +20,7 @@ from pipeline.errors import ObjectNotFound, OcrFailed
 from pipeline.regions import Regions
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
-from review import audit, rkeys
+from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
 from review.queue import read_decision
@@ -209,7 +209,7 @@ class ReviewService:
                      before=before and {k: before.get(k) for k in ("decision", "reason", "documents", "by")},
                      after={"decision": decision, "reason": reason or None, "documents": documents},
                      result_status=result.status.value)
-        self.store.put_json(rkeys.decision_key(dossier_id), body)
+        self.store.put_json(keys.decision_key(dossier_id), body)
         self._record_for_reports(area, dossier_id, decision, body["at"])
         self.claims.release(dossier_id, account.username)
         log.info("dossier %s: %s by %s", dossier_id, decision, account.username)

@@ -264,6 +264,34 @@ def failure_key(dossier_id: str, ts: datetime | None = None, n: int = 0) -> str:
     return f"{failure_prefix(dossier_id)}{utc_stamp(ts)}-{int(n)}.json"
 
 
+# ---- review app: accounts, claims, decisions ------------------------------------------------------------
+ACCOUNTS_PREFIX = "accounts/"
+CLAIMS_PREFIX = "claims/"
+DECISIONS_PREFIX = "decisions/"
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
+
+
+def _user(username: str) -> str:
+    if not isinstance(username, str) or not USERNAME_RE.match(username):
+        raise ValueError("username: 3-40 lower-case letters, digits, '.', '_' or '-'")
+    return username
+
+
+def account_key(username: str) -> str:
+    """A verifier account (password hash, role, area)."""
+    return f"{ACCOUNTS_PREFIX}{_user(username)}.json"
+
+
+def claim_key(dossier_id: str) -> str:
+    """Who works a dossier now, and until when (deleted on release)."""
+    return f"{CLAIMS_PREFIX}{_dossier(dossier_id)}.json"
+
+
+def decision_key(dossier_id: str) -> str:
+    """The verifier's latest decision (MS / TMS / documents requested)."""
+    return f"{DECISIONS_PREFIX}{_dossier(dossier_id)}.json"
+
+
 # ---- reading keys back ---------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from models.contract import CheckStatus, DossierResult
 from pipeline.storage import keys
-from review import audit, rkeys
+from review import audit
 
 
 def trail(store, dossier_id: str) -> list[dict]:
@@ -25,33 +25,33 @@ def png_bytes() -> bytes:
 def test_claim_blocks_others_until_released(login, store):
     pps, ppk = login("pps.kebonagung"), login("ppk.purworejo")
     assert pps.post("/berkas/KPPS-0001/klaim", data={"csrf_token": pps.csrf}).status_code == 200
-    assert store.get_json(rkeys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
+    assert store.get_json(keys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
 
     r = ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf})
     assert "sedang dikerjakan oleh pps.kebonagung" in r.text
-    assert not store.exists(rkeys.decision_key("KPPS-0001"))
+    assert not store.exists(keys.decision_key("KPPS-0001"))
 
     ppk.post("/berkas/KPPS-0001/lepas", data={"csrf_token": ppk.csrf})  # not theirs: stays
-    assert store.exists(rkeys.claim_key("KPPS-0001"))
+    assert store.exists(keys.claim_key("KPPS-0001"))
     pps.post("/berkas/KPPS-0001/lepas", data={"csrf_token": pps.csrf})
-    assert not store.exists(rkeys.claim_key("KPPS-0001"))
+    assert not store.exists(keys.claim_key("KPPS-0001"))
     ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf})
-    assert store.get_json(rkeys.decision_key("KPPS-0001"))["by"] == "ppk.purworejo"
+    assert store.get_json(keys.decision_key("KPPS-0001"))["by"] == "ppk.purworejo"
 
 
 def test_an_expired_claim_does_not_block(login, store):
-    store.put_json(rkeys.claim_key("KPPS-0001"), {"dossier_id": "KPPS-0001", "username": "ppk.purworejo",
+    store.put_json(keys.claim_key("KPPS-0001"), {"dossier_id": "KPPS-0001", "username": "ppk.purworejo",
                                                   "expires_at": "2023-12-12T08:00:00+00:00"})
     client = login("pps.kebonagung")
     client.post("/berkas/KPPS-0001/klaim", data={"csrf_token": client.csrf})
-    assert store.get_json(rkeys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
+    assert store.get_json(keys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
 
 
 def test_approve_records_the_decision_and_an_audit_entry(login, store):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
     assert "Keputusan tersimpan: Memenuhi Syarat" in r.text
-    decision = store.get_json(rkeys.decision_key("KPPS-0002"))
+    decision = store.get_json(keys.decision_key("KPPS-0002"))
     assert decision["decision"] == "MS" and decision["by"] == "pps.kebonagung"
     assert decision["result_processed_at"] == "2023-12-11T09:30:00+00:00"
     entries = trail(store, "KPPS-0002")
@@ -63,9 +63,9 @@ def test_approve_records_the_decision_and_an_audit_entry(login, store):
 def test_reject_needs_a_reason(login, store):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "  "})
-    assert "Tuliskan alasan penolakan" in r.text and not store.exists(rkeys.decision_key("KPPS-0001"))
+    assert "Tuliskan alasan penolakan" in r.text and not store.exists(keys.decision_key("KPPS-0001"))
     client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "Ijazah milik orang lain"})
-    decision = store.get_json(rkeys.decision_key("KPPS-0001"))
+    decision = store.get_json(keys.decision_key("KPPS-0001"))
     assert decision["decision"] == "TMS" and decision["reason"] == "Ijazah milik orang lain"
 
 
@@ -76,7 +76,7 @@ def test_documents_requested_keeps_the_list_and_history(login, store):
     client.post("/berkas/KPPS-0002/minta-dokumen",
                 data={"csrf_token": client.csrf, "documents": ["ijazah", "bukan-dokumen"]})
     client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
-    assert store.get_json(rkeys.decision_key("KPPS-0002"))["decision"] == "MS"
+    assert store.get_json(keys.decision_key("KPPS-0002"))["decision"] == "MS"
     entries = trail(store, "KPPS-0002")
     assert [e["action"] for e in entries] == ["request_documents", "approve"]
     assert entries[0]["after"]["documents"] == ["ijazah"]

@@ -15,7 +15,7 @@ import pytest
 
 from models.contract import CheckStatus, DossierResult
 from pipeline.storage import keys
-from review import audit, rkeys
+from review import audit
 from review.demo import DEMO_PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -109,7 +109,7 @@ def test_verifier_corrects_a_field_and_approves(server, page, store):
     assert result.documents[0].fields["nama"] == "SITI RAHAYU"
     assert next(c for c in result.checks if c.id == "identity_reg_ktp_nama").status == CheckStatus.PASS
     assert [e["action"] for e in audit.trail(store, "KPPS-0001")] == ["correct", "approve"]
-    assert store.get_json(rkeys.decision_key("KPPS-0001"))["decision"] == "MS"
+    assert store.get_json(keys.decision_key("KPPS-0001"))["decision"] == "MS"
 
     page.goto(f"{server}/antrean")
     assert page.locator("table.queue tbody tr").count() == 1  # decided: out of the open queue
