@@ -2,6 +2,7 @@
 
     python -m scripts.evaluate --count 60 --seed 7 [--workers 2] [--json var/eval/report.json]
     python -m scripts.evaluate --count 60 --seed 7 --truth-only    # the rules alone, on the true field values
+    python -m scripts.evaluate --dir var/eval --rerun --misses      # same input, pipeline again, list wrong fields
 
 Prints document-type accuracy, per-field exact-match accuracy and character error rate (CER) per document
 type, the status confusion matrix, expected-reason recall and the number of false accepts (result `complete`
@@ -50,6 +51,7 @@ def compare(truth: dict, results: dict[str, dict]) -> dict:
     confusion: Counter = Counter()
     reason_hits = reason_total = 0
     false_accepts: list[str] = []
+    misses: list[dict] = []
     for dossier_id, t in truth["dossiers"].items():
         r = results.get(dossier_id)
         got_status = r["status"] if r else "missing"
@@ -72,6 +74,10 @@ def compare(truth: dict, results: dict[str, dict]) -> dict:
                 s = field_stats[(page["type"], name)]
                 s[0] += 1
                 s[1] += norm(got) == norm(want)
+                if norm(got) != norm(want):
+                    misses.append({"dossier": dossier_id, "file": page["file"], "variant": page.get("variant"),
+                                   "field": f"{page['type']}.{name}", "want": norm(want), "got": norm(got),
+                                   "conf": (d["confidence"].get(name) if d else None)})
                 s[2] += levenshtein(norm(got), norm(want))
                 s[3] += max(1, len(norm(want)))
     return {
@@ -82,6 +88,7 @@ def compare(truth: dict, results: dict[str, dict]) -> dict:
         "confusion": {f"{a}->{b}": n for (a, b), n in sorted(confusion.items())},
         "reason_recall": reason_hits / reason_total if reason_total else None,
         "false_accepts": false_accepts,
+        "misses": misses,
         "dossiers": len(truth["dossiers"]),
     }
 
@@ -166,14 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help="do not regenerate or re-run; compare what is there")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--truth-only", action="store_true", help="rules on the true field values, no OCR")
+    ap.add_argument("--rerun", action="store_true", help="keep the generated input, run the pipeline again")
+    ap.add_argument("--misses", action="store_true", help="list every wrong field (generated samples only)")
     args = ap.parse_args(argv)
 
     out = args.dir / "out"
-    if not args.reuse:
+    if not args.reuse and not args.rerun:
         shutil.rmtree(args.dir, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "scripts.generate_samples", "--out", str(args.dir),
                         "--count", str(args.count), "--seed", str(args.seed)], check=True)
     if not args.reuse and not args.truth_only:
+        shutil.rmtree(out, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(args.dir / "input"), "--out", str(out),
                         "--workers", str(args.workers)], check=False)
     truth = json.loads((args.dir / "truth.json").read_text())
@@ -186,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             results[data["dossier_id"]] = data
     rep = compare(truth, results)
     print_report(rep)
+    if args.misses:
+        for m in sorted(rep["misses"], key=lambda m: (m["field"], m["variant"] or "")):
+            console.print(f"{m['field']:<26} {m['variant'] or '-':<12} {m['dossier']} {m['file']}: "
+                          f"want {m['want']!r} got {m['got']!r} conf {m['conf']}", highlight=False, markup=False)
     if args.json:
         args.json.write_text(json.dumps(rep, indent=2))
     return 1 if rep["false_accepts"] else 0
