@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ocr_engine: Literal["auto", "tesserocr", "pytesseract"] = "auto"
     ocr_lang: str = "ind"
     workers: int = 2
+    # log output of the command line and workers: "text" for people, "json" = one object per line (pipeline/logs.py)
+    log_format: Literal["text", "json"] = "text"
     # keyed hash for NIK index keys: NIKs never appear in object keys, URLs or logs
     index_secret: SecretStr = SecretStr("berkas-dev-index-key-change-me")
 
