@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 from models.contract import DossierResult, DossierStatus
+from pipeline import queue_index
 from pipeline.errors import ObjectNotFound
 from pipeline.reports.summary import delete_summary, summary_from_result, write_summary
 from pipeline.storage import keys
@@ -62,6 +63,7 @@ def publish_result(store: ObjectStore, result: DossierResult, *, runtime) -> boo
         store.put_json(keys.flag_key(area, result.dossier_id), flag_body(result))
     else:
         _unflag(store, area, result.dossier_id)
+    _mark_queue(store, area, old_area if old is not None else None, result.dossier_id)
     _write_summary(store, result, area)
     log.info("dossier %s: published status=%s", result.dossier_id, result.status.value)
     return True
@@ -77,6 +79,13 @@ def flag_body(result: DossierResult) -> dict:
         "flagged_at": result.processed_at,
         "result_key": keys.result_key(result.dossier_id),
     }
+
+
+def _mark_queue(store: ObjectStore, area: keys.AreaCodes, old_area: keys.AreaCodes | None, dossier_id: str) -> None:
+    """The review queue's index re-reads the flag(s) just written or removed (pipeline/queue_index.py)."""
+    queue_index.mark(store, area, dossier_id)
+    if old_area is not None and old_area != area:
+        queue_index.mark(store, old_area, dossier_id)
 
 
 def _unflag(store: ObjectStore, area: keys.AreaCodes, dossier_id: str) -> None:

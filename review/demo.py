@@ -23,6 +23,7 @@ from models.contract import (
     Registration,
     Wilayah,
 )
+from pipeline import queue_index
 from pipeline.publish import flag_body
 from pipeline.regions import Regions
 from pipeline.storage import keys
@@ -204,7 +205,9 @@ def seed_dossier(store: ObjectStore, regions: Regions, d: DemoDossier) -> Dossie
                            checks=checks, pipeline_version="demo", wilayah=wilayah, processed_at=d.flagged_at)
     store.put_json(keys.result_key(d.dossier_id), result.model_dump(mode="json"))
     match = regions.resolve_area(prov, kab, kec, desa)
-    store.put_json(keys.flag_key(keys.AreaCodes.from_match(match, tps=d.tps), d.dossier_id), flag_body(result))
+    area = keys.AreaCodes.from_match(match, tps=d.tps)
+    store.put_json(keys.flag_key(area, d.dossier_id), flag_body(result))
+    queue_index.mark(store, area, d.dossier_id)
     return result
 
 

@@ -1,4 +1,10 @@
-"""The review queue: flagged dossiers inside an account's area, filtered, oldest first, with counts."""
+"""The review queue: flagged dossiers inside an account's area, filtered, oldest first, with counts.
+
+Rows come from the queue index (`pipeline.queue_index`: compact per-kecamatan objects kept current by pending
+marks), so a page costs a few object reads whatever the size of the area. `build_queue(..., index=False)`
+reads every flag object instead (the original way, kept as the reference the tests and the benchmark compare
+the index with). Scoping is the same either way: the account's flag prefix (`review.scope.queue_prefix`).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from pipeline.errors import ObjectNotFound, StorageError
+from pipeline.errors import StorageError
+from pipeline.queue_index import QueueIndex, Row, read_decision, row_from_flag
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 from review.accounts import Account
@@ -34,6 +41,11 @@ class QueueItem:
         """A decision counts for the result it was made on; a newer result reopens the dossier."""
         return self.decision is not None and self.decision.get("result_processed_at") == self.flagged_at
 
+    @classmethod
+    def from_row(cls, row: Row) -> QueueItem:
+        return cls(row.dossier_id, row.status, row.reasons, row.missing, row.flagged_at, row.area,
+                   decision=row.decision)
+
 
 @dataclass
 class QueueFilter:
@@ -54,14 +66,9 @@ class QueuePage:
     refused: bool = False
 
 
-def read_decision(store: ObjectStore, dossier_id: str) -> dict | None:
-    try:
-        return store.get_json(keys.decision_key(dossier_id))
-    except ObjectNotFound:
-        return None
-
-
-def load_items(store: ObjectStore, claims: Claims, prefix: str) -> list[QueueItem]:
+def load_items(store: ObjectStore, claims: Claims | None, prefix: str) -> list[QueueItem]:
+    """Every flag under `prefix`, read one by one (the reference path; O(flags) object reads)."""
+    decided = {k[len(keys.DECISIONS_PREFIX):-len(".json")] for k in store.list(keys.DECISIONS_PREFIX)}
     items = []
     for key in store.list(prefix):
         try:
@@ -70,29 +77,27 @@ def load_items(store: ObjectStore, claims: Claims, prefix: str) -> list[QueueIte
         except (ValueError, StorageError) as e:
             log.warning("skipping unreadable flag %s: %s", key, e)
             continue
-        items.append(QueueItem(
-            dossier_id=body.get("dossier_id") or keys.dossier_id_from_key(key),
-            status=body.get("status", ""), reasons=list(body.get("reasons") or []),
-            missing=list(body.get("missing_documents") or []), flagged_at=body.get("flagged_at") or "",
-            area=area,
-        ))
-    claimed = claims.claimed_ids()
-    decided = {k[len(keys.DECISIONS_PREFIX):-len(".json")] for k in store.list(keys.DECISIONS_PREFIX)}
-    for item in items:
-        if item.dossier_id in claimed:
-            item.claim = claims.get(item.dossier_id)
-        if item.dossier_id in decided:
-            item.decision = read_decision(store, item.dossier_id)
+        dossier_id = body.get("dossier_id") or keys.dossier_id_from_key(key)
+        decision = read_decision(store, dossier_id) if dossier_id in decided else None
+        items.append(QueueItem.from_row(row_from_flag(area, dossier_id, body, decision)))
     return items
 
 
+def _segments(prefix: str) -> tuple[str, ...]:
+    """`flags/35.75/35.75.02/` -> ("35.75", "35.75.02")."""
+    return tuple(p for p in prefix[len("flags/"):].split("/") if p)
+
+
 def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: QueueFilter,
-                *, page: int = 1, page_size: int = 50) -> QueuePage:
+                *, page: int = 1, page_size: int = 50, index: bool = True) -> QueuePage:
     """One page of the account's queue. Area scoping happens here, on the listed prefix."""
     prefix = queue_prefix(account, flt.desa, flt.tps)
     if prefix is None:
         return QueuePage(items=[], total=0, refused=True)
-    items = load_items(store, claims, prefix)
+    if index:
+        items = [QueueItem.from_row(r) for r in QueueIndex(store).rows(_segments(prefix))]
+    else:
+        items = load_items(store, claims, prefix)
     tps = keys.normalise_tps(flt.tps) if flt.tps else None
     if tps:
         items = [i for i in items if i.area.tps == tps]
@@ -109,5 +114,10 @@ def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: Queue
         items = [i for i in items if flt.reason in i.reasons]
     items.sort(key=lambda i: (i.flagged_at, i.dossier_id))
     start = (max(page, 1) - 1) * page_size
-    return QueuePage(items=items[start:start + page_size], total=len(items), by_status=by_status,
+    shown = items[start:start + page_size]
+    claimed = claims.claimed_ids()  # claims are shown, never filtered on: read only those of this page
+    for item in shown:
+        if item.dossier_id in claimed:
+            item.claim = claims.get(item.dossier_id)
+    return QueuePage(items=shown, total=len(items), by_status=by_status,
                      by_reason=by_reason, desa_options=desa_options)

@@ -16,14 +16,15 @@ from typing import Any
 
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, DocType, DossierResult, Registration
+from pipeline import queue_index
 from pipeline.errors import ObjectNotFound, OcrFailed
+from pipeline.queue_index import read_decision
 from pipeline.regions import Regions
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
-from review.queue import read_decision
 from review.scope import covers
 from review.settings import ReviewSettings
 
@@ -210,6 +211,7 @@ class ReviewService:
                      after={"decision": decision, "reason": reason or None, "documents": documents},
                      result_status=result.status.value)
         self.store.put_json(keys.decision_key(dossier_id), body)
+        queue_index.mark(self.store, area, dossier_id)  # the queue's index re-reads the decision
         self._record_for_reports(area, dossier_id, decision, body["at"])
         self.claims.release(dossier_id, account.username)
         log.info("dossier %s: %s by %s", dossier_id, decision, account.username)

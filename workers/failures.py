@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline import queue_index
 from pipeline.errors import BerkasError, ObjectNotFound, StorageError
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
@@ -59,6 +60,7 @@ def record_failure(
         if final:
             area = area_of_dossier(store, dossier_id, regions)
             store.put_json(keys.flag_key(area, dossier_id), failure_flag(dossier_id, key, code, now))
+            queue_index.mark(store, area, dossier_id)  # the review queue's index re-reads this flag
     except (StorageError, ValueError) as e:
         log.error("dossier job %s: failure could not be recorded (%s)", job_id, type(e).__name__)
         return None
@@ -112,4 +114,5 @@ def clear_failure_flag(store: ObjectStore, area: keys.AreaCodes, dossier_id: str
         store.delete(key)
     else:
         store.put_json(key, replacement)
+    queue_index.mark(store, area, dossier_id)  # the review queue's index re-reads this flag
     return True

@@ -11,6 +11,9 @@
     index/dossier-nik/<dossier_id>.json                      which NIK hmac a dossier holds now
     audit/<dossier_id>/<UTC stamp>-<n>.json                  who did what, kept
     failures/<dossier_id>/<UTC stamp>-<n>.json               worker failures (job id, error), kept
+    corrections/<dossier_id>/<UTC stamp>-<n>.json            verifier corrections, kept (+ dropped/<same name>)
+    queue-index/shards/<kab>/<kec>/<seq>.json                review queue rows per kecamatan (derived, rebuildable)
+    queue-index/pending/<kab>/<kec>/<desa>/<tps>/<id>/<tok>  "this row may have changed", folded by the reader
 
 Area codes are Kemendagri codes as written in config/wilayah (e.g. `35.75`, `35.75.02`,
 `35.75.02.1005`) and the TPS number as registered (`003`); a code that cannot be resolved is
@@ -290,6 +293,58 @@ def claim_key(dossier_id: str) -> str:
 def decision_key(dossier_id: str) -> str:
     """The verifier's latest decision (MS / TMS / documents requested)."""
     return f"{DECISIONS_PREFIX}{_dossier(dossier_id)}.json"
+
+
+# ---- review queue index: derived from flags/ and decisions/, rebuildable (pipeline/queue_index.py) ------
+QUEUE_INDEX_PREFIX = "queue-index/"
+
+
+def queue_shard_prefix(kab_code: str | None = None, kec_code: str | None = None) -> str:
+    """`queue-index/shards/` alone or narrowed to a kabupaten (and kecamatan); segments as in flag keys."""
+    return _area_prefix("queue-index/shards", (kab_code, kec_code))
+
+
+def queue_shard_key(kab_code: str, kec_code: str, seq: int) -> str:
+    """Version `seq` of one kecamatan's compact queue rows; written once (put_if_absent), newest wins."""
+    if not isinstance(seq, int) or seq < 0:
+        raise ValueError("shard version must be a non-negative integer")
+    return f"{queue_shard_prefix(kab_code, kec_code)}{seq:012d}.json"
+
+
+def queue_pending_prefix(*segments: str | None) -> str:
+    """Pending marks ("this dossier's queue row may have changed") under an area prefix (kab, kec, desa, tps)."""
+    return _area_prefix("queue-index/pending", segments)
+
+
+def queue_pending_key(area: AreaCodes, dossier_id: str, token: str) -> str:
+    if not re.match(r"^[0-9A-Za-z.]{8,64}$", token or ""):
+        raise ValueError("pending-mark token: 8-64 letters, digits or dots")
+    return f"{queue_pending_prefix(*area.segments())}{_dossier(dossier_id)}/{token}"
+
+
+def queue_built_key(kab_code: str | None = None) -> str:
+    """Set once every kecamatan of a kabupaten (None: of every kabupaten) has a shard."""
+    return f"queue-index/built/{_code(kab_code) if kab_code else '_all'}.json"
+
+
+# ---- verifier corrections: kept apart from results so re-processing can apply them again ---------------
+
+
+def corrections_prefix(dossier_id: str) -> str:
+    return f"corrections/{_dossier(dossier_id)}/"
+
+
+def correction_key(dossier_id: str, ts: datetime | None = None, n: int = 0) -> str:
+    """One verifier correction, written once (put_if_absent)."""
+    return f"{corrections_prefix(dossier_id)}{utc_stamp(ts)}-{int(n)}.json"
+
+
+def correction_dropped_key(correction: str) -> str:
+    """The tombstone of a correction whose page is gone: written once, so the drop is audited once."""
+    parts = correction.split("/")
+    if len(parts) != 3 or parts[0] != "corrections" or not parts[2].endswith(".json"):
+        raise ValueError(f"not a correction key: {correction!r}")
+    return f"{corrections_prefix(parts[1])}dropped/{parts[2]}"
 
 
 # ---- reading keys back ---------------------------------------------------------------------------------
