@@ -36,8 +36,9 @@ def _progress() -> Progress:
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="log progress to stderr")) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from pipeline.logs import configure_logging
+
+    configure_logging(level=logging.INFO if verbose else logging.WARNING, fmt=get_settings().log_format)
 
 
 @app.command()

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
+import mmap
 import os
 import pickle
 import resource
+import signal
 import socket
 import subprocess
 import sys
@@ -148,6 +150,10 @@ def _recv_result(conn: Connection) -> Decoded:
     return pickle.loads(head, buffers=buffers)
 
 
+# State of a guard channel shared across fork (one byte in a MAP_SHARED page, seen by both processes).
+_IDLE, _BUSY, _BROKEN = 0, 1, 2
+
+
 class DecodeGuard:
     """One long-lived decode child per process: RLIMIT_AS on its address space and a wall-clock timeout.
 
@@ -155,6 +161,14 @@ class DecodeGuard:
     a child that dies (crash, hard memory kill) gives FILE_CORRUPT and is restarted too. The child is
     a fresh interpreter (`python -c`, not fork), so it inherits no threads or locks and never
     re-imports the caller's `__main__`. `decoder` must be importable by name (a module-level function).
+
+    Across fork: by default a forked process refuses the guard it inherits and starts its own child.
+    After `share_with_forks()` a forked process (an RQ work horse) adopts the parent's child instead, so
+    no job pays an interpreter start. That is safe only with one forked user at a time (RQ runs one
+    horse per worker) and with the parent calling `ready_for_fork()` before each fork: a shared byte
+    records whether a request is in flight, so a horse killed mid-request (or one that met a timeout or
+    a dead child) leaves BUSY/BROKEN behind, and the parent then replaces the child before the next
+    horse could read a stale answer or write into a half-sent request.
     """
 
     def __init__(self, *, memory_bytes: int = DEFAULT_MEMORY_BYTES, decoder: Decoder = decode_file) -> None:
@@ -165,15 +179,53 @@ class DecodeGuard:
         self._conn: Connection | None = None
         self._owner = os.getpid()
         self._lock = threading.Lock()
+        self._state: mmap.mmap | None = None  # set by share_with_forks()
+        self._adopted = False  # this process uses a child started by its parent
+
+    # -- sharing with forked work horses (the parent's side) --
+
+    def share_with_forks(self) -> None:
+        """Let processes forked from now on adopt this guard's child (call in the parent, before forking)."""
+        if self._state is None:
+            self._state = mmap.mmap(-1, 1)  # anonymous and MAP_SHARED: the horse's writes reach the parent
+            self._state[0] = _IDLE
+
+    def ready_for_fork(self) -> bool:
+        """In the parent, before each fork: make sure a clean child waits. Restarts it when the last user
+        left a request in flight or the channel broken, or when the child died meanwhile. True when the
+        child was (re)started now. Raises GuardUnavailable like `start`."""
+        with self._lock:
+            dirty = self._state is not None and self._state[0] != _IDLE
+            dead = self._proc is not None and self._proc.poll() is not None
+            if dirty or dead:
+                log.warning("decode child %s after the last job; starting a fresh one",
+                            "died" if dead and not dirty else "left mid-request")
+                self._stop(graceful=False)
+                self.restarts += 1
+            if self._state is not None:
+                self._state[0] = _IDLE
+            running = self._proc is not None
+            self._start_locked()
+            return not running
+
+    # -- life cycle --
 
     def start(self) -> None:
         """Start the child unless it runs; raises GuardUnavailable when it cannot get ready."""
-        if self._owner != os.getpid():  # inherited through fork: that child is not ours to use
+        with self._lock:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self._owner != os.getpid():  # inherited through fork
+            self._owner = os.getpid()
+            if self._conn is not None and self._state is not None and self._state[0] == _IDLE:
+                self._adopted = True  # the parent's child, clean: use it (see the class docstring)
+                return
             if self._conn is not None:
                 self._conn.close()
             self._proc = self._conn = None
-            self._owner = os.getpid()
-        if self._proc is not None and self._proc.poll() is None:
+            self._state = None
+        if self._proc is not None and (self._adopted or self._proc.poll() is None):
             return
         ours, theirs = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
@@ -205,6 +257,22 @@ class DecodeGuard:
     def _stop(self, *, graceful: bool) -> None:
         proc, conn = self._proc, self._conn
         self._proc = self._conn = None
+        if self._adopted:
+            # The parent's child: only the parent can reap it. `close()` just lets go of it; after a
+            # failure it is killed so it answers nobody again, the channel is marked broken for the
+            # parent, and this process goes on with a child of its own.
+            self._adopted = False
+            if self._state is not None and not graceful:
+                self._state[0] = _BROKEN
+            self._state = None
+            if conn is not None:
+                conn.close()
+            if proc is not None and not graceful:
+                try:
+                    os.kill(proc.pid, signal.SIGKILL)  # not reaped yet (the parent waits for us): pid still its
+                except ProcessLookupError:
+                    pass
+            return
         if conn is not None:
             if graceful:
                 try:
@@ -228,12 +296,18 @@ class DecodeGuard:
 
     def decode(self, name: str, data: bytes, *, sha256: str, limits: Limits) -> Decoded:
         with self._lock:
-            self.start()
+            self._start_locked()
             assert self._conn is not None
+            state = self._state if self._adopted else None
             try:
+                if state is not None:
+                    state[0] = _BUSY  # until the whole answer is read: a kill in between leaves BUSY
                 self._conn.send((name, data, sha256, limits))
                 if self._conn.poll(limits.decode_seconds if limits.decode_seconds > 0 else None):
-                    return _recv_result(self._conn)
+                    result = _recv_result(self._conn)
+                    if state is not None:
+                        state[0] = _IDLE
+                    return result
                 code = "DECODE_TIMEOUT"
                 log.warning(
                     "file sha256:%.12s: decoding exceeded %.1f s; restarting the decode child", sha256, limits.decode_seconds

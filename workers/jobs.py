@@ -14,11 +14,13 @@ from typing import Any
 
 from config.settings import Settings, get_settings
 from pipeline.errors import IntegrityError, ObjectNotFound, StorageError
+from pipeline.logs import log_context, personal_values
 from pipeline.storage import keys, open_store
 from pipeline.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
+DOSSIER_JOB_FUNC = "workers.jobs.process_dossier_job"
 Processor = Callable[..., Any]  # process_dossier(dossier_id, *, store, runtime) -> DossierResult
 
 # A job that meets an unreachable store waits for it (probing with backoff 1 s doubling to 30 s) this long,
@@ -58,6 +60,25 @@ def init_process(
     _state.runtime = runtime
     if runtime is None and load_runtime:
         current_runtime()
+
+
+def preload_pipeline() -> None:
+    """Load now what the first dossier would otherwise load lazily: the modules of the pipeline (pipeline.process
+    pulls in reading, checks, publish and, through the report summaries, matplotlib: seconds of imports) and the
+    per-process caches behind functions (NIK digit templates, month table, message catalogue).
+
+    A forking worker calls this before its first fork, so every work horse inherits them; without it each horse
+    loads them again, and throws them away when it exits. tests/unit/test_worker_preload.py checks that a
+    dossier processed after this loads no new module and fills no new cache."""
+    import pipeline.process  # noqa: F401 - imported for its side effect: the modules are loaded
+    from pipeline.checks.messages import load_catalogue
+    from pipeline.nik_reader import templates
+    from pipeline.normalise import _month_table
+
+    templates()
+    _month_table()
+    load_catalogue()
+    _processor()
 
 
 def reset_process() -> None:
@@ -114,6 +135,23 @@ def process_dossier_job(dossier_id: str) -> dict[str, Any]:
     STORE_WAIT_SECONDS) and runs the dossier again, at most STORE_RERUNS times; other errors fail the attempt."""
     keys.result_key(dossier_id)  # rejects a malformed id before anything is loaded
     store, runtime = current_store(), current_runtime()
+    with log_context(dossier_id=dossier_id), personal_values(**_personal_data(store, dossier_id)):
+        return _process_with_reruns(dossier_id, store, runtime)
+
+
+def _personal_data(store: ObjectStore, dossier_id: str) -> dict[str, Any]:
+    """The registration's NIK, name and birth date, for masking them in logs (pipeline/logs.py); {} when the
+    registration cannot be read (the processor reports that; 16-digit runs are masked regardless)."""
+    try:
+        reg = store.get_json(keys.registration_key(dossier_id))
+    except (StorageError, ValueError):
+        return {}
+    if not isinstance(reg, dict):
+        return {}
+    return {k: v for k in ("nik", "nama", "tanggal_lahir") if isinstance(v := reg.get(k), str)}
+
+
+def _process_with_reruns(dossier_id: str, store: ObjectStore, runtime: Any) -> dict[str, Any]:
     deadline = time.monotonic() + STORE_WAIT_SECONDS
     for rerun in range(STORE_RERUNS + 1):
         try:

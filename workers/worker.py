@@ -1,13 +1,22 @@
 """Starting a worker of the distributed mode.
 
-`BerkasWorker` forks a work horse per job (a crash or a runaway decoder cannot take the worker down) and
-loads the Runtime in the parent before the first job, so every horse inherits the OCR engine, spaCy
-pipeline and tables instead of loading them again. `BerkasSimpleWorker` runs jobs in its own process
-(tests, debugging). A horse killed from outside (OOM killer, SIGKILL) is recorded like any failed attempt.
+`BerkasWorker` forks a work horse per job (a crash or a runaway decoder cannot take the worker down). What a
+job needs is made ready in the parent, once, so that a horse starts with nothing left to load:
+- the Runtime (OCR engine, spaCy pipeline, rules, regions) and, for the real pipeline, its modules and lazy
+  caches (`jobs.preload_pipeline`);
+- the decode sandbox: the worker's `DecodeGuard` child is shared with its horses (`share_with_forks`) and
+  checked before every fork (`ready_for_fork`): a horse killed mid-request, or one whose decode timed out or
+  whose decoder died, leaves the channel marked, and the worker starts a fresh child before the next job;
+- the garbage collector's view: `gc.freeze()` once everything is loaded keeps the horses' collections away
+  from the inherited objects (fewer copy-on-write page faults, less CPU per job).
+`BerkasSimpleWorker` runs jobs in its own process (tests, debugging). A horse killed from outside (OOM killer,
+SIGKILL) is recorded like any failed attempt. Every record logged while a job runs carries the worker name,
+job id and dossier id (`pipeline.logs.log_context`).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -19,6 +28,8 @@ from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
+from pipeline.intake import GuardUnavailable, shared_guard
+from pipeline.logs import log_context
 from workers import jobs
 from workers.queues import QUEUE_NAMES, connect, get_queue
 
@@ -42,16 +53,42 @@ def _horse_killed(job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
 
 
 class _Preloading:
-    """Mixin: load the per-process objects once, before the first job."""
+    """Mixin: load the per-process objects once, before the first job; log with the job's ids."""
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         if jobs._state.store is None or jobs._state.runtime is None:
             jobs.init_process(jobs._state.settings)
+        if jobs._state.processor is None:  # the real pipeline (tests inject their own processor)
+            jobs.preload_pipeline()
         super().bootstrap(*args, **kwargs)  # type: ignore[misc]
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        with log_context(worker=self.name):  # type: ignore[attr-defined]
+            return super().work(*args, **kwargs)  # type: ignore[misc]
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        from workers.queues import _dossier_of
+
+        dossier_id = _dossier_of(job) if job.func_name == jobs.DOSSIER_JOB_FUNC else None
+        with log_context(job_id=job.id, dossier_id=dossier_id):
+            self._before_job()
+            super().execute_job(job, queue)  # type: ignore[misc]
+
+    def _before_job(self) -> None:
+        pass
 
 
 class BerkasWorker(_Preloading, Worker):
-    pass
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        super().bootstrap(*args, **kwargs)
+        shared_guard().share_with_forks()
+        gc.freeze()  # what is loaded by now is never scanned by a horse's collector (once: frozen is never freed)
+
+    def _before_job(self) -> None:
+        try:
+            shared_guard().ready_for_fork()
+        except GuardUnavailable as e:  # the horse then tries its own child, and decodes in-process if that fails
+            log.error("decode guard unavailable before the job (%s)", e.detail)
 
 
 class BerkasSimpleWorker(_Preloading, SimpleWorker):
