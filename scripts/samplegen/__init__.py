@@ -3,4 +3,4 @@
 Everything is driven by numpy Generators seeded per dossier, so the same seed gives byte-identical output.
 """
 
-GENERATOR_VERSION = "samplegen-0.1"
+GENERATOR_VERSION = "samplegen-0.2"  # 0.2: layout families and extra degradations (--layouts)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.samplegen import extras, files, ijazah, surat_sehat
+from scripts.samplegen import extras, files, ijazah, ijazah_alt, ktp_alt, sehat_alt, surat_sehat
+from scripts.samplegen.families import OLD_FAMILIES, Picker, Selection, parse
 from scripts.samplegen.ktp import ktp_page
 from scripts.samplegen.layout import Page
 from scripts.samplegen.people import Person, make_person, name_variant, other_person
@@ -24,6 +25,8 @@ class Doc:
     type: str
     page: Page
     fields: dict
+    layout: str = ""
+    marks: tuple[str, ...] = ()  # layout-level damage, e.g. a stamp over a value
 
 
 @dataclass
@@ -37,17 +40,34 @@ def _age_range(scenario: str) -> tuple[int, int]:
     return {"under_age": (16, 16), "over_55": (56, 60)}.get(scenario, (17, 55))
 
 
-def _documents(rng: np.random.Generator, p: Person, scenario: str) -> list[Doc]:
-    docs = [Doc("ktp", *ktp_page(rng, p))]
+def _documents(rng: np.random.Generator, p: Person, scenario: str, picker: Picker) -> list[Doc]:
+    """The dossier's documents; classic families draw from `rng` exactly as the first generator did."""
+    fam = picker.family("ktp")
+    if fam == OLD_FAMILIES["ktp"]:
+        docs = [Doc("ktp", *ktp_page(rng, p), layout=fam)]
+    else:
+        docs = [Doc("ktp", *ktp_alt.ktp_page(rng, p, fam), layout=fam)]
     holder = other_person(rng, p) if scenario == "other_person_ijazah" else p
     jenjang = ijazah.pick_jenjang(rng, holder, low=scenario == "low_education")
-    docs.append(Doc("ijazah", *ijazah.ijazah_page(rng, holder, jenjang, nama=_maybe_variant(rng, holder, titles=False))))
-    docs.append(Doc("surat_sehat", *surat_sehat.sehat_page(
-        rng, p, nama=_maybe_variant(rng, p, titles=True),
-        healthy=scenario != "not_healthy",
-        stale=scenario == "stale_health",
-        vitals=scenario != "missing_vitals",
-    )))
+    fam = picker.family("ijazah", ijazah_alt.eligible(jenjang))
+    nama = _maybe_variant(rng, holder, titles=False)
+    if fam == OLD_FAMILIES["ijazah"]:
+        docs.append(Doc("ijazah", *ijazah.ijazah_page(rng, holder, jenjang, nama=nama), layout=fam))
+    else:
+        page, fields, marks = ijazah_alt.ijazah_page(rng, holder, jenjang, fam, nama=nama)
+        docs.append(Doc("ijazah", page, fields, fam, marks))
+    fam = picker.family("surat_sehat")
+    if scenario == "issuer_unknown" and fam == OLD_FAMILIES["surat_sehat"]:
+        fam = "sehat/table"  # only the new families print a private practice's letterhead
+    nama = _maybe_variant(rng, p, titles=True)
+    kwargs = {"healthy": scenario != "not_healthy", "stale": scenario == "stale_health",
+              "vitals": scenario != "missing_vitals"}
+    if fam == OLD_FAMILIES["surat_sehat"]:
+        docs.append(Doc("surat_sehat", *surat_sehat.sehat_page(rng, p, nama=nama, **kwargs), layout=fam))
+    else:
+        page, fields, marks = sehat_alt.sehat_page(rng, p, fam, nama=nama, praktik=scenario == "issuer_unknown",
+                                                   **kwargs)
+        docs.append(Doc("surat_sehat", page, fields, fam, marks))
     if rng.random() < 0.1:
         docs.append(Doc("unknown", *extras.pas_foto_page(rng, p)))
     if rng.random() < 0.1:
@@ -116,9 +136,10 @@ def _broken_registration(rng: np.random.Generator, reg: dict) -> bytes:
 
 
 def build_slot(input_dir: Path, seed: int, slot: int, scenario: str, ids: list[str],
-               variants: tuple[str, ...]) -> Built:
+               variants: tuple[str, ...], selection: Selection | None = None) -> Built:
     """Write the dossier(s) of one slot under input_dir; `ids` holds one id (two for duplicate_nik)."""
     rng = np.random.default_rng([seed, slot])
+    picker = (selection or parse("all")).picker(seed, slot)
     lo, hi = _age_range(scenario)
     person = make_person(rng, min_age=lo, max_age=hi)
     built = Built()
@@ -127,7 +148,7 @@ def build_slot(input_dir: Path, seed: int, slot: int, scenario: str, ids: list[s
         p = person
         reg_desa = pick_other_desa(rng, p.desa) if scenario == "out_of_area" else p.desa
         tps = f"{tps_numbers[k]:03d}"
-        docs = _documents(rng, p, scenario)
+        docs = _documents(rng, p, scenario, picker)
         folder = input_dir / dossier_id
         folder.mkdir(parents=True, exist_ok=True)
         reg = _registration(rng, p, dossier_id, reg_desa, tps, scenario)
@@ -135,7 +156,7 @@ def build_slot(input_dir: Path, seed: int, slot: int, scenario: str, ids: list[s
             (folder / "registration.json").write_bytes(_broken_registration(rng, reg))
         else:
             (folder / "registration.json").write_text(json.dumps(reg, indent=2, ensure_ascii=False) + "\n")
-        pages, bad = files.write_files(rng, folder, docs, scenario, variants)
+        pages, bad = files.write_files(rng, folder, docs, scenario, variants, picker)
         sc = SCENARIOS[scenario]
         built.truth[dossier_id] = {
             "scenario": scenario, "expected_status": sc.expected_status,

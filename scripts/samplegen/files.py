@@ -7,7 +7,8 @@ from typing import Protocol
 
 import numpy as np
 
-from scripts.samplegen import pdf
+from scripts.samplegen import damage, pdf
+from scripts.samplegen.families import Picker
 from scripts.samplegen.render import VARIANTS, Shot, shoot
 
 
@@ -53,8 +54,15 @@ def _variant(rng: np.random.Generator, doc_type: str, allowed: tuple[str, ...]) 
     return str(rng.choice(names, p=p / p.sum()))
 
 
-def _page_truth(file: str, page: int, doc: DocLike, variant: str, shot: Shot | None) -> dict:
+def _page_truth(file: str, page: int, doc: DocLike, variant: str, shot: Shot | None,
+                degradations: list[str] | None = None) -> dict:
     entry = {"file": file, "page": page, "type": doc.type, "variant": variant, "fields": dict(doc.fields)}
+    layout = getattr(doc, "layout", "")
+    if layout:
+        entry["layout"] = layout
+    marks = list(getattr(doc, "marks", ())) + list(degradations or [])
+    if marks:
+        entry["degradations"] = marks
     if shot is not None:
         entry["dpi"] = round(shot.dpi) or None
         entry["rotation"] = shot.rotation
@@ -67,8 +75,16 @@ def _page_truth(file: str, page: int, doc: DocLike, variant: str, shot: Shot | N
 _EXIF_FOR_ROTATION = {90: 6, 180: 3, 270: 8}
 
 
-def _image_file(rng: np.random.Generator, shot: Shot, variant: str, used: set[str]) -> tuple[str, bytes]:
-    """Encode a shot; phone photos sometimes keep sensor orientation with an EXIF Orientation tag."""
+def _image_file(rng: np.random.Generator, shot: Shot, variant: str, used: set[str],
+                quality: int | None = None) -> tuple[str, bytes]:
+    """Encode a shot; phone photos sometimes keep sensor orientation with an EXIF Orientation tag.
+
+    `quality` forces a JPEG at that quality (the jpeg_q35_50 degradation); None keeps the classic draws.
+    """
+    if quality is not None:
+        kind = "phone" if variant == "phone_photo" else "scan"
+        return _name(rng, kind, "jpg", used), pdf.encode_image(shot.image, "jpg", quality=quality,
+                                                               dpi=shot.dpi or 72)
     if variant == "phone_photo":
         orientation = 1
         if rng.random() < 0.25:
@@ -93,8 +109,11 @@ def _truncate(rng: np.random.Generator, data: bytes) -> bytes:
 
 
 def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], scenario: str,
-                variants: tuple[str, ...] = VARIANTS) -> tuple[list[dict], list[dict]]:
-    """Write docs as files in folder; returns (truth pages, bad files)."""
+                variants: tuple[str, ...] = VARIANTS, picker: Picker | None = None) -> tuple[list[dict], list[dict]]:
+    """Write docs as files in folder; returns (truth pages, bad files).
+
+    `picker` adds the extra degradations of families.DEGRADATIONS to some pages (none without it).
+    """
     used: set[str] = set()
     pages: list[dict] = []
     bad: list[dict] = []
@@ -115,14 +134,16 @@ def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], sce
             (folder / name).write_bytes(pdf.text_pdf([doc.page]))
             pages.append(_page_truth(name, 1, doc, variant, None))
             continue
-        shot = shoot(rng, doc.page, variant)
+        degs = picker.degradations(variant, card=doc.page.width_mm < 100) if picker else []
+        shot = damage.shoot_damaged(rng, doc.page, variant, degs) if degs else shoot(rng, doc.page, variant)
         if variant == "image_pdf":
             name = _name(rng, "pdf", "pdf", used)
             (folder / name).write_bytes(pdf.image_pdf([(shot.image, shot.dpi)]))
         else:
-            name, data = _image_file(rng, shot, variant, used)
+            quality = int(rng.integers(35, 51)) if "jpeg_q35_50" in degs else None
+            name, data = _image_file(rng, shot, variant, used, quality)
             (folder / name).write_bytes(data)
-        pages.append(_page_truth(name, 1, doc, variant, shot))
+        pages.append(_page_truth(name, 1, doc, variant, shot, degs))
     for doc in order:
         if scenario == "bad_ktp_file" and doc.type == "ktp":
             shot = shoot(rng, doc.page, str(rng.choice(["clean_scan", "phone_photo"])))

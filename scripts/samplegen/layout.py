@@ -27,9 +27,18 @@ FONTS = {
     "dserif-b": f"{_FONT_DIR}/dejavu/DejaVuSerif-Bold.ttf",
     "mono": f"{_FONT_DIR}/liberation/LiberationMono-Regular.ttf",
     "ocra": f"{_FONT_DIR}/ocr-a/OCRA.ttf",
+    # GNU FreeFont (Debian fonts-freefont-ttf): other metrics and shapes for the newer layout families
+    "free-sans": f"{_FONT_DIR}/freefont/FreeSans.ttf",
+    "free-sans-b": f"{_FONT_DIR}/freefont/FreeSansBold.ttf",
+    "free-serif": f"{_FONT_DIR}/freefont/FreeSerif.ttf",
+    "free-serif-b": f"{_FONT_DIR}/freefont/FreeSerifBold.ttf",
+    "free-serif-i": f"{_FONT_DIR}/freefont/FreeSerifItalic.ttf",
+    "free-mono": f"{_FONT_DIR}/freefont/FreeMono.ttf",
+    "free-mono-b": f"{_FONT_DIR}/freefont/FreeMonoBold.ttf",
 }
 BOLD_OF = {"sans": "sans-b", "narrow": "narrow-b", "dejavu": "dejavu-b", "dejavu-c": "dejavu-cb",
-           "serif": "serif-b", "dserif": "dserif-b"}
+           "serif": "serif-b", "dserif": "dserif-b", "free-sans": "free-sans-b", "free-serif": "free-serif-b",
+           "free-mono": "free-mono-b"}
 MM_PER_PT = 25.4 / 72
 Color = tuple[int, int, int]
 
