@@ -13,6 +13,7 @@ fi
 [ -f /usr/share/fonts/truetype/ocr-a/OCRA.ttf ] || need_apt+=(fonts-ocr-a)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 [ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need_apt+=(fonts-liberation)
+[ -f /usr/share/fonts/truetype/freefont/FreeSans.ttf ] || need_apt+=(fonts-freefont-ttf)  # sample generator: newer layout families
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)  # review app browser tests (Playwright drives it)
