@@ -42,6 +42,7 @@ LEGIBLE_WORDS, LEGIBLE_CONF = 80, 0.8  # digit fields read with less confidence 
 # nor reads this cleanly), so no OSD is needed
 UPRIGHT_TYPE_SCORE = 0.35
 UPRIGHT_WORDS, UPRIGHT_CONF = 25, 0.8
+VERTICAL_MIN_WORDS, VERTICAL_SHARE = 5, 0.6  # a "card" whose words mostly stand upright is a sheet on its side
 
 
 def text_layer_usable(layer: OcrPage | None) -> bool:
@@ -99,7 +100,11 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
     if runs_horizontally(base.gray, text_along_long_side=card):
         prepared = orient_and_scale(base, 0, "lines")
         first = _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
-        if _upright(first.ocr):
+        if card and _runs_vertically(first.ocr):
+            # the shape said card, the words say a sheet lying on its side (tesseract reads vertical lines
+            # too, boxes and all, and the extractors then find no rows): decide again from the text lines
+            base, card, first = replace(base, kind="page"), False, None
+        elif _upright(first.ocr):
             first.upright = True
             return first
     k, how = detect_rotation(base.gray, engine, text_along_long_side=card)
@@ -111,6 +116,12 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
     if first is not None and _evidence(first.ocr) > _evidence(second.ocr):
         return first
     return second
+
+
+def _runs_vertically(ocr: OcrPage) -> bool:
+    """Most words of four or more characters sit in boxes taller than wide: the text runs down the image."""
+    long = [w for w in ocr.words if len(w.text) >= 4]
+    return len(long) >= VERTICAL_MIN_WORDS and sum(w.box[3] > w.box[2] for w in long) >= VERTICAL_SHARE * len(long)
 
 
 def _upright(ocr: OcrPage) -> bool:
