@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pipeline.errors import StorageError
-from pipeline.queue_index import QueueIndex, Row, read_decision, row_from_flag
+from pipeline.queue_index import QueueIndex, QueueRow, read_decision, row_from_flag
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 from review.accounts import Account
@@ -42,9 +42,11 @@ class QueueItem:
         return self.decision is not None and self.decision.get("result_processed_at") == self.flagged_at
 
     @classmethod
-    def from_row(cls, row: Row) -> QueueItem:
+    def from_row(cls, row: QueueRow) -> QueueItem:
+        decision = None if row.decision is None else {"decision": row.decision,
+                                                      "result_processed_at": row.decided_for}
         return cls(row.dossier_id, row.status, row.reasons, row.missing, row.flagged_at, row.area,
-                   decision=row.decision)
+                   decision=decision)
 
 
 @dataclass
@@ -66,7 +68,7 @@ class QueuePage:
     refused: bool = False
 
 
-def load_items(store: ObjectStore, claims: Claims | None, prefix: str) -> list[QueueItem]:
+def load_rows(store: ObjectStore, prefix: str) -> list[QueueRow]:
     """Every flag under `prefix`, read one by one (the reference path; O(flags) object reads)."""
     decided = {k[len(keys.DECISIONS_PREFIX):-len(".json")] for k in store.list(keys.DECISIONS_PREFIX)}
     items = []
@@ -79,7 +81,7 @@ def load_items(store: ObjectStore, claims: Claims | None, prefix: str) -> list[Q
             continue
         dossier_id = body.get("dossier_id") or keys.dossier_id_from_key(key)
         decision = read_decision(store, dossier_id) if dossier_id in decided else None
-        items.append(QueueItem.from_row(row_from_flag(area, dossier_id, body, decision)))
+        items.append(row_from_flag(area, dossier_id, body, decision))
     return items
 
 
@@ -94,14 +96,11 @@ def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: Queue
     prefix = queue_prefix(account, flt.desa, flt.tps)
     if prefix is None:
         return QueuePage(items=[], total=0, refused=True)
-    if index:
-        items = [QueueItem.from_row(r) for r in QueueIndex(store).rows(_segments(prefix))]
-    else:
-        items = load_items(store, claims, prefix)
+    items = QueueIndex(store).rows(_segments(prefix)) if index else load_rows(store, prefix)
     tps = keys.normalise_tps(flt.tps) if flt.tps else None
     if tps:
-        items = [i for i in items if i.area.tps == tps]
-    desa_options = sorted({i.area.desa_code for i in items if i.area.desa_code})
+        items = [i for i in items if i.tps == tps]
+    desa_options = sorted({i.desa for i in items if i.desa})
     if flt.state == "terbuka":
         items = [i for i in items if not i.decided]
     elif flt.state == "diputuskan":
@@ -114,7 +113,7 @@ def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: Queue
         items = [i for i in items if flt.reason in i.reasons]
     items.sort(key=lambda i: (i.flagged_at, i.dossier_id))
     start = (max(page, 1) - 1) * page_size
-    shown = items[start:start + page_size]
+    shown = [QueueItem.from_row(r) for r in items[start:start + page_size]]
     claimed = claims.claimed_ids()  # claims are shown, never filtered on: read only those of this page
     for item in shown:
         if item.dossier_id in claimed:

@@ -13,7 +13,7 @@
     failures/<dossier_id>/<UTC stamp>-<n>.json               worker failures (job id, error), kept
     corrections/<dossier_id>/<UTC stamp>-<n>.json            verifier corrections, kept (+ dropped/<same name>)
     queue-index/shards/<kab>/<kec>/<seq>.json                review queue rows per kecamatan (derived, rebuildable)
-    queue-index/pending/<kab>/<kec>/<desa>/<tps>/<id>/<tok>  "this row may have changed", folded by the reader
+    queue-index/pending/<kab>/<kec>/<desa>~<tps>~<id>~<tok>  "this row may have changed", folded by the reader
 
 Area codes are Kemendagri codes as written in config/wilayah (e.g. `35.75`, `35.75.02`,
 `35.75.02.1005`) and the TPS number as registered (`003`); a code that cannot be resolved is
@@ -312,14 +312,34 @@ def queue_shard_key(kab_code: str, kec_code: str, seq: int) -> str:
 
 
 def queue_pending_prefix(*segments: str | None) -> str:
-    """Pending marks ("this dossier's queue row may have changed") under an area prefix (kab, kec, desa, tps)."""
-    return _area_prefix("queue-index/pending", segments)
+    """Pending marks ("this dossier's queue row may have changed") under an area prefix (kab, kec, desa, tps).
+
+    Marks are flat names inside their kecamatan's folder (`<desa>~<tps>~<id>~<token>`; `~` occurs in no
+    code or id), so a prefix below the kecamatan ends in a partial name and no folder is left per desa/TPS.
+    """
+    if len(segments) > 4:
+        raise ValueError("an area prefix has at most kab, kec, desa and TPS")
+    base = _area_prefix("queue-index/pending", tuple(segments[:2]))
+    tail = [_code(s) for s in segments[2:]]
+    if tail and None in segments[:2]:
+        raise ValueError("an area prefix is built from the top: give the kabupaten before the kecamatan")
+    return base + "".join(f"{t}~" for t in tail)
 
 
 def queue_pending_key(area: AreaCodes, dossier_id: str, token: str) -> str:
     if not re.match(r"^[0-9A-Za-z.]{8,64}$", token or ""):
         raise ValueError("pending-mark token: 8-64 letters, digits or dots")
-    return f"{queue_pending_prefix(*area.segments())}{_dossier(dossier_id)}/{token}"
+    return f"{queue_pending_prefix(*area.segments())}{_dossier(dossier_id)}~{token}"
+
+
+def queue_pending_parse(key: str) -> tuple[AreaCodes, str]:
+    """(area, dossier id) of a pending-mark key; ValueError for anything else."""
+    parts = key.split("/")
+    names = parts[-1].split("~") if len(parts) == 5 else []
+    if parts[:2] != ["queue-index", "pending"] or len(names) != 4:
+        raise ValueError(f"not a pending-mark key: {key!r}")
+    kab, kec, desa, tps = (None if p == UNKNOWN else p for p in (parts[2], parts[3], names[0], names[1]))
+    return AreaCodes(kab, kec, desa, tps), names[2]
 
 
 def queue_built_key(kab_code: str | None = None) -> str:

@@ -1,0 +1,190 @@
+"""The queue index (pipeline/queue_index.py) gives the same pages as reading every flag, and stays current.
+
+The reference is `build_queue(..., index=False)`, the original path that reads each flag object.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipeline import queue_index
+from pipeline.queue_index import QueueIndex
+from pipeline.storage import keys
+from pipeline.storage.local import LocalStore
+from review.accounts import Account
+from review.claims import Claims
+from review.queue import QueueFilter, build_queue
+
+KABS = ("35.98", "35.99")
+STATUSES = ("incomplete", "needs_review", "not_eligible")
+REASONS = ("KTP_MISSING", "NAME_MISMATCH", "UNDER_AGE", "VITALS_MISSING")
+
+
+def random_area(rng: random.Random) -> keys.AreaCodes:
+    if rng.random() < 0.05:
+        return keys.AreaCodes.unknown()
+    kab = rng.choice(KABS)
+    kec = f"{kab}.0{rng.randint(1, 3)}"
+    if rng.random() < 0.05:
+        return keys.AreaCodes(kab, None, None, "001")
+    return keys.AreaCodes(kab, kec, f"{kec}.100{rng.randint(1, 2)}", f"00{rng.randint(1, 2)}")
+
+
+def write_flag(store, area, dossier_id, rng, at) -> dict:
+    body = {"dossier_id": dossier_id, "status": rng.choice(STATUSES),
+            "reasons": sorted(rng.sample(REASONS, rng.randint(1, 2))), "missing_documents": [],
+            "flagged_at": at.isoformat(timespec="seconds")}
+    store.put_json(keys.flag_key(area, dossier_id), body)
+    queue_index.mark(store, area, dossier_id)
+    return body
+
+
+def account(role: str, area: str | None) -> Account:
+    return Account(username="t.user", role=role, area=area, password_hash="x", created_at="now")
+
+
+ACCOUNTS = [account("ADMIN", None), account("KPU_KAB", "35.99"), account("PPK", "35.99.02"),
+            account("PPS", "35.99.02.1001"), account("KPU_KAB", "35.98")]
+FILTERS = [QueueFilter(), QueueFilter(state="semua"), QueueFilter(state="diputuskan"),
+           QueueFilter(status="needs_review"), QueueFilter(reason="UNDER_AGE", state="semua"),
+           QueueFilter(tps="2"), QueueFilter(desa="35.99.02.1002", tps="001", state="semua")]
+
+
+def page_of(store, claims, acc, flt, index, n=1):
+    p = build_queue(store, claims, acc, flt, page=n, page_size=7, index=index)
+    return ([(i.dossier_id, i.area, i.decided, i.claim and i.claim.username) for i in p.items], p.total,
+            p.by_status, p.by_reason, p.desa_options, p.refused)
+
+
+def assert_same_as_scan(store, claims):
+    for acc in ACCOUNTS:
+        for flt in FILTERS:
+            for n in (1, 2):
+                assert page_of(store, claims, acc, flt, True, n) == page_of(store, claims, acc, flt, False, n), (
+                    acc.role, acc.area, flt, n)
+
+
+@pytest.fixture
+def store(tmp_path) -> LocalStore:
+    return LocalStore(tmp_path / "store", fsync=False)
+
+
+def test_index_pages_equal_the_scan_through_publishes_moves_unflags_and_decisions(store):
+    """GIVEN 150 flags over two kabupaten (some unknown areas), decisions and claims
+    WHEN dossiers are re-flagged, moved to another area, unflagged (complete) and decided, with marks
+    THEN every page, total, count and desa list of every account and filter equals the scan's."""
+    rng = random.Random(7)
+    claims = Claims(store, timedelta(minutes=30))
+    t0 = datetime(2023, 12, 1, tzinfo=UTC)
+    where = {}
+    for i in range(150):
+        dossier_id = f"T-{i:04d}"
+        where[dossier_id] = random_area(rng)
+        write_flag(store, where[dossier_id], dossier_id, rng, t0 + timedelta(minutes=rng.randint(0, 5000)))
+    for dossier_id in rng.sample(sorted(where), 10):
+        claims.claim(dossier_id, "pps.x")
+    assert_same_as_scan(store, claims)  # the first read bootstraps the shards
+
+    for round_ in range(3):
+        for dossier_id in rng.sample(sorted(where), 30):
+            old, what = where[dossier_id], rng.random()
+            at = t0 + timedelta(days=10 + round_, minutes=rng.randint(0, 500))
+            if what < 0.3:  # re-published in place
+                write_flag(store, old, dossier_id, rng, at)
+            elif what < 0.5:  # moved: the old flag goes, a new one comes, both areas marked
+                store.delete(keys.flag_key(old, dossier_id))
+                where[dossier_id] = random_area(rng)
+                write_flag(store, where[dossier_id], dossier_id, rng, at)
+                queue_index.mark(store, old, dossier_id)
+            elif what < 0.65:  # complete: unflagged
+                store.delete(keys.flag_key(old, dossier_id))
+                queue_index.mark(store, old, dossier_id)
+            else:  # decided, on the current result or on an older one
+                flag = store.get_json(keys.flag_key(old, dossier_id)) if store.exists(keys.flag_key(old, dossier_id)) else None
+                made_on = flag["flagged_at"] if flag and rng.random() < 0.7 else "2023-01-01T00:00:00+00:00"
+                store.put_json(keys.decision_key(dossier_id), {"decision": rng.choice(["MS", "TMS"]),
+                                                               "result_processed_at": made_on})
+                queue_index.mark(store, old, dossier_id)
+        assert_same_as_scan(store, claims)
+    assert not list(store.list(keys.queue_pending_prefix()))  # every mark folded
+
+
+def test_a_mark_written_while_a_reader_folds_is_not_lost(tmp_path):
+    """GIVEN a reader folding marks WHEN a publisher re-flags a dossier (and marks it) in the middle of the fold
+    THEN the fold does not delete that new mark, and the next page shows the new flag."""
+    t0 = datetime(2023, 12, 1, tzinfo=UTC)
+    rng = random.Random(1)
+    area = keys.AreaCodes("35.99", "35.99.01", "35.99.01.1001", "001")
+
+    class Racing(LocalStore):
+        armed = False
+
+        def get_json(self, key):
+            body = super().get_json(key)
+            if self.armed and key == keys.flag_key(area, "A"):
+                self.armed = False  # another process publishes B between our listing and our write
+                write_flag(self, area, "B", rng, t0 + timedelta(days=3))
+            return body
+
+    store = Racing(tmp_path / "s", fsync=False)
+    write_flag(store, area, "A", rng, t0)
+    index = QueueIndex(store)
+    assert [r.dossier_id for r in index.rows(("35.99",))] == ["A"]
+    write_flag(store, area, "A", rng, t0 + timedelta(days=1))
+    store.armed = True
+    assert [r.dossier_id for r in index.rows(("35.99",))] == ["A"]  # B's mark was listed after our listing
+    assert len(list(store.list(keys.queue_pending_prefix()))) == 1  # ... so it is still there
+    assert sorted(r.dossier_id for r in index.rows(("35.99",))) == ["A", "B"]
+
+
+def test_a_reader_that_loses_the_version_race_keeps_the_marks(tmp_path):
+    """GIVEN two readers folding the same marks WHEN the other one writes the next shard version first
+    THEN this one still serves the current rows, deletes nothing, and the marks are folded later."""
+    rng = random.Random(2)
+    area = keys.AreaCodes("35.99", "35.99.01", "35.99.01.1001", "001")
+
+    class Beaten(LocalStore):
+        beaten = False
+
+        def put_if_absent(self, key, data, **kw):
+            if self.beaten and key.startswith("queue-index/shards/"):
+                self.beaten = False
+                super().put_if_absent(key, b'{"rows": {}}', **kw)  # the other reader's version
+            return super().put_if_absent(key, data, **kw)
+
+    store = Beaten(tmp_path / "s", fsync=False)
+    write_flag(store, area, "A", rng, datetime(2023, 12, 1, tzinfo=UTC))
+    QueueIndex(store).rows(("35.99", "35.99.01"))
+    write_flag(store, area, "B", rng, datetime(2023, 12, 2, tzinfo=UTC))
+    store.beaten = True
+    assert sorted(r.dossier_id for r in QueueIndex(store).rows(("35.99", "35.99.01"))) == ["A", "B"]
+    assert len(list(store.list(keys.queue_pending_prefix()))) == 1
+    # the next reader starts from the other's (here: empty) version and applies the mark it left
+    assert [r.dossier_id for r in QueueIndex(store).rows(("35.99", "35.99.01"))] == ["B"]
+    QueueIndex(store).rebuild()
+    assert sorted(r.dossier_id for r in QueueIndex(store).rows(("35.99", "35.99.01"))) == ["A", "B"]
+
+
+def test_rebuild_repairs_a_flag_written_without_a_mark(store):
+    area = keys.AreaCodes("35.99", "35.99.01", "35.99.01.1001", "001")
+    write_flag(store, area, "A", random.Random(3), datetime(2023, 12, 1, tzinfo=UTC))
+    index = QueueIndex(store)
+    assert [r.dossier_id for r in index.rows(())] == ["A"]
+    store.put_json(keys.flag_key(area, "C"), {"dossier_id": "C", "status": "incomplete", "reasons": [],
+                                              "flagged_at": "2023-12-05T00:00:00+00:00"})
+    assert [r.dossier_id for r in index.rows(())] == ["A"]  # the contract: writers mark
+    assert index.rebuild() == 1
+    assert sorted(r.dossier_id for r in index.rows(())) == ["A", "C"]
+
+
+def test_old_shard_versions_are_pruned(store):
+    area = keys.AreaCodes("35.99", "35.99.01", "35.99.01.1001", "001")
+    rng = random.Random(4)
+    for day in range(5):
+        write_flag(store, area, "A", rng, datetime(2023, 12, 1 + day, tzinfo=UTC))
+        QueueIndex(store).rows(("35.99",))
+    versions = list(store.list(keys.queue_shard_prefix("35.99", "35.99.01")))
+    assert len(versions) == queue_index.KEEP_VERSIONS
