@@ -20,6 +20,7 @@ from pipeline.context import Box, DocumentReading, FieldValue, OcrPage, PageInpu
 from pipeline.errors import OcrFailed
 from pipeline.extract import extract
 from pipeline.extract.ktp import rt_rw_field
+from pipeline.glyphs import check_name_fields
 from pipeline.nik import decode_nik
 from pipeline.nik_reader import NikReading, read_nik
 from pipeline.nlp import Nlp
@@ -76,6 +77,8 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
     if src.image is not None and max(scores.values(), default=0.0) < RETRY_BELOW and not _legible(src.ocr):
         src, doc_type, scores = _retry(page, src, doc_type, scores, engine)
     fields = extract(doc_type, src.ocr, nlp)
+    if src.image is not None:
+        check_name_fields(fields, src.ocr, src.image)
     if doc_type == DocType.KTP and src.image is not None:
         reread_ktp_digits(fields, src.image, engine)
     if src.to_page is not None:
