@@ -111,6 +111,16 @@ class Check(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
 
 
+class FieldCorrection(BaseModel):
+    """Where a field's value comes from when a verifier set it in the review app (not the reading)."""
+
+    by: str = Field(description="username of the verifier")
+    role: str | None = Field(default=None, description="PPS, PPK, KPU_KAB or ADMIN")
+    at: str = Field(description="when the correction was made (UTC, ISO 8601)")
+    read_value: Any = Field(default=None, description="what the reading gave for this field (None: nothing)")
+    correction: str | None = Field(default=None, description="store key of the correction record")
+
+
 class DocumentResult(BaseModel):
     file: str
     page: int = Field(ge=1, description="1-based page within the file")
@@ -120,6 +130,10 @@ class DocumentResult(BaseModel):
     boxes: dict[str, list[int]] = Field(default_factory=dict, description="field -> [x, y, w, h]")
     type_scores: dict[str, float] = Field(default_factory=dict)
     sha256: str | None = None
+    corrected: dict[str, FieldCorrection] = Field(
+        default_factory=dict,
+        description="field -> the verifier correction its value comes from; other fields come from the reading",
+    )
 
 
 class FileError(BaseModel):
