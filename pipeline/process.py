@@ -18,7 +18,7 @@ from models.contract import (
     FileError,
     Registration,
 )
-from pipeline import __version__, intake
+from pipeline import __version__, corrections, intake
 from pipeline.checks import dossier_niks_of, run_checks
 from pipeline.context import DocumentReading
 from pipeline.decide import decide
@@ -57,8 +57,12 @@ def process_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) ->
     load_registration(ctx)
     read_originals(ctx)
     documents = [to_document(r) for r in ctx.readings]
-    return evaluate_and_publish(ctx.store, ctx.runtime, dossier_id, ctx.registration, documents,
-                                ctx.errors, ctx.registration_error)
+    # a verifier's corrections of these pages outlive the reading (pipeline/corrections.py)
+    reapplied = corrections.apply_corrections(ctx.store, dossier_id, documents, ctx.errors)
+    result = evaluate_and_publish(ctx.store, ctx.runtime, dossier_id, ctx.registration, documents,
+                                  ctx.errors, ctx.registration_error)
+    corrections.audit_reapplied(ctx.store, dossier_id, reapplied, result)
+    return result
 
 
 def load_registration(ctx: DossierContext) -> None:
