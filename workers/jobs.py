@@ -70,11 +70,15 @@ def preload_pipeline() -> None:
     A forking worker calls this before its first fork, so every work horse inherits them; without it each horse
     loads them again, and throws them away when it exits. tests/unit/test_worker_preload.py checks that a
     dossier processed after this loads no new module and fills no new cache."""
-    import pipeline.process  # noqa: F401 - imported for its side effect: the modules are loaded
+    import codecs
+
+    import pipeline.process  # noqa: F401 - imported for their side effect: the modules are loaded
+    import workers.failures  # noqa: F401
     from pipeline.checks.messages import load_catalogue
     from pipeline.nik_reader import templates
     from pipeline.normalise import _month_table
 
+    codecs.lookup("utf-8-sig")  # registration.json is read with it
     templates()
     _month_table()
     load_catalogue()
