@@ -6,7 +6,8 @@ Steps (each a function in geometry / enhance / orient):
 1. find the card or sheet lying on a background (phone photo) and undo the perspective; a KTP-sized quad
    becomes an 85.6:54 landscape image `CARD_WIDTH` px wide, a sheet keeps its proportions;
 2. orientation 0/90/180/270 (line direction + tesseract OSD via the persistent engine when given);
-3. small-angle deskew (projection profile), skipped below `MIN_SKEW` degrees;
+3. small-angle deskew (projection profile), skipped below `MIN_SKEW` degrees; on a sheet, dot leaders and
+   underline rules of form fields taken out (`formlines`: they wreck tesseract's reading of the values);
 4. photometric clean-up: colour background -> light, uneven lighting flattened, denoise when noisy.
 Nothing here knows a document layout: the card or page is found from the image alone.
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from pipeline.context import Box, PageInput
 from pipeline.ocr.base import OcrEngine
-from pipeline.preprocess import enhance, geometry, orient
+from pipeline.preprocess import enhance, formlines, geometry, orient
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,10 @@ def orient_and_scale(base: Rectified, quarter_turns: int, how: str = "none") -> 
         m = r @ m
     else:
         skew = 0.0
+    if base.kind == "page":
+        gray, lines = formlines.clean_form_lines(gray)
+        if lines.found:
+            log.debug("form lines removed: %d leaders (%d dots), %d rules", lines.leaders, lines.dots, lines.rules)
     return PreparedPage(image=gray, transform=m, rotation=rotation, skew=skew, card_found=base.card_found,
                         kind=base.kind, orientation_by=how)
 
