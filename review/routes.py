@@ -126,12 +126,8 @@ async def dossier(request: Request, dossier_id: str) -> Response:
     for d in view.result.documents:
         r = await run_in_threadpool(images.render, dossier_id, d.file, d.sha256, d.page)
         sizes.append((r.width, r.height) if r else None)
-    corrected = {}
-    for e in view.trail:
-        if e.get("action") == "correct":
-            corrected[(e.get("document"), e.get("field"))] = e
     problems = [c for c in view.result.checks if c.status != CheckStatus.PASS]
-    return render(request, "dossier.html", account, v=view, sizes=sizes, corrected=corrected, problems=problems,
+    return render(request, "dossier.html", account, v=view, sizes=sizes, problems=problems,
                   passed=[c for c in view.result.checks if c.status == CheckStatus.PASS],
                   fields_by_type=FIELDS_BY_TYPE, decisions=DECISIONS, requestable=REQUESTABLE,
                   show_nik=_show_nik(account), names=svc.regions,

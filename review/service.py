@@ -16,7 +16,7 @@ from typing import Any
 
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, DocType, DossierResult, Registration
-from pipeline import queue_index
+from pipeline import corrections, queue_index
 from pipeline.errors import ObjectNotFound, OcrFailed
 from pipeline.queue_index import read_decision
 from pipeline.regions import Regions
@@ -230,7 +230,10 @@ class ReviewService:
     # ---- corrections ---------------------------------------------------------------------------
 
     def correct(self, account: Account, dossier_id: str, doc_index: int, field: str, value: str) -> DossierResult:
-        """Set a field to what the verifier reads, re-run the checks (no OCR) and publish the new result."""
+        """Set a field to what the verifier reads, re-run the checks (no OCR) and publish the new result.
+
+        The correction is also recorded on its own (`pipeline.corrections`), so it outlives a re-processing
+        of the dossier from its scans; the result marks the value as the verifier's (`corrected`)."""
         result, _area = self.authorize(account, dossier_id)
         if not 0 <= doc_index < len(result.documents):
             raise ReviewError("Dokumen tidak ada.")
@@ -240,9 +243,16 @@ class ReviewService:
         new_value = normalise_value(field, value)
         self._take(account, dossier_id)
         before = doc.fields.get(field)
+        # recorded apart from the result first, so a re-processing from the scans applies it again
+        record_key, provenance = corrections.record(self.store, dossier_id, doc, field, new_value,
+                                                    by=account.username, role=account.role.value, before=before)
+        earlier = doc.corrected.get(field)
+        if earlier is not None:  # what the machine read stays the machine's reading, not a previous correction
+            provenance = provenance.model_copy(update={"read_value": earlier.read_value})
         documents = [d.model_copy(deep=True) for d in result.documents]
         documents[doc_index].fields[field] = new_value
         documents[doc_index].confidence[field] = 1.0
+        documents[doc_index].corrected[field] = provenance
 
         from pipeline.process import DossierContext, load_registration
 
@@ -255,7 +265,7 @@ class ReviewService:
                      before={"value": before, "status": result.status.value},
                      after={"value": new_value, "status": new.status.value},
                      document=doc_index, document_type=doc.type.value, file=doc.file, page=doc.page,
-                     field=field, corrected_by=account.username)
+                     sha256=doc.sha256, field=field, corrected_by=account.username, correction=record_key)
         return new
 
     # ---- uploads -------------------------------------------------------------------------------
