@@ -10,6 +10,7 @@ from rapidfuzz import fuzz
 from pipeline.context import FieldValue, OcrPage, Word
 from pipeline.extract.lines import (
     COLON_LOOKALIKES,
+    LabelHit,
     Line,
     best_label,
     colon_x,
@@ -49,7 +50,7 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
     column = colon_x(lines)
     fields: dict[str, FieldValue] = {}
     seen_rows = False
-    rows: list[tuple[Line, str | None]] = []  # lines below the header, with their label (None: unlabelled)
+    rows: list[tuple[Line, LabelHit | None]] = []  # lines below the header, with their label (None: unlabelled)
     for line in lines:
         hit = split_label(line, labels, column_x=column)
         if hit is None:
@@ -59,7 +60,11 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
                 rows.append((line, None))
             continue
         seen_rows = True
-        rows.append((line, hit.key))
+        rows.append((line, hit))
+    rows = _out_of_order_labels(rows)
+    for _line, hit in rows:
+        if hit is None:
+            continue
         value_words = strip_value(hit.value_words)
         if hit.key != "jenis_kelamin":  # the blood group sits right of a wide gap on that line
             value_words = until_gap(value_words)
@@ -67,8 +72,37 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
         for key, fv in _row(hit.key, value_words, labels, trust).items():
             if key not in fields or fv.confidence > fields[key].confidence:
                 fields[key] = fv
-    _rows_by_order(rows, labels, fields, ocr.width)
+    _rows_by_order([(line, hit.key if hit else None) for line, hit in rows], labels, fields, ocr.width)
     return fields
+
+
+def _order(key: str) -> int | None:
+    key = "jenis_kelamin" if key == "golongan_darah" else key
+    return ROW_ORDER.index(key) if key in ROW_ORDER else None
+
+
+def _out_of_order_labels(rows: list[tuple[Line, LabelHit | None]]) -> list[tuple[Line, LabelHit | None]]:
+    """A label claimed by two lines (a garbled "Nama" read as "lama" matches "Alamat"): the line that sits
+    out of the card's row order (after a later row's label or before an earlier one's) loses its label and
+    is placed by order like any unlabelled row."""
+    keys = [hit.key if hit else None for _, hit in rows]
+    out = list(rows)
+    for key in {k for k in keys if k is not None and keys.count(k) > 1 and _order(k) is not None}:
+        want = _order(key)
+        assert want is not None
+        fits = []
+        for i, k in enumerate(keys):
+            if k != key:
+                continue
+            before = [o for j in range(i) if keys[j] not in (None, key) and (o := _order(keys[j])) is not None]
+            after = [o for j in range(i + 1, len(keys))
+                     if keys[j] not in (None, key) and (o := _order(keys[j])) is not None]
+            fits.append((i, all(o < want for o in before) and all(o > want for o in after)))
+        if any(ok for _, ok in fits):
+            for i, ok in fits:
+                if not ok:
+                    out[i] = (rows[i][0], None)
+    return out
 
 
 def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[str]],

@@ -1,0 +1,50 @@
+"""KTP rows: a label claimed twice is settled by the card's row order (pipeline/extract/ktp.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from models.contract import DocType
+from pipeline.extract import extract
+from pipeline.nlp import build_nlp
+from tests.unit.ocr_fakes import fake_page
+
+NIK = "3575024506990001"  # made up
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_nlp()
+
+
+def test_a_garbled_nama_label_that_reads_like_alamat_keeps_the_name_row(nlp) -> None:
+    """GIVEN "Nama" read as "lama" (closest label: Alamat) above the real Alamat row
+    THEN the name goes to nama by the row order (with inferred trust) and alamat keeps the address."""
+    rows = [
+        [(300, "KABUPATEN TUBAN")],
+        [(40, "NIK"), (240, f": {NIK}")],
+        [(40, "lama"), (240, ": MUHAMMAD ARIFIN")],
+        [(40, "Tempat/Tgl Lahir"), (240, ": TUBAN, 15-02-1963")],
+        [(40, "Jenis Kelamin"), (240, ": LAKI-LAKI")],
+        [(40, "Alamat"), (240, ": JL. SUKARNO HATTA NO. 126")],
+        [(70, "RT/RW"), (240, ": 007/009")],
+    ]
+    fields = extract(DocType.KTP, fake_page(rows, confs={"lama": 0.9, "JL.": 0.5}), nlp)
+    assert fields["nama"].value == "MUHAMMAD ARIFIN"
+    assert fields["nama"].confidence <= 0.6
+    assert fields["alamat"].value == "JL. SUKARNO HATTA NO. 126"
+    assert fields["tanggal_lahir"].value == date(1963, 2, 15)
+
+
+def test_a_label_claimed_twice_in_order_keeps_the_better_reading(nlp) -> None:
+    """Two lines that both fit the order (nothing between them) are left to the confidence rule."""
+    rows = [
+        [(40, "NIK"), (240, f": {NIK}")],
+        [(40, "Nama"), (240, ": SITI AMINAH")],
+        [(40, "Nama"), (240, ": SITI AMNAH")],
+        [(40, "Tempat/Tgl Lahir"), (240, ": PASURUAN, 05-06-1999")],
+    ]
+    fields = extract(DocType.KTP, fake_page(rows, confs={"AMNAH": 0.5}), nlp)
+    assert fields["nama"].value == "SITI AMINAH"
