@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from pipeline.glyphs import check_name_fields
 from pipeline.nik import decode_nik
 from pipeline.nik_reader import NikReading, read_nik
 from pipeline.nlp import Nlp
+from pipeline.normalise import find_dates
 from pipeline.ocr.base import OcrEngine, as_gray
 from pipeline.ocr.regions import read_region
 from pipeline.preprocess import orient_and_scale, rectify_and_clean
@@ -36,6 +38,7 @@ MIN_TEXT_LAYER_LETTERS = 60
 UNCERTAIN_CAP = 0.5  # below the rules' review threshold: two NIK readers that disagree go to a person
 WEAK_OCR = 0.5  # an OCR NIK below this confidence does not contradict the template reader
 REREAD_BELOW = 0.85
+WELL_READ = 0.85  # a digits-only re-read of a birth date must be at least this sure of every word
 RETRY_BELOW = 0.35  # a page whose best type score is under this is OCRed again in sparse-text mode
 SPARSE_PSM = 11
 LEGIBLE_WORDS, LEGIBLE_CONF = 80, 0.8  # digit fields read with less confidence than this are read again, digits only
@@ -188,6 +191,40 @@ def reread_ktp_digits(fields: dict[str, FieldValue], gray: np.ndarray, engine: O
         again = rt_rw_field(words, 1.0) if words else None
         if again is not None and again.value is not None and again.confidence > rt.confidence:
             fields["rt_rw"] = again
+    reread_birth_date(fields, gray, engine)
+
+
+def reread_birth_date(fields: dict[str, FieldValue], gray: np.ndarray, engine: OcrEngine) -> None:
+    """A printed birth date that disagrees with the NIK's date part is read once more, digits only.
+
+    The re-read replaces the first reading only when it is well read and agrees with the NIK (a digit the
+    first reading got wrong, e.g. 1988 read 1948 on a low-DPI card). A re-read that confirms the first
+    reading changes nothing: the disagreement stays for the rules (`nik_consistent`). Three different
+    readings make the printed date doubtful: its confidence is capped. The NIK's date is never copied in.
+    """
+    born, nik = fields.get("tanggal_lahir"), fields.get("nik")
+    info = decode_nik(nik.value) if nik is not None and isinstance(nik.value, str) else None
+    if info is None or born is None or born.box is None or not isinstance(born.value, date):
+        return
+    if _same_day(born.value, info.birth_date):
+        return
+    words = read_region(engine, gray, born.box, digits=True, whitelist="-/.")
+    found = find_dates(" ".join(w.text for w in words))
+    if not words or not found:
+        return
+    again, conf = found[0].value, min(w.conf for w in words) * found[0].score
+    if conf < WELL_READ:
+        return
+    if _same_day(again, info.birth_date):
+        fields["tanggal_lahir"] = replace(born, value=again, confidence=round(conf, 4))
+    elif again != born.value:
+        fields["tanggal_lahir"] = replace(born, confidence=round(min(born.confidence, UNCERTAIN_CAP), 4))
+    log.debug("birth date re-read: agrees with NIK=%s", _same_day(again, info.birth_date))
+
+
+def _same_day(a: date, b: date) -> bool:
+    """Same day, month and two-digit year (the NIK does not print the century)."""
+    return (a.day, a.month, a.year % 100) == (b.day, b.month, b.year % 100)
 
 
 def merge_nik(ocr: FieldValue | None, reading: NikReading) -> FieldValue | None:
