@@ -24,8 +24,10 @@ def tally(truth: dict, misses: list[dict]) -> dict[str, dict[str, list[int]]]:
         for page in d.get("pages", []):
             if page["type"] == "unknown":
                 continue
-            groups = [f"layout:{page.get('layout', '?')}"] + [f"damage:{g}" for g in page.get("degradations", [])]
-            groups.append("damage:(none)" if not page.get("degradations") else "damage:(any)")
+            degs = page.get("degradations", [])
+            groups = [f"layout:{page.get('layout', '?')}"] + [f"damage:{g}" for g in degs]
+            rendered = [g for g in degs if g != "stamp_over_value"]  # the stamp is drawn by the layout
+            groups.append("damage:(any rendering)" if rendered else "damage:(no rendering)")
             for name in page["fields"]:
                 key = f"{page['type']}.{name}"
                 bad = (dossier_id, page["file"], key) in wrong
