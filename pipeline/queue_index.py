@@ -24,10 +24,12 @@ marks. A writer that changes flags without `mark` breaks the promise; `rebuild` 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import secrets
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -113,6 +115,37 @@ class _Shard:
     applied: list[str] | None = None  # pending-mark keys folded into `rows`
 
 
+class _ShardCache:
+    """Parsed shards of this process, by the sha256 of their bytes (content-addressed, so never stale):
+    a warm queue page reads the shards' bytes but parses none of them again."""
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self._items: OrderedDict[tuple[str, tuple[str, str]], dict[str, QueueRow]] = OrderedDict()
+        self._rows = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, tuple[str, str]]) -> dict[str, QueueRow] | None:
+        with self._lock:
+            rows = self._items.get(key)
+            if rows is not None:
+                self._items.move_to_end(key)
+            return rows
+
+    def put(self, key: tuple[str, tuple[str, str]], rows: dict[str, QueueRow]) -> None:
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = rows
+            self._rows += len(rows)
+            while self._rows > self.max_rows and len(self._items) > 1:
+                _k, old = self._items.popitem(last=False)
+                self._rows -= len(old)
+
+
+_SHARDS = _ShardCache(max_rows=200_000)  # ~100 MB at most
+
+
 class QueueIndex:
     """Queue rows of an area, current as of the request; folds pending marks into new shard versions."""
 
@@ -151,7 +184,7 @@ class QueueIndex:
 
     def _load_shards(self, segments: tuple[str, ...]) -> dict[tuple[str, str], _Shard]:
         for _attempt in range(3):
-            newest: dict[tuple[str, str], tuple[int, str]] = {}
+            newest: dict[tuple[str, str], tuple[str, tuple[str, str]]] = {}
             for key in self.store.list(keys.queue_shard_prefix(*segments[:2])):
                 parts = key.split("/")
                 if len(parts) != 5 or not parts[4].endswith(".json"):
@@ -169,10 +202,18 @@ class QueueIndex:
         raise StorageError("queue index: shard versions keep changing; try again")
 
     def _read_shard(self, sk: tuple[str, str], seq: int, key: str) -> _Shard:
-        body = self.store.get_json(key)
-        kab, kec = _none(sk[0]), _none(sk[1])
-        rows = {i: QueueRow(i, kab, kec, *r) for i, r in (body.get("rows") or {}).items()}
-        return _Shard(sk[0], sk[1], seq, rows)
+        data = self.store.get_bytes(key)
+        cache_key = (hashlib.sha256(data).hexdigest(), sk)
+        rows = _SHARDS.get(cache_key)
+        if rows is None:
+            try:
+                body = json.loads(data)
+            except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                raise StorageError(f"queue index {sk[0]}/{sk[1]}: shard is not JSON", code="OBJECT_NOT_JSON") from e
+            kab, kec = _none(sk[0]), _none(sk[1])
+            rows = {i: QueueRow(i, kab, kec, *r) for i, r in (body.get("rows") or {}).items()}
+            _SHARDS.put(cache_key, rows)
+        return _Shard(sk[0], sk[1], seq, dict(rows))
 
     # ---- keeping current -------------------------------------------------------------------------
 

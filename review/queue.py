@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from pipeline.errors import StorageError
 from pipeline.queue_index import QueueIndex, QueueRow, read_decision, row_from_flag
@@ -85,6 +86,9 @@ def load_rows(store: ObjectStore, prefix: str) -> list[QueueRow]:
     return items
 
 
+_ORDER = attrgetter("flagged_at", "dossier_id")  # oldest flag first
+
+
 def _segments(prefix: str) -> tuple[str, ...]:
     """`flags/35.75/35.75.02/` -> ("35.75", "35.75.02")."""
     return tuple(p for p in prefix[len("flags/"):].split("/") if p)
@@ -111,7 +115,7 @@ def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: Queue
         items = [i for i in items if i.status == flt.status]
     if flt.reason:
         items = [i for i in items if flt.reason in i.reasons]
-    items.sort(key=lambda i: (i.flagged_at, i.dossier_id))
+    items.sort(key=_ORDER)
     start = (max(page, 1) - 1) * page_size
     shown = [QueueItem.from_row(r) for r in items[start:start + page_size]]
     claimed = claims.claimed_ids()  # claims are shown, never filtered on: read only those of this page
