@@ -105,6 +105,26 @@ def serve(
                 proxy_headers=True, server_header=False)
 
 
+@review_app.command("reindex")
+def reindex(
+    area: str = typer.Option(None, "--area", "-a", help="kode kabupaten/kota (35.75) atau kecamatan (35.75.02); "
+                                                           "bawaan: semua"),
+) -> None:
+    """Bangun ulang indeks antrean dari objek flags/ dan decisions/ (sumber kebenarannya).
+
+    Perlu hanya bila sesuatu menulis flag tanpa menandai indeks (lihat pipeline/queue_index.py)."""
+    from pipeline.queue_index import QueueIndex
+    from pipeline.storage import open_store
+
+    bits = (area or "").split(".") if area else []
+    if bits and len(bits) not in (2, 3):
+        console.print("[red]--area: kode kabupaten/kota (2 bagian) atau kecamatan (3 bagian)[/red]")
+        raise typer.Exit(1)
+    segments = tuple(".".join(bits[:n]) for n in range(2, len(bits) + 1))
+    built = QueueIndex(open_store(get_settings())).rebuild(segments)
+    console.print(f"Indeks antrean: {built} kecamatan dibangun ulang.")
+
+
 def register(app: typer.Typer) -> None:
     """Add `users` and `review` to the `berkas` command."""
     app.add_typer(users_app, name="users")
