@@ -12,7 +12,9 @@ Reports, for one generated batch:
 - the worker cores Jawa Timur needs for `--province-dossiers` dossiers in `--hours` hours.
 Redis is the one at --redis-url (a dedicated db, flushed before and after); the S3 server is moto's
 ThreadedMotoServer on a free loopback port, started here. Nothing is asserted: figures are printed (and written
-as JSON with --json). Worker start-up (Runtime.load) is measured apart and left out of per-dossier figures.
+as JSON with --json). Worker start-up (Runtime.load, `jobs.preload_pipeline`) is measured apart and left out of
+per-dossier figures; the decode child's CPU (its start included, once per worker, as in the embedded pool
+process) is counted: each worker closes it before reporting, so it is reaped into its children's times.
 """
 
 from __future__ import annotations
@@ -48,13 +50,16 @@ _WORKER = """
 import json, os, sys
 sys.path.insert(0, {repo!r})
 from config.settings import Settings
+from pipeline.intake import shared_guard
 from workers import jobs
 from workers.worker import make_worker
 settings = Settings.model_validate(json.loads({settings!r}))
 t0 = os.times()
 jobs.init_process(settings)
+jobs.preload_pipeline()  # start-up (the worker's bootstrap would do it): left out, like the Runtime
 t1 = os.times()
 make_worker(settings, queues=("dossier",), simple={simple!r}).work(burst=True, with_scheduler=False)
+shared_guard().close()  # reaps the decode child, so its CPU is counted in children_* below
 t2 = os.times()
 print(json.dumps({{
     "init_cpu": (t1.user + t1.system) - (t0.user + t0.system),

@@ -132,4 +132,7 @@ def run_worker(
     jobs.init_process(settings)
     worker = make_worker(settings, queues=queues, simple=simple)
     log.info("worker %s on %s (burst=%s)", worker.name, ", ".join(queues), burst)
-    return worker.work(burst=burst, with_scheduler=with_scheduler)
+    try:
+        return worker.work(burst=burst, with_scheduler=with_scheduler)
+    finally:
+        shared_guard().close()  # ends and reaps the decode child (it would exit on its own, unreaped)
