@@ -65,15 +65,29 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
     for _line, hit in rows:
         if hit is None:
             continue
-        value_words = strip_value(hit.value_words)
+        value_words = drop_colon_mark(strip_value(hit.value_words), column)
         if hit.key != "jenis_kelamin":  # the blood group sits right of a wide gap on that line
             value_words = until_gap(value_words)
         trust = min(1.0, hit.score + 0.1)
         for key, fv in _row(hit.key, value_words, labels, trust).items():
             if key not in fields or fv.confidence > fields[key].confidence:
                 fields[key] = fv
-    _rows_by_order([(line, hit.key if hit else None) for line, hit in rows], labels, fields, ocr.width)
+    _rows_by_order([(line, hit.key if hit else None) for line, hit in rows], labels, fields, ocr.width, column)
     return fields
+
+
+def drop_colon_mark(words: list[Word], column: float | None) -> list[Word]:
+    """Without the first word when it is the row's colon misread as a digit or sign ("2 WNI", "1 ISLAM"): one
+    or two characters without letters standing on the form's colon column, with more words after it. Kept
+    in the value, its low confidence would make a clean value look doubtful."""
+    if column is None or len(words) < 2:
+        return words
+    first = words[0]
+    text = first.text
+    if len(text) > 2 or any(ch.isalpha() for ch in text):
+        return words
+    centre = first.box[0] + first.box[2] / 2
+    return words[1:] if abs(centre - column) <= max(first.box[3], 1) else words
 
 
 def _order(key: str) -> int | None:
@@ -106,7 +120,7 @@ def _out_of_order_labels(rows: list[tuple[Line, LabelHit | None]]) -> list[tuple
 
 
 def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[str]],
-                   fields: dict[str, FieldValue], page_width: int) -> None:
+                   fields: dict[str, FieldValue], page_width: int, column: float | None = None) -> None:
     """Rows whose label OCR lost take the slot after the previous row, in the card's fixed row order.
 
     Only plausible values are kept (a date in the birth row, a vocabulary hit for agama, ...), with
@@ -122,7 +136,7 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
             key = "jenis_kelamin" if key == "golongan_darah" else key
             pos = ROW_ORDER.index(key) if key in ROW_ORDER else pos
             continue
-        words = [w for w in line.words if w.text.strip(":;|!")]
+        words = drop_colon_mark([w for w in line.words if w.text.strip(":;|!")], column)
         # a colon read as 1 / | and a label OCR garbled (labels are Title Case, values CAPITALS) go
         while words and (words[0].text in COLON_LOOKALIKES or any(ch.islower() for ch in words[0].text)):
             words = words[1:]

@@ -48,3 +48,30 @@ def test_a_label_claimed_twice_in_order_keeps_the_better_reading(nlp) -> None:
     ]
     fields = extract(DocType.KTP, fake_page(rows, confs={"AMNAH": 0.5}), nlp)
     assert fields["nama"].value == "SITI AMINAH"
+
+
+def test_a_colon_read_as_a_digit_does_not_drag_the_value_down(nlp) -> None:
+    """GIVEN labels and values read as separate columns, the colon of one row read as "2" (weak)
+    THEN the value is the vocabulary word alone and keeps its own confidence."""
+    rows = [
+        [(40, "NIK"), (240, f": {NIK}")],
+        [(40, "Nama"), (240, ": SITI AMINAH")],
+        [(40, "Agama"), (240, ": ISLAM")],
+        [(40, "Kewarganegaraan"), (240, "2 WNI")],
+        [(40, "Berlaku Hingga"), (240, ": SEUMUR HIDUP")],
+    ]
+    fields = extract(DocType.KTP, fake_page(rows, confs={"2": 0.4}), nlp)
+    assert fields["kewarganegaraan"].value == "WNI"
+    assert fields["kewarganegaraan"].confidence > 0.8
+
+
+def test_drop_colon_mark_keeps_values_away_from_the_colon_column() -> None:
+    from pipeline.context import Word
+    from pipeline.extract.ktp import drop_colon_mark
+
+    two = Word("2", 0.4, (236, 10, 10, 24))
+    wni = Word("WNI", 0.9, (260, 10, 40, 24))
+    assert drop_colon_mark([two, wni], 241.0) == [wni]
+    assert drop_colon_mark([two, wni], 400.0) == [two, wni]  # not on the colon column: a real "2"
+    assert drop_colon_mark([two], 241.0) == [two]
+    assert drop_colon_mark([Word("BLOK", 0.9, (236, 10, 40, 24)), wni], 241.0)[0].text == "BLOK"
