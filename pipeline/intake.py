@@ -315,6 +315,12 @@ class DecodeGuard:
             except (EOFError, OSError) as e:
                 code = "FILE_CORRUPT"
                 log.warning("file sha256:%.12s: decode child died (%s); restarting it", sha256, type(e).__name__)
+            except BaseException:
+                # Interrupted mid-request (RQ's job timeout raises in the waiting process): the answer, or half a
+                # request, is still in the channel, and the next file must never get it. Drop the child.
+                self._stop(graceful=False)
+                self.restarts += 1
+                raise
             self._stop(graceful=False)
             self.restarts += 1
             return [], [file_error(name, code)]

@@ -72,9 +72,15 @@ class _Preloading:
         dossier_id = _dossier_of(job) if job.func_name == jobs.DOSSIER_JOB_FUNC else None
         with log_context(job_id=job.id, dossier_id=dossier_id):
             self._before_job()
-            super().execute_job(job, queue)  # type: ignore[misc]
+            try:
+                super().execute_job(job, queue)  # type: ignore[misc]
+            finally:
+                self._after_job()
 
     def _before_job(self) -> None:
+        pass
+
+    def _after_job(self) -> None:
         pass
 
 
@@ -85,10 +91,19 @@ class BerkasWorker(_Preloading, Worker):
         gc.freeze()  # what is loaded by now is never scanned by a horse's collector (once: frozen is never freed)
 
     def _before_job(self) -> None:
+        self._check_guard()
+
+    def _after_job(self) -> None:
+        # at once, not only before the next job: a horse killed mid-request may have left the child decoding a
+        # hostile file, which must not go on using a core while the queue is idle
+        self._check_guard()
+
+    @staticmethod
+    def _check_guard() -> None:
         try:
             shared_guard().ready_for_fork()
         except GuardUnavailable as e:  # the horse then tries its own child, and decodes in-process if that fails
-            log.error("decode guard unavailable before the job (%s)", e.detail)
+            log.error("decode guard unavailable (%s)", e.detail)
 
 
 class BerkasSimpleWorker(_Preloading, SimpleWorker):

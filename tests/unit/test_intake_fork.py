@@ -31,6 +31,9 @@ def _decoder(name, data, sha256, lim):
         os._exit(3)
     if data == b"GREEDY":
         np.empty(2 * 1024**3, dtype=np.uint8)
+    if data == b"SLOW":  # answers late, with a page of its own
+        time.sleep(1.0)
+        return decode_file(name, png(), sha256, lim)
     return decode_file(name, data, sha256, lim)
 
 
@@ -149,3 +152,54 @@ def test_an_unshared_guard_is_not_adopted_by_a_forked_process():
         assert report[0]["pages"] == 1 and not report[0]["adopted"] and report[0]["child"] != g._proc.pid
     finally:
         g.close()
+
+
+class _Interrupted(Exception):
+    """Like rq's JobTimeoutException: raised by a signal handler while the process waits for the child."""
+
+
+def _interrupt(signum, frame):
+    raise _Interrupted
+
+
+def _interrupted_then_next(g) -> list[list[int]]:
+    """Decode SLOW (answered after 1 s: a 40x30 page) but give up after 0.3 s with an exception, then decode a
+    64x48 PNG with the same guard; the page shapes of that second file."""
+    old = signal.signal(signal.SIGALRM, _interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(_Interrupted):
+            intake.decode_guarded("slow.png", b"SLOW", sha256="0" * 64, guard=g, limits=LIMITS)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (0, 90, 0)).save(buf, "PNG")
+    pages, _ = intake.decode_guarded("next.png", buf.getvalue(), sha256="0" * 64, guard=g, limits=LIMITS)
+    return [list(p.image.shape) for p in pages]
+
+
+def test_a_decode_interrupted_by_an_exception_never_hands_its_answer_to_the_next_file():
+    """GIVEN a wait for the decode child cut short by an exception (a job timeout in a SimpleWorker) WHEN the
+    same process decodes the next file THEN it gets that file's pages, not the interrupted file's late answer."""
+    with intake.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_decoder) as g:
+        assert _interrupted_then_next(g) == [[48, 64, 3]]
+        assert g.restarts == 1
+
+
+def test_a_horse_interrupted_mid_decode_marks_the_shared_child_for_replacement(guard):
+    first = guard._proc.pid
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write_end, (json.dumps(_interrupted_then_next(guard)) + "\n").encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as fh:
+        shapes = json.loads(fh.readline())
+    os.waitpid(pid, 0)
+    assert shapes == [[48, 64, 3]]
+    assert guard._state[0] == intake._BROKEN
+    assert guard.ready_for_fork() is True and guard._proc.pid != first
