@@ -9,8 +9,9 @@ knows a layout; leaders and rules are found by their shape alone:
   a period, an i-dot or an ellipsis never makes such a row. Its blobs are erased, and so are dot-sized bits
   in the row's band that stuck to a letter's side (only where nothing is inked right above and below, so a
   stroke that crosses the row stays);
-* an underline is a thin horizontal stroke several text heights long (morphological opening); it is erased
-  except where a stroke crosses it (ink right above and right below).
+* an underline is a thin horizontal stroke several text heights long (morphological opening) that meets
+  no vertical rule (a table's grid stays); it is erased except where a stroke crosses it (ink right above
+  and right below).
 
 `clean_form_lines(gray)` returns the cleaned image and what was removed; a page without leaders or rules
 comes back as the same array (no copy), so clean pages pay only the detection.
@@ -29,6 +30,7 @@ PITCH_SPREAD = 0.5  # leader gaps stay within +-50 % of their median
 REGULAR_SHARE = 0.8  # ... for this share of the gaps
 RULE_OF_TEXT = 3.0  # an underline is at least this many text heights long
 RULE_THICK_OF_TEXT = 0.25  # ... and at most this fraction of a text height thick
+GRID_OF_TEXT = 2.5  # a vertical stroke this many text heights long is a table's rule, not a letter
 MIN_TEXT_PX, DEFAULT_TEXT_PX = 8, 30
 
 
@@ -172,6 +174,8 @@ def _underlines(ink: np.ndarray, th: float, erase: np.ndarray) -> int:
     if not long_runs.any():
         return 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(long_runs, connectivity=8)
+    tall = max(15, int(GRID_OF_TEXT * th))
+    verticals = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
     thick_max = max(3.0, RULE_THICK_OF_TEXT * th)
     H = ink.shape[0]
     count = 0
@@ -179,8 +183,12 @@ def _underlines(ink: np.ndarray, th: float, erase: np.ndarray) -> int:
         x, y, w, h = stats[i, :4]
         if h > thick_max:
             continue  # a filled box or a block of black, not a rule
+        if verticals[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3].any():
+            # a table's grid: tesseract reads cells between rules well, and a noisy scanned rule taken out
+            # in pieces would leave a dashed line behind, which it reads badly
+            continue
         count += 1
-        line = labels[y : y + h, x : x + w] == i
+        line = (labels[y : y + h, x : x + w] == i) & ink[y : y + h, x : x + w].astype(bool)
         above = ink[max(0, y - 2) : y, x : x + w].any(axis=0) if y >= 1 else np.zeros(w, bool)
         below = ink[y + h : min(H, y + h + 2), x : x + w].any(axis=0) if y + h < H else np.zeros(w, bool)
         line &= ~(above & below)[None, :]  # a stroke crosses the rule here: keep it

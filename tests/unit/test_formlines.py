@@ -76,3 +76,16 @@ def test_blank_page() -> None:
     blank = np.full((200, 300), 255, np.uint8)
     out, found = clean_form_lines(blank)
     assert out is blank and not found.found
+
+
+def test_table_grid_is_kept() -> None:
+    """GIVEN a table (horizontal rules meeting vertical ones) THEN its rules stay: tesseract reads cells."""
+    _, text, _ = _page(ROWS, leaders=False)
+    grid = text.copy()
+    for y in (20, 80, 140, 200):
+        grid[y : y + 2, 30:1050] = 0
+    for x in (30, 320, 1048):
+        grid[20:202, x : x + 2] = 0
+    out, found = clean_form_lines(grid)
+    assert found.rules == 0
+    assert (out == grid).all()
