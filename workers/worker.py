@@ -88,7 +88,8 @@ class BerkasWorker(_Preloading, Worker):
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         super().bootstrap(*args, **kwargs)
         shared_guard().share_with_forks()
-        gc.freeze()  # what is loaded by now is never scanned by a horse's collector (once: frozen is never freed)
+        if jobs._state.processor is None:  # the real pipeline was preloaded (not in tests with a fake processor)
+            gc.freeze()  # never scanned by a horse's collector (once: what is frozen is never collected)
 
     def _before_job(self) -> None:
         self._check_guard()
