@@ -244,6 +244,7 @@ class QueueIndex:
                                         content_type="application/json"):
             log.info("queue index %s/%s: version %d written by another process", shard.kab, shard.kec, new_seq)
             return False
+        _SHARDS.put((hashlib.sha256(data).hexdigest(), (shard.kab, shard.kec)), dict(shard.rows))
         for key in shard.applied or ():
             self.store.delete(key)
         for key in list(self.store.list(keys.queue_shard_prefix(shard.kab, shard.kec))):
