@@ -188,3 +188,69 @@ def test_old_shard_versions_are_pruned(store):
         QueueIndex(store).rows(("35.99",))
     versions = list(store.list(keys.queue_shard_prefix("35.99", "35.99.01")))
     assert len(versions) == queue_index.KEEP_VERSIONS
+
+
+@pytest.fixture(scope="module")
+def s3_store_factory():
+    """Fresh buckets on moto's S3 server (a thread of this process, 127.0.0.1 only)."""
+    import os
+    import socket
+    import uuid
+
+    from moto.server import ThreadedMotoServer
+
+    from pipeline.storage.s3 import S3Store
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield lambda: S3Store(f"127.0.0.1:{port}", "testing", "testing", f"q-{uuid.uuid4().hex[:12]}",
+                              secure=False, region="us-east-1")
+    finally:
+        server.stop()
+
+
+@pytest.mark.s3
+def test_the_index_works_the_same_on_s3(s3_store_factory):
+    """The partial-name prefixes of the marks and put_if_absent versions behave on S3 as on a local folder."""
+    store = s3_store_factory()
+    rng = random.Random(11)
+    claims = Claims(store, timedelta(minutes=30))
+    t0 = datetime(2023, 12, 1, tzinfo=UTC)
+    where = {f"S-{i:03d}": random_area(rng) for i in range(30)}
+    for dossier_id, area in where.items():
+        write_flag(store, area, dossier_id, rng, t0 + timedelta(minutes=rng.randint(0, 900)))
+    accounts = [ACCOUNTS[0], ACCOUNTS[2], ACCOUNTS[3]]
+    filters = [QueueFilter(state="semua"), QueueFilter(desa="35.99.02.1001", tps="1", state="semua")]
+
+    def check():
+        for acc in accounts:
+            for flt in filters:
+                assert page_of(store, claims, acc, flt, True) == page_of(store, claims, acc, flt, False)
+
+    check()
+    for dossier_id in rng.sample(sorted(where), 8):
+        store.delete(keys.flag_key(where[dossier_id], dossier_id))
+        queue_index.mark(store, where[dossier_id], dossier_id)
+        where[dossier_id] = random_area(rng)
+        write_flag(store, where[dossier_id], dossier_id, rng, t0 + timedelta(days=2))
+    check()
+    assert not list(store.list(keys.queue_pending_prefix()))
+
+
+def test_pending_mark_keys_round_trip_and_narrow_by_prefix():
+    area = keys.AreaCodes("35.75", "35.75.02", "35.75.02.1005", "003")
+    key = keys.queue_pending_key(area, "KPPS-0001", "20231201120000.123456abcdef01")
+    assert keys.queue_pending_parse(key) == (area, "KPPS-0001")
+    assert key.startswith(keys.queue_pending_prefix("35.75", "35.75.02", "35.75.02.1005", "003"))
+    assert not key.startswith(keys.queue_pending_prefix("35.75", "35.75.02", "35.75.02.1005", "004"))
+    assert not key.startswith(keys.queue_pending_prefix("35.75", "35.75.02", "35.75.02.100"))  # whole codes only
+    unknown = keys.queue_pending_key(keys.AreaCodes.unknown(), "D1", "12345678")
+    assert keys.queue_pending_parse(unknown) == (keys.AreaCodes.unknown(), "D1")
+    with pytest.raises(ValueError):
+        keys.queue_pending_key(area, "../x", "12345678")
