@@ -180,12 +180,14 @@ def make_handler(fmt: Literal["text", "json"] = "text", stream: IO[str] | None =
 
 def configure_logging(*, level: int = logging.WARNING, fmt: Literal["text", "json"] = "text",
                       stream: IO[str] | None = None) -> logging.Handler:
-    """Send every record at `level` or above to one stream handler on the root logger (replacing the root's
-    handlers), formatted as `fmt`. For entry points; returns the handler."""
+    """Send every record at `level` or above to one stream handler on the root logger, formatted as `fmt`. For
+    entry points; returns the handler. Called again, it replaces its own handler and leaves others' alone (a
+    test runner's capture handlers, say)."""
     root = logging.getLogger()
-    for old in list(root.handlers):
+    for old in [h for h in root.handlers if getattr(h, "berkas", False)]:
         root.removeHandler(old)
     handler = make_handler(fmt, stream)
+    handler.berkas = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
     return handler
