@@ -21,6 +21,7 @@ from pipeline.context import Box, DocumentReading, FieldValue, OcrPage, PageInpu
 from pipeline.errors import OcrFailed
 from pipeline.extract import extract
 from pipeline.extract.ktp import rt_rw_field
+from pipeline.extract.reread import reread_weak_values
 from pipeline.glyphs import check_name_fields
 from pipeline.nik import decode_nik
 from pipeline.nik_reader import NikReading, read_nik
@@ -82,6 +83,8 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
     fields = extract(doc_type, src.ocr, nlp)
     if src.image is not None:
         check_name_fields(fields, src.ocr, src.image)
+    if doc_type in (DocType.SURAT_SEHAT, DocType.IJAZAH) and src.image is not None:
+        reread_weak_values(doc_type, fields, src.ocr, src.image, engine, nlp)
     if doc_type == DocType.KTP and src.image is not None:
         reread_ktp_digits(fields, src.image, engine)
     if src.to_page is not None:

@@ -16,6 +16,7 @@ from pipeline.extract.ktp import birth_fields, until_gap
 from pipeline.extract.lines import (
     Line,
     colon_x,
+    form_name_text,
     make_field,
     split_label,
     strip_value,
@@ -84,7 +85,8 @@ def _row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue]:
     if not text:
         return {}
     if key == "nama":
-        return {"nama": make_field(clean_name(text), words, validation=trust)} if looks_like_name(text) else {}
+        fv = name_field(words, trust, None)
+        return {"nama": fv} if fv is not None else {}
     if key == "tempat_tgl_lahir":
         return birth_fields(words, trust)
     if key == "nisn":
@@ -95,6 +97,12 @@ def _row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue]:
     if key == "nama_sekolah":
         return {"nama_sekolah": make_field(clean_text(text), words, validation=trust)}
     return {}
+
+
+def name_field(words: list[Word], trust: float, nlp: Nlp | None) -> FieldValue | None:
+    """The holder's name from a "nama" row (also used on a value region read again)."""
+    text = form_name_text(words_text(words))
+    return make_field(clean_name(text), words, validation=trust) if looks_like_name(text) else None
 
 
 def _nisn(words: list[Word], trust: float) -> FieldValue:

@@ -22,6 +22,7 @@ COLON_CHARS = ":;"
 COLON_LOOKALIKES = {"1", "i", "l", "|", "!"}  # not "I": Balinese names start with it
 ENUMERATOR = re.compile(r"^\(?(\d{1,2}|[a-h])[.)]$")  # "3." / "b)" numbering a table or list row
 LEADER = re.compile(r"^[.\u2026_·]+$")  # dot leaders of a form ("........"), read as words
+LEADER_RUN = re.compile(r"[.\u2026_·]{2,}")  # ... or glued to the value ("ROHMAH........", "..SYAIFUL")
 
 
 @dataclass
@@ -268,3 +269,9 @@ def words_in_span(words: Sequence[Word], start: int, end: int) -> list[Word]:
             out.append(w)
         pos = w_end + 1
     return out
+
+
+def form_name_text(text: str) -> str:
+    """A name as written on a form line, without the line's dot leaders ("..SYAIFUL", "ROHMAH.........").
+    A single dot stays: it belongs to an abbreviation or a title ("ABD.", "S.KOM.")."""
+    return " ".join(LEADER_RUN.sub(" ", text).split())

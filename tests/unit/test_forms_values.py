@@ -1,0 +1,83 @@
+"""Form values: blood pressure parsing with OCR slips, names on dot leaders, keeping the better of two readings."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.context import FieldValue, Word
+from pipeline.extract.lines import form_name_text
+from pipeline.extract.reread import UNSURE, better
+from pipeline.extract.surat_sehat import blood_pressure_field, bp_plausible
+from pipeline.nlp import build_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_nlp()
+
+
+def _words(text: str, conf: float = 0.9) -> list[Word]:
+    out, x = [], 10
+    for tok in text.split():
+        out.append(Word(tok, conf, (x, 10, 12 * len(tok), 24)))
+        x += 12 * len(tok) + 12
+    return out
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("120/80 mmHg", "120/80"), ("120 / 80", "120/80"), ("12O/8O", "120/80"), ("120/80mmHg", "120/80"),
+    ("110/70.", "110/70"), (": 125/75 mmHg", "125/75"),
+])
+def test_blood_pressure_read_with_full_trust(nlp, text: str, want: str) -> None:
+    fv = blood_pressure_field(_words(text), 1.0, nlp)
+    assert fv.value == want
+    assert fv.confidence >= 0.85
+
+
+@pytest.mark.parametrize(("text", "want"), [("120/701", "120/70"), ("13075", "130/75")])
+def test_guessed_blood_pressure_keeps_half_trust(nlp, text: str, want: str) -> None:
+    fv = blood_pressure_field(_words(text), 1.0, nlp)
+    assert fv.value == want
+    assert fv.confidence <= 0.5
+
+
+@pytest.mark.parametrize("text", ["12/70", "120/20", "70/120"])
+def test_implausible_blood_pressure_stays_low(nlp, text: str) -> None:
+    fv = blood_pressure_field(_words(text), 1.0, nlp)
+    assert fv.confidence < 0.5
+    assert not bp_plausible(fv.value)
+
+
+def test_unreadable_blood_pressure_has_no_value(nlp) -> None:
+    fv = blood_pressure_field(_words("TE ESYYANA LI"), 1.0, nlp)
+    assert fv.value is None and fv.confidence < 0.3
+
+
+def test_form_name_text_drops_leaders_keeps_abbreviations() -> None:
+    assert form_name_text("UMMI HASANAH ROHMAH.........") == "UMMI HASANAH ROHMAH"
+    assert form_name_text("..SYAIFUL MUBAROK") == "SYAIFUL MUBAROK"
+    assert form_name_text("ABD. RAHMAN, S.KOM.") == "ABD. RAHMAN, S.KOM."
+
+
+def _fv(value: object, conf: float) -> FieldValue:
+    return FieldValue(value, conf, (0, 0, 10, 10), str(value))
+
+
+def test_better_agreement_keeps_the_higher_confidence() -> None:
+    assert better(_fv("120/80", 0.6), _fv("120/80", 0.9)).confidence == 0.9
+
+
+def test_better_weak_first_reading_is_no_evidence() -> None:
+    assert better(_fv("12/70", 0.16), _fv("125/70", 0.9)).value == "125/70"
+    assert better(None, _fv("125/70", 0.9)).value == "125/70"
+    assert better(_fv(None, 0.0), _fv("125/70", 0.7)).value == "125/70"
+
+
+def test_better_disagreement_is_capped() -> None:
+    got = better(_fv("SITI", 0.7), _fv("SITTI", 0.9))
+    assert got.value == "SITTI" and got.confidence <= UNSURE
+
+
+def test_better_without_a_second_value_keeps_the_first() -> None:
+    old = _fv("120/80", 0.6)
+    assert better(old, _fv(None, 0.0)) is old and better(old, None) is old
