@@ -139,17 +139,25 @@ def glyph_shape(c: _Comp, *, cap: float, base: float, top: float, read_as: str =
     """
     if abs(c.y - top) > 0.25 * cap or c.h < 0.75 * cap:
         return Shape.UNSURE  # not a capital's height at the capitals' top: not a glyph we can judge
-    descent = (c.bottom - base) / cap
-    rows = max(1, int(round(BOTTOM_BAND * c.h)))
-    ys, xs = np.nonzero(c.mask[c.h - rows:, :])
-    if xs.size == 0:
+    # in pixels, with a pixel's tolerance: medians of small print land on half pixels
+    drop = c.bottom - base
+    shift = _bottom_shift(c)
+    if shift is None:
         return Shape.UNSURE
-    shift = (float(xs.mean()) + 0.5 - c.w / 2.0) / c.w
-    if descent >= Q_DESCENT and shift >= Q_SHIFT:
+    if drop >= max(Q_DESCENT * cap, 1.5) and shift >= Q_SHIFT:
         return Shape.Q
-    if descent <= O_DESCENT and (shift <= O_SHIFT or read_as == "G"):
+    if drop <= max(O_DESCENT * cap, 1.0) and (shift <= O_SHIFT or read_as == "G"):
         return Shape.ROUND
     return Shape.UNSURE
+
+
+def _bottom_shift(c: _Comp) -> float | None:
+    """Where the glyph's lowest ink sits, from its centre, in glyph widths (+ right, - left); None: no ink."""
+    rows = max(1, int(round(BOTTOM_BAND * c.h)))
+    _, xs = np.nonzero(c.mask[c.h - rows:, :])
+    if xs.size == 0:
+        return None
+    return (float(xs.mean()) + 0.5 - c.w / 2.0) / c.w
 
 
 def _line_metrics(ref: list[_Comp]) -> tuple[float, float, float]:
@@ -170,7 +178,9 @@ def _unpaired(text: str, candidates: list[int], letters: list[int], comps: list[
     if cap < MIN_CAP_PX:
         return WordCheck(text, False)
     shapes = [glyph_shape(c, cap=cap, base=base, top=top) for c in comps]
-    tails = [k for k, c in enumerate(comps) if c.bottom - base >= Q_DESCENT * cap]
+    # a J's hook (lowest ink left of centre) hangs too, but is no Q
+    tails = [k for k, c in enumerate(comps)
+             if c.bottom - base >= Q_DESCENT * cap and not ("J" in text and (_bottom_shift(c) or 0.0) < -O_SHIFT)]
     q_comps = [k for k in tails if shapes[k] is Shape.Q]
     if not tails:
         return WordCheck(text, False)

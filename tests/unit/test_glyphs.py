@@ -69,6 +69,15 @@ def test_round_letters_stay_and_are_not_doubted(face, size, printed):
     assert res == glyphs.WordCheck(printed, False)
 
 
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("size", (14, 18, 24))
+@pytest.mark.parametrize("printed", ["ROJALI", "SUJONO", "WOLO", "DODO"])
+def test_blurred_round_letters_and_js_are_not_doubted(face, size, printed):
+    """A J's hook hangs below the line in some faces, but to the left: it is no Q's tail."""
+    img, (box,) = render(printed, face, size, blur=True)
+    assert glyphs.check_word(img, Word(printed, 0.9, box)) == glyphs.WordCheck(printed, False)
+
+
 @pytest.mark.parametrize("face", ["DejaVu Sans", "Liberation Sans", "Liberation Serif Bold"])
 def test_a_dropped_leading_q_is_restored_and_another_dropped_letter_doubted(face):
     img, (box,) = render("QOMARIYAH", face, 24)
