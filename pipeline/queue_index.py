@@ -184,7 +184,7 @@ class QueueIndex:
 
     def _load_shards(self, segments: tuple[str, ...]) -> dict[tuple[str, str], _Shard]:
         for _attempt in range(3):
-            newest: dict[tuple[str, str], tuple[str, tuple[str, str]]] = {}
+            newest: dict[tuple[str, str], tuple[int, str]] = {}
             for key in self.store.list(keys.queue_shard_prefix(*segments[:2])):
                 parts = key.split("/")
                 if len(parts) != 5 or not parts[4].endswith(".json"):
@@ -210,6 +210,9 @@ class QueueIndex:
                 body = json.loads(data)
             except (UnicodeDecodeError, json.JSONDecodeError) as e:
                 raise StorageError(f"queue index {sk[0]}/{sk[1]}: shard is not JSON", code="OBJECT_NOT_JSON") from e
+            if body.get("format", FORMAT) != FORMAT:
+                raise StorageError(f"queue index {sk[0]}/{sk[1]}: shard format {body.get('format')}, this code reads "
+                                   f"{FORMAT}: run `berkas review reindex`", code="OBJECT_NOT_JSON")
             kab, kec = _none(sk[0]), _none(sk[1])
             rows = {i: QueueRow(i, kab, kec, *r) for i, r in (body.get("rows") or {}).items()}
             _SHARDS.put(cache_key, rows)
