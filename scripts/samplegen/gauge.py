@@ -16,8 +16,11 @@ from collections import defaultdict
 from pathlib import Path
 
 
-def tally(truth: dict, misses: list[dict]) -> dict[str, dict[str, list[int]]]:
-    """{group: {doc_type.field: [n, wrong]}} with groups `layout:<family>` and `damage:<name>`."""
+def tally(truth: dict, misses: list[dict], *, undamaged: bool = False) -> dict[str, dict[str, list[int]]]:
+    """{group: {doc_type.field: [n, wrong]}} with groups `layout:<family>` and `damage:<name>`.
+
+    `undamaged` keeps only pages without rendering damage: the effect of the layout alone.
+    """
     wrong = {(m["dossier"], m["file"], m["field"]) for m in misses}
     out: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for dossier_id, d in truth["dossiers"].items():
@@ -27,6 +30,8 @@ def tally(truth: dict, misses: list[dict]) -> dict[str, dict[str, list[int]]]:
             degs = page.get("degradations", [])
             groups = [f"layout:{page.get('layout', '?')}"] + [f"damage:{g}" for g in degs]
             rendered = [g for g in degs if g != "stamp_over_value"]  # the stamp is drawn by the layout
+            if undamaged and rendered:
+                continue
             groups.append("damage:(any rendering)" if rendered else "damage:(no rendering)")
             for name in page["fields"]:
                 key = f"{page['type']}.{name}"
@@ -43,10 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", type=Path, required=True, help="JSON written by scripts.evaluate --json")
     ap.add_argument("--fields", default="nik,nama,tanggal_lahir,tekanan_darah,kesimpulan,tanggal_surat,jenjang",
                     help="field names to show (any document type)")
+    ap.add_argument("--undamaged", action="store_true", help="only pages without rendering damage")
     args = ap.parse_args(argv)
     truth = json.loads((args.dir / "truth.json").read_text(encoding="utf-8"))
     report = json.loads(args.report.read_text(encoding="utf-8"))
-    table = tally(truth, report.get("misses", []))
+    table = tally(truth, report.get("misses", []), undamaged=args.undamaged)
     wanted = set(args.fields.split(","))
     for group in sorted(table):
         cells = [f"{k} {n - w}/{n}" for k, (n, w) in sorted(table[group].items()) if k.split(".", 1)[1] in wanted]
