@@ -182,21 +182,25 @@ class QueueIndex:
                 out.extend(r for r in shard.rows.values() if r.desa == desa and (len(segments) < 4 or r.tps == tps))
         return out
 
+    def _newest(self, segments: tuple[str, ...]) -> dict[tuple[str, str], tuple[int, str]]:
+        """(seq, key) of the newest shard version of each kecamatan under `segments`[:2]."""
+        newest: dict[tuple[str, str], tuple[int, str]] = {}
+        for key in self.store.list(keys.queue_shard_prefix(*segments[:2])):
+            parts = key.split("/")
+            if len(parts) != 5 or not parts[4].endswith(".json"):
+                continue
+            try:
+                seq = int(parts[4][:-5])
+            except ValueError:
+                continue
+            if seq > newest.get((parts[2], parts[3]), (-1, ""))[0]:
+                newest[(parts[2], parts[3])] = (seq, key)
+        return newest
+
     def _load_shards(self, segments: tuple[str, ...]) -> dict[tuple[str, str], _Shard]:
         for _attempt in range(3):
-            newest: dict[tuple[str, str], tuple[int, str]] = {}
-            for key in self.store.list(keys.queue_shard_prefix(*segments[:2])):
-                parts = key.split("/")
-                if len(parts) != 5 or not parts[4].endswith(".json"):
-                    continue
-                try:
-                    seq = int(parts[4][:-5])
-                except ValueError:
-                    continue
-                if seq > newest.get((parts[2], parts[3]), (-1, ""))[0]:
-                    newest[(parts[2], parts[3])] = (seq, key)
             try:
-                return {sk: self._read_shard(sk, seq, key) for sk, (seq, key) in newest.items()}
+                return {sk: self._read_shard(sk, seq, key) for sk, (seq, key) in self._newest(segments).items()}
             except ObjectNotFound:  # pruned between listing and reading: a newer version exists
                 continue
         raise StorageError("queue index: shard versions keep changing; try again")
@@ -294,7 +298,7 @@ class QueueIndex:
         """
         segments = tuple(segments)[:2]
         pending = list(self.store.list(keys.queue_pending_prefix(*segments)))
-        have = self._load_shards(segments)
+        have = {sk: seq for sk, (seq, _key) in self._newest(segments).items()}
         marks_by_shard = _group_marks(pending)
         found = {tuple(k.split("/")[1:3]) for k in self.store.list(keys.flag_prefix(*segments))}
         found |= set(marks_by_shard)
@@ -306,7 +310,7 @@ class QueueIndex:
             if only_missing and (kab, kec) in have:
                 continue
             shard = self._build_shard(kab, kec, decided)
-            shard.seq = have[(kab, kec)].seq if (kab, kec) in have else -1
+            shard.seq = have.get((kab, kec), -1)
             shard.applied = [k for ks in marks_by_shard.get((kab, kec), {}).values() for k in ks]
             if self._save(shard):
                 built += 1

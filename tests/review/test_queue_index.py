@@ -254,3 +254,15 @@ def test_pending_mark_keys_round_trip_and_narrow_by_prefix():
     assert keys.queue_pending_parse(unknown) == (keys.AreaCodes.unknown(), "D1")
     with pytest.raises(ValueError):
         keys.queue_pending_key(area, "../x", "12345678")
+
+
+def test_a_shard_of_another_format_is_refused_and_reindex_replaces_it(store):
+    area = keys.AreaCodes("35.99", "35.99.01", "35.99.01.1001", "001")
+    write_flag(store, area, "A", random.Random(5), datetime(2023, 12, 1, tzinfo=UTC))
+    QueueIndex(store).rows(("35.99",))
+    [key] = list(store.list(keys.queue_shard_prefix("35.99", "35.99.01")))
+    store.put_json(keys.queue_shard_key("35.99", "35.99.01", 7), {"format": 99, "rows": {"A": [1, 2]}})
+    with pytest.raises(Exception, match="reindex"):
+        QueueIndex(store).rows(("35.99",))
+    QueueIndex(store).rebuild(("35.99",))
+    assert [r.dossier_id for r in QueueIndex(store).rows(("35.99",))] == ["A"]
