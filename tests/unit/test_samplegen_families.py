@@ -148,3 +148,20 @@ def test_cli_layouts_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert layouts == {"ijazah/two_column", "sehat/sentence"}
     assert main(["--out", str(tmp_path / "b"), "--layouts", "fancy"]) == 2
     assert "unknown layout" in capsys.readouterr().err
+
+
+def test_gauge_counts_fields_per_layout_and_damage() -> None:
+    from scripts.samplegen.gauge import tally
+
+    truth = {"dossiers": {"D1": {"pages": [
+        {"file": "a.jpg", "type": "ktp", "layout": "ktp/wide", "degradations": ["motion_blur"],
+         "fields": {"nama": "X", "nik": "1"}},
+        {"file": "b.jpg", "type": "surat_sehat", "layout": "sehat/table", "degradations": ["stamp_over_value"],
+         "fields": {"nama": "X"}},
+        {"file": "c.jpg", "type": "unknown", "fields": {}}]}}}
+    misses = [{"dossier": "D1", "file": "a.jpg", "field": "ktp.nama"}]
+    t = tally(truth, misses)
+    assert t["layout:ktp/wide"]["ktp.nama"] == [1, 1] and t["layout:ktp/wide"]["ktp.nik"] == [1, 0]
+    assert t["damage:motion_blur"]["ktp.nama"] == [1, 1]
+    assert t["damage:(no rendering)"]["surat_sehat.nama"] == [1, 0]  # the stamp is the layout's, not damage
+    assert "layout:ktp/wide" not in tally(truth, misses, undamaged=True)
