@@ -173,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help="do not regenerate or re-run; compare what is there")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--truth-only", action="store_true", help="rules on the true field values, no OCR")
+    ap.add_argument("--layouts", default=None, help="passed to the generator: old, new or all (its default)")
     ap.add_argument("--rerun", action="store_true", help="keep the generated input, run the pipeline again")
     ap.add_argument("--misses", action="store_true", help="list every wrong field (generated samples only)")
     args = ap.parse_args(argv)
@@ -180,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     out = args.dir / "out"
     if not args.reuse and not args.rerun:
         shutil.rmtree(args.dir, ignore_errors=True)
+        layouts = ["--layouts", args.layouts] if args.layouts else []
         subprocess.run([sys.executable, "-m", "scripts.generate_samples", "--out", str(args.dir),
-                        "--count", str(args.count), "--seed", str(args.seed)], check=True)
+                        "--count", str(args.count), "--seed", str(args.seed), *layouts], check=True)
     if not args.reuse and not args.truth_only:
         shutil.rmtree(out, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(args.dir / "input"), "--out", str(out),

@@ -12,6 +12,7 @@ if ! { command -v tesseract >/dev/null 2>&1 && tesseract --list-langs 2>/dev/nul
 fi
 [ -f /usr/share/fonts/truetype/ocr-a/OCRA.ttf ] || need_apt+=(fonts-ocr-a)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf ] || need_apt+=(fonts-dejavu-extra)  # sample generator: condensed KTP fonts
 [ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need_apt+=(fonts-liberation)
 [ -f /usr/share/fonts/truetype/freefont/FreeSans.ttf ] || need_apt+=(fonts-freefont-ttf)  # sample generator: newer layout families
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
