@@ -3,8 +3,11 @@
 The first OCR pass reads the whole page at once; a value written over a form line, in another ink or
 slanted, may come out weak or as noise while its typed label reads fine. For such a field the rest of the
 label's line (right of the label, where the value sits) is cropped and read once more as one text line
-with an alphabet fit for the field (digits and "/" for blood pressure, letters for a name), then parsed by
-the same reader as the first pass. The better reading is kept:
+(psm 7), then parsed by the same reader as the first pass, which repairs what fits the field (digit
+look-alikes in a blood pressure, stray marks in a name). No character whitelist: with one, the tesserocr
+engine reported confidence 0 for every word and lost the spaces between words ("-SYAIFULMUBAROKHAKIM",
+"115/70mmHg" at 0.0 where the plain read gave "115/70" at 0.93), so a whitelisted reading could never be
+weighed against the first. The better reading is kept:
 
 * the same value twice: the better of the two confidences (two readings agree);
 * only the second reading has a value, or the first was too weak to count (< `WEAK`): the second, with
@@ -17,7 +20,6 @@ A value already read with `REREAD_BELOW` confidence or more is never read again.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -35,8 +37,8 @@ from pipeline.ocr.regions import read_region
 REREAD_BELOW = 0.8
 WEAK = 0.5  # a first reading below this is no evidence against the second
 UNSURE = 0.5
-NAME_CHARS = string.ascii_letters + ".,'-"
-BP_CHARS = string.digits + "/mHg"
+NAME_CHARS: str | None = None  # alphabets per field; see the module docstring for why there are none
+BP_CHARS: str | None = None
 REGION_MIN_SHARE = 0.4  # the value region reaches at least this share of the page width right of the label
 
 Parser = Callable[[list[Word], float, Nlp], FieldValue | None]
@@ -92,7 +94,7 @@ def _same(a: object, b: object) -> bool:
     return fold(str(a)).replace(" ", "") == fold(str(b)).replace(" ", "")
 
 
-def _readers(doc_type: DocType) -> dict[str, tuple[Parser, str]]:
+def _readers(doc_type: DocType) -> dict[str, tuple[Parser, str | None]]:
     # imported here: the readers import this module's siblings, not the other way round
     from pipeline.extract import ijazah, surat_sehat
 

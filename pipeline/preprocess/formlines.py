@@ -129,8 +129,29 @@ def _leader_chains(stats: np.ndarray, centroids: np.ndarray, th: float) -> list[
         while nxt[chain[-1]] >= 0:
             chain.append(int(nxt[chain[-1]]))
         if len(chain) >= MIN_DOTS and _regular(cx[chain], w[cand[chain]], h[cand[chain]]):
-            chains.append([int(cand[i]) for i in chain])
-    return chains
+            chains.append(chain)
+    taken = {i for c in chains for i in c}
+    return [[int(cand[i]) for i in c + _same_row(c, cx, cy, h[cand], dy_max, taken)] for c in chains]
+
+
+def _same_row(chain: list[int], cx: np.ndarray, cy: np.ndarray, h: np.ndarray, dy_max: float,
+              taken: set[int]) -> list[int]:
+    """Dots of a found leader's row that its chain missed: a value written over the leader breaks the row
+    into short runs ("....." before the value, a few under it). A dot joins when it sits on the row's
+    height, has the row's size and has a neighbour at the row's pitch (an isolated period does not)."""
+    y = float(np.median(cy[chain]))
+    pitch = float(np.median(np.diff(cx[chain])))
+    size = float(np.median(h[chain]))
+    on_row = [k for k in range(len(cx)) if k not in taken and abs(cy[k] - y) <= dy_max
+              and abs(h[k] - size) <= max(1.0, 0.5 * size)]
+    xs = np.sort(cx[on_row]) if on_row else np.empty(0)
+    out = []
+    for k in on_row:
+        near = np.abs(xs - cx[k])
+        if ((near >= (1 - PITCH_SPREAD) * pitch) & (near <= (1 + PITCH_SPREAD) * pitch)).any():
+            out.append(k)
+    taken.update(out)
+    return out
 
 
 def _regular(xs: np.ndarray, ws: np.ndarray, hs: np.ndarray) -> bool:
