@@ -21,7 +21,7 @@ from config.settings import Settings
 from models.contract import DossierResult
 from pipeline.errors import StorageError
 from pipeline.process import process_dossier, recheck_dossier
-from pipeline.runtime import Runtime
+from pipeline.runtime import Runtime, one_thread_per_process
 from pipeline.storage import keys, open_store
 from pipeline.storage.base import ObjectStore
 
@@ -34,6 +34,7 @@ _SETTINGS: Settings | None = None
 def _init_worker(settings: Settings) -> None:
     global _RUNTIME, _SETTINGS
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    one_thread_per_process()
     _SETTINGS = settings
     shared = _RUNTIME  # forked from a parent that loaded everything but the engine: keep it, add an engine
     if shared is not None and isinstance(shared.engine, _NoEngine):
