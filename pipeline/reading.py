@@ -22,6 +22,7 @@ from pipeline.errors import OcrFailed
 from pipeline.extract import extract
 from pipeline.extract.ktp import rt_rw_field
 from pipeline.extract.reread import reread_weak_values
+from pipeline.extract.ticks import resolve_printed_choice
 from pipeline.glyphs import check_name_fields
 from pipeline.nik import decode_nik
 from pipeline.nik_reader import NikReading, read_nik
@@ -81,6 +82,8 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
     if src.image is not None and max(scores.values(), default=0.0) < RETRY_BELOW and not _legible(src.ocr):
         src, doc_type, scores = _retry(page, src, doc_type, scores, engine)
     fields = extract(doc_type, src.ocr, nlp)
+    if doc_type == DocType.SURAT_SEHAT:  # both conclusions printed: the mark decides (text layers: page pixels)
+        resolve_printed_choice(fields, src.ocr, _gray(src.image if src.image is not None else page.image))
     if src.image is not None:
         check_name_fields(fields, src.ocr, src.image)
     if doc_type in (DocType.SURAT_SEHAT, DocType.IJAZAH) and src.image is not None:
@@ -93,6 +96,10 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
     log.debug("%s p%d: type=%s fields=%d", page.file, page.page, doc_type.value, len(fields))
     return DocumentReading(file=page.file, page=page.page, sha256=page.sha256, type=doc_type,
                            type_scores=scores, fields=fields, ocr_conf=round(src.ocr.mean_conf(), 4))
+
+
+def _gray(image: np.ndarray | None) -> np.ndarray | None:
+    return None if image is None else as_gray(image)
 
 
 def _legible(ocr: OcrPage) -> bool:
