@@ -106,13 +106,13 @@ def check_word(gray: np.ndarray, word: Word, *, leading: bool = False, left_limi
 
 def _paired(text: str, candidates: list[int], by_char: dict[int, _Comp], inside: list[_Comp]) -> WordCheck:
     ref = [c for i, c in by_char.items() if text[i] not in ROUND_READINGS and text[i] != "J"] or inside
-    cap, base, top = _line_metrics(ref)
-    if cap < MIN_CAP_PX:
+    line = _line_metrics(ref)
+    if line.cap < MIN_CAP_PX:
         return WordCheck(text, False)
     chars = list(text)
     unsure = False
     for i in candidates:
-        shape = glyph_shape(by_char[i], cap=cap, base=base, top=top, read_as=text[i])
+        shape = glyph_shape(by_char[i], line=line, read_as=text[i])
         if shape is Shape.Q:
             chars[i] = "Q"
         elif shape is Shape.UNSURE or (shape is Shape.ROUND and chars[i] in "Q@"):
@@ -122,28 +122,33 @@ def _paired(text: str, candidates: list[int], by_char: dict[int, _Comp], inside:
 
 def _dropped_leading(c: _Comp, inside: list[_Comp], x0: int) -> bool | None:
     """True: a Q sits just left of the word; False: some other letter-sized glyph does; None: nothing there."""
-    cap, base, top = _line_metrics(inside)
-    if cap < MIN_CAP_PX:
+    line = _line_metrics(inside)
+    if line.cap < MIN_CAP_PX:
         return None
     gap = x0 - (c.x + c.w)
-    if gap > 0.6 * cap or abs(c.y - top) > 0.2 * cap or c.h < 0.7 * cap:
+    if gap > 0.6 * line.cap or abs(c.y - line.top_at(c.cx)) > 0.2 * line.cap or c.h < 0.7 * line.cap:
         return None
-    return glyph_shape(c, cap=cap, base=base, top=top) is Shape.Q
+    return glyph_shape(c, line=line) is Shape.Q
 
 
-def glyph_shape(c: _Comp, *, cap: float, base: float, top: float, read_as: str = "O") -> Shape:
+def glyph_shape(c: _Comp, *, line: TextLine, read_as: str = "O") -> Shape:
     """Q, round (O/G/0) or unsure, from how far the glyph hangs below the baseline and where its lowest ink is.
 
-    A glyph on the baseline is round. Its lowest ink may sit right of centre only when it was read as G (the
-    spur): an O-reading with an off-centre bottom and no descent could be a Q whose tail stops at the baseline.
+    Both are measured against the line fitted through the neighbours (a photographed or skewed word has a
+    sloping baseline: its last letter sits lower and its lowest ink lies downhill). A glyph on the baseline is
+    round. Its lowest ink may sit right of centre only when it was read as G (the spur): an O-reading with an
+    off-centre bottom and no descent could be a Q whose tail stops at the baseline.
     """
-    if abs(c.y - top) > 0.25 * cap or c.h < 0.75 * cap:
+    cap = line.cap
+    if abs(c.y - line.top_at(c.cx)) > 0.25 * cap or c.h < 0.75 * cap:
         return Shape.UNSURE  # not a capital's height at the capitals' top: not a glyph we can judge
-    # in pixels, with a pixel's tolerance: medians of small print land on half pixels
-    drop = c.bottom - base
-    shift = _bottom_shift(c)
-    if shift is None:
+    ys, xs = np.nonzero(c.mask)
+    if xs.size == 0:
         return Shape.UNSURE
+    depth = (c.y + ys + 1) - (line.base + line.slope * (c.x + xs + 0.5 - line.x))
+    drop = float(depth.max())  # in pixels, with a pixel's tolerance below: medians of small print land on halves
+    low = xs[depth >= drop - max(1.0, BOTTOM_BAND * c.h)]
+    shift = (float(low.mean()) + 0.5 - c.w / 2.0) / c.w
     if drop >= max(Q_DESCENT * cap, 1.5) and shift >= Q_SHIFT:
         return Shape.Q
     if drop <= max(O_DESCENT * cap, 1.0) and (shift <= O_SHIFT or read_as == "G"):
@@ -160,10 +165,39 @@ def _bottom_shift(c: _Comp) -> float | None:
     return (float(xs.mean()) + 0.5 - c.w / 2.0) / c.w
 
 
-def _line_metrics(ref: list[_Comp]) -> tuple[float, float, float]:
-    """Cap height, baseline and cap top (medians) of reference glyphs."""
-    return (float(np.median([c.h for c in ref])), float(np.median([c.bottom for c in ref])),
-            float(np.median([c.y for c in ref])))
+@dataclass(frozen=True)
+class TextLine:
+    """Cap height, and the baseline and cap line of a word as straight lines through x (crop pixels)."""
+
+    cap: float
+    x: float  # where `base` and `top` are measured
+    base: float
+    top: float
+    slope: float  # dy/dx of both lines
+
+    def top_at(self, x: float) -> float:
+        return self.top + self.slope * (x - self.x)
+
+    def base_at(self, x: float) -> float:
+        return self.base + self.slope * (x - self.x)
+
+
+MAX_SLOPE = 0.15  # ~8.5 degrees: more is no line of one word after deskewing
+
+
+def _line_metrics(ref: list[_Comp]) -> TextLine:
+    """The line through reference glyphs: median cap height; the slope fitted through their bottoms and tops
+    (least squares, when 3+ glyphs spread along x), base and top at their mean x."""
+    cap = float(np.median([c.h for c in ref]))
+    xs = np.array([c.cx for c in ref], dtype=float)
+    mid = float(xs.mean())
+    slope = 0.0
+    if len(ref) >= 3 and float(np.ptp(xs)) > cap:
+        ys = np.array([(c.bottom + c.y) / 2.0 for c in ref], dtype=float)
+        slope = float(np.clip(np.polyfit(xs - mid, ys, 1)[0], -MAX_SLOPE, MAX_SLOPE))
+    base = float(np.median([c.bottom - slope * (c.cx - mid) for c in ref]))
+    top = float(np.median([c.y - slope * (c.cx - mid) for c in ref]))
+    return TextLine(cap, mid, base, top, slope)
 
 
 def _unpaired(text: str, candidates: list[int], letters: list[int], comps: list[_Comp], x0: int,
@@ -174,13 +208,14 @@ def _unpaired(text: str, candidates: list[int], letters: list[int], comps: list[
     round_idx = [i for i in candidates if text[i] != "Q"]
     if not round_idx:
         return WordCheck(text, False)
-    cap, base, top = _line_metrics(comps)
-    if cap < MIN_CAP_PX:
+    line = _line_metrics(comps)
+    if line.cap < MIN_CAP_PX:
         return WordCheck(text, False)
-    shapes = [glyph_shape(c, cap=cap, base=base, top=top) for c in comps]
+    shapes = [glyph_shape(c, line=line) for c in comps]
     # a J's hook (lowest ink left of centre) hangs too, but is no Q
     tails = [k for k, c in enumerate(comps)
-             if c.bottom - base >= Q_DESCENT * cap and not ("J" in text and (_bottom_shift(c) or 0.0) < -O_SHIFT)]
+             if c.bottom - line.base_at(c.cx) >= Q_DESCENT * line.cap
+             and not ("J" in text and (_bottom_shift(c) or 0.0) < -O_SHIFT)]
     q_comps = [k for k in tails if shapes[k] is Shape.Q]
     if not tails:
         return WordCheck(text, False)

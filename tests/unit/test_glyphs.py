@@ -190,3 +190,27 @@ def test_engines_word_boxes_carry_the_tail(engine, face):
     word = next(w for w in page.words if w.text.upper().startswith("ROZI"))
     res = glyphs.check_word(img, word)
     assert res.text.upper() == "ROZIQIN"
+
+
+def _tilted(printed: str, face: str, size: int, degrees: float) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """`printed` rotated about its centre (a photographed word whose baseline slopes) and its ink box."""
+    import cv2
+
+    img, (box,) = render(printed, face, size)
+    h, w = img.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    turned = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+    ys, xs = np.nonzero(turned < 128)
+    return turned, (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
+
+
+@pytest.mark.parametrize("face", ["DejaVu Sans", "Liberation Sans", "Liberation Serif Bold"])
+@pytest.mark.parametrize("degrees", [-4.0, -2.0, 2.0, 4.0])
+def test_a_sloping_baseline_is_no_tail(face, degrees):
+    """GIVEN a word photographed at a slant (its last O sits lower than the median baseline)
+    THEN the O stays an O without doubt, and a real Q is never made an O for sure."""
+    img, box = _tilted("PRASETYO", face, 28, degrees)
+    assert glyphs.check_word(img, Word("PRASETYO", 0.9, box)) == glyphs.WordCheck("PRASETYO", False)
+    img, box = _tilted("ROZIQIN", face, 28, degrees)
+    res = glyphs.check_word(img, Word("ROZIOIN", 0.9, box))
+    assert res.text == "ROZIQIN" or res.unsure
