@@ -12,6 +12,7 @@ from dataclasses import replace
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, OcrPage, Word
+from pipeline.extract.columns import SEPARATE_BIRTH, birth_row, split_rows
 from pipeline.extract.ktp import birth_fields, until_gap
 from pipeline.extract.lines import (
     Line,
@@ -55,7 +56,7 @@ SCHOOL_START = re.compile(
 
 def extract_ijazah(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
     labels: dict[str, list[str]] = load_vocab()["labels"]["ijazah"]
-    lines = visual_lines(ocr)
+    lines = split_rows(visual_lines(ocr), labels)  # two pairs on a row, labels above values
     column = colon_x(lines)
     fields: dict[str, FieldValue] = {}
     for line in lines:
@@ -89,6 +90,8 @@ def _row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue]:
         return {"nama": fv} if fv is not None else {}
     if key == "tempat_tgl_lahir":
         return birth_fields(words, trust)
+    if key in SEPARATE_BIRTH:  # "Tempat Lahir" and "Tanggal Lahir" as rows of their own
+        return birth_row(key, words, trust)
     if key == "nisn":
         return {"nisn": _nisn(words, trust)}
     if key == "nomor_ijazah":

@@ -25,6 +25,7 @@ from pipeline.extract.lines import (
     words_in_span,
     words_text,
 )
+from pipeline.extract.sentences import read_sentences
 from pipeline.nlp import Nlp
 from pipeline.normalise import (
     DateMatch,
@@ -95,6 +96,7 @@ def extract_surat_sehat(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
     if "penerbit" not in fields:  # letterhead lost (logo, stamp): the body names it ("dokter pada Klinik X")
         _issuer(lines[title_at + 1:], nlp, fields, validation=0.8)
     _letter_date(lines, birth_lines, fields)
+    read_sentences(lines[title_at + 1:], nlp, fields)  # running text: vitals, name; a birth date is no letter date
     return fields
 
 
