@@ -52,6 +52,6 @@ def test_generated_tick_box_letters(runtime: Runtime, healthy: bool, wanted: lis
     shot = damage.shoot_damaged(rng, page, "clean_scan", wanted)
     fv = _read(runtime, shot.image)
     if not healthy:
-        assert fv is None or fv.value != "SEHAT" or fv.confidence < 0.5
+        assert fv is None or fv.value != "SEHAT" or fv.confidence < 0.6  # below the rules' min_field: review
     if not wanted:
         assert fv is not None and fv.value == fields["kesimpulan"]
