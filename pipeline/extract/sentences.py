@@ -29,6 +29,7 @@ BIRTH_REACH = 7  # a date this many words or fewer after a birth word is a birth
 TRUST = 0.9  # a value found in running text: a little less sure than a labelled row
 LAB_VALUE = re.compile(r"(?<![\d/])(\d{2,3}(?:[.,]\d)?)\s*(mg\s*/\s*dl|mmol\s*/\s*l)?", re.I)
 STOP = re.compile(r"[,;:]$")
+DEGREE = re.compile(r"^[A-Z][A-Za-z]{0,3}\.(?:[A-Za-z]{1,4}\.?)*,?$")  # S.Pd., A.Md., S.Kom, Ir.
 
 
 @dataclass
@@ -112,13 +113,15 @@ def sentence_name(body: Text, cues: list[str]) -> FieldValue | None:
         if tok not in cues:
             continue
         taken: list[Word] = []
+        closed = False  # a comma ended the name: only academic titles may follow ("BUDI, S.Pd.,")
         for w in body.words[k + 1:k + 1 + NAME_WORDS]:
             letters = [ch for ch in w.text if ch.isalpha()]
-            if not letters or (letters[0].islower() and taken):
+            if closed and not DEGREE.match(w.text):
+                break
+            if not letters or (letters[0].islower() and taken and not closed):
                 break
             taken.append(w)
-            if STOP.search(w.text):
-                break
+            closed = bool(STOP.search(w.text))
         text = " ".join(w.text for w in taken).rstrip(",;:")
         if taken and looks_like_name(text):
             return make_field(clean_name(text), taken, validation=TRUST)

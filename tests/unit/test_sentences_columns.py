@@ -89,3 +89,9 @@ def test_a_label_is_never_a_name(nlp: Nlp) -> None:
     """The neighbour column's label where the value should be ("Nama NIS", values lost): no name."""
     f = extract_ijazah(fake_page(["IJAZAH", [(40, "Nama"), (640, "NIS")]]), nlp)
     assert "nama" not in f or f["nama"].value != "NIS"
+
+
+def test_name_in_a_sentence_keeps_its_degree(nlp: Nlp) -> None:
+    rows = [r.replace("SITI AMINAH,", "SITI AMINAH, S.Pd.,") if isinstance(r, str) else r for r in SENTENCE_LETTER]
+    f = extract_surat_sehat(fake_page(rows), nlp)
+    assert f["nama"].value == "SITI AMINAH, S.PD."
