@@ -21,7 +21,7 @@ from config.settings import Settings
 from models.contract import DossierResult
 from pipeline.errors import StorageError
 from pipeline.process import process_dossier, recheck_dossier
-from pipeline.runtime import Runtime, one_thread_per_process
+from pipeline.runtime import Runtime, one_thread_per_process, release_memory
 from pipeline.storage import keys, open_store
 from pipeline.storage.base import ObjectStore
 
@@ -62,7 +62,9 @@ def _run_one(dossier_id: str) -> tuple[str, DossierResult | None, str | None, fl
     assert _RUNTIME is not None and _SETTINGS is not None
     store = open_store(_SETTINGS)
     try:
-        return dossier_id, process_dossier(dossier_id, store=store, runtime=_RUNTIME), None, _peak_rss_mb()
+        result = process_dossier(dossier_id, store=store, runtime=_RUNTIME)
+        release_memory()
+        return dossier_id, result, None, _peak_rss_mb()
     except Exception as e:  # noqa: BLE001 - one dossier's crash must not stop the batch: flag it, go on
         from workers.failures import record_failure
 
