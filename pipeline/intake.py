@@ -181,6 +181,7 @@ class DecodeGuard:
         self._lock = threading.Lock()
         self._state: mmap.mmap | None = None  # set by share_with_forks()
         self._adopted = False  # this process uses a child started by its parent
+        self._sharer = 0  # pid of the process that called share_with_forks(); only its own children adopt
 
     # -- sharing with forked work horses (the parent's side) --
 
@@ -189,6 +190,7 @@ class DecodeGuard:
         if self._state is None:
             self._state = mmap.mmap(-1, 1)  # anonymous and MAP_SHARED: the horse's writes reach the parent
             self._state[0] = _IDLE
+        self._sharer = os.getpid()
 
     def ready_for_fork(self) -> bool:
         """In the parent, before each fork: make sure a clean child waits. Restarts it when the last user
@@ -218,9 +220,10 @@ class DecodeGuard:
     def _start_locked(self) -> None:
         if self._owner != os.getpid():  # inherited through fork
             self._owner = os.getpid()
-            if self._conn is not None and self._state is not None and self._state[0] == _IDLE:
+            clean = self._state is not None and self._state[0] == _IDLE
+            if self._conn is not None and clean and os.getppid() == self._sharer:
                 self._adopted = True  # the parent's child, clean: use it (see the class docstring)
-                return
+                return  # (a grandchild never adopts: its parent, the horse, may be using the channel)
             if self._conn is not None:
                 self._conn.close()
             self._proc = self._conn = None

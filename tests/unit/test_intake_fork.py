@@ -203,3 +203,21 @@ def test_a_horse_interrupted_mid_decode_marks_the_shared_child_for_replacement(g
     assert shapes == [[48, 64, 3]]
     assert guard._state[0] == intake._BROKEN
     assert guard.ready_for_fork() is True and guard._proc.pid != first
+
+
+def test_a_grandchild_never_adopts_the_shared_child(guard):
+    """A horse that forks again (its parent is the horse, not the worker) must not use the worker's channel."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            inner_status, report = in_horse(guard, (png(), 30))
+            os.write(write_end, (json.dumps(report) + "\n").encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as fh:
+        report = json.loads(fh.readline())
+    os.waitpid(pid, 0)
+    assert report[0]["pages"] == 1 and not report[0]["adopted"] and report[0]["child"] != guard._proc.pid
+    assert guard._state[0] == intake._IDLE and guard.ready_for_fork() is False
