@@ -225,14 +225,18 @@ def join_spaced(words: Sequence[Word], min_run: int = 2) -> list[Word]:
     out: list[Word] = []
     run: list[Word] = []
 
-    def flush() -> None:
-        if len(run) >= min_run:
-            box = union_box(run)
+    def emit(part: list[Word]) -> None:
+        if len(part) >= min_run:
+            box = union_box(part)
             assert box is not None
-            out.append(Word(text="".join(w.text for w in run), conf=mean_conf(run), box=box,
-                            line=run[0].line, block=run[0].block))
+            out.append(Word(text="".join(w.text for w in part), conf=mean_conf(part), box=box,
+                            line=part[0].line, block=part[0].block))
         else:
-            out.extend(run)
+            out.extend(part)
+
+    def flush() -> None:
+        for part in _split_at_spaces(run):
+            emit(part)
         run.clear()
 
     for w in words:
@@ -245,6 +249,25 @@ def join_spaced(words: Sequence[Word], min_run: int = 2) -> list[Word]:
         out.append(w)
     flush()
     return out
+
+
+def _split_at_spaces(run: list[Word]) -> list[list[Word]]:
+    """A run of letter-spaced characters cut where the gap between two of them is a word space: wider than
+    a fifth of the letter height and than twice the run's usual gap ("A R I F  H A R Y A N T O" is two
+    words)."""
+    if len(run) < 3:
+        return [list(run)]
+    gaps = [b.box[0] - (a.box[0] + a.box[2]) for a, b in zip(run, run[1:], strict=False)]
+    usual = statistics.median(gaps)
+    height = statistics.median(w.box[3] for w in run)
+    parts, cur = [], [run[0]]
+    for w, gap in zip(run[1:], gaps, strict=True):
+        if gap > max(0.2 * height, 2 * max(usual, 0) + 2):
+            parts.append(cur)
+            cur = []
+        cur.append(w)
+    parts.append(cur)
+    return parts
 
 
 def words_text(words: Sequence[Word]) -> str:

@@ -81,3 +81,21 @@ def test_better_disagreement_is_capped() -> None:
 def test_better_without_a_second_value_keeps_the_first() -> None:
     old = _fv("120/80", 0.6)
     assert better(old, _fv(None, 0.0)) is old and better(old, None) is old
+
+
+def test_letter_spaced_name_keeps_its_word_space() -> None:
+    """GIVEN a PDF text layer that letter-spaces a name over a leader THEN the word space survives."""
+    from pipeline.extract.lines import strip_value
+
+    words, x = [], 100
+    for ch in "ARIF HARYANTO":
+        if ch == " ":
+            words.append(Word(".", 1.0, (x, 10, 7, 26)))
+            x += 9
+            continue
+        words.append(Word(ch, 1.0, (x, 0, 22, 36)))
+        words.append(Word("...", 1.0, (x + 2, 10, 20, 26)))
+        x += 22
+    assert [w.text for w in strip_value(words)] == ["ARIF", "HARYANTO"]
+    spaced = [Word(ch, 0.9, (10 + 20 * i, 0, 14, 30)) for i, ch in enumerate("120/80")]
+    assert [w.text for w in strip_value(spaced + [Word("...", 0.9, (200, 5, 30, 20))])] == ["120/80"]
