@@ -68,18 +68,23 @@ def preload_pipeline() -> None:
     per-process caches behind functions (NIK digit templates, month table, message catalogue).
 
     A forking worker calls this before its first fork, so every work horse inherits them; without it each horse
-    loads them again, and throws them away when it exits. tests/unit/test_worker_preload.py checks that a
+    loads them again, and throws them away when it exits. tests/integration/test_worker_process.py checks that a
     dossier processed after this loads no new module and fills no new cache."""
     import codecs
+
+    import numpy as np
 
     import pipeline.process  # noqa: F401 - imported for their side effect: the modules are loaded
     import workers.failures  # noqa: F401
     from pipeline.checks.messages import load_catalogue
-    from pipeline.nik_reader import templates
+    from pipeline.nik_reader import classify_glyph, templates
     from pipeline.normalise import _month_table
 
     codecs.lookup("utf-8-sig")  # registration.json is read with it
     templates()
+    glyph = np.zeros((24, 16), np.uint8)
+    glyph[2:22, 6:10] = 255
+    classify_glyph(glyph)  # one digit read: builds whatever the NIK reader derives from its templates
     _month_table()
     load_catalogue()
     _processor()
