@@ -177,7 +177,8 @@ def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np
     raw = " / ".join(" ".join(w.text for w in o.words) for o in options)
     value: str | None = None
     clarity = 0.0
-    if gray is not None and gray.ndim == 2:
+    upright = all(b is not None and b[2] > b[3] for b in (union_box(o.words) for o in options))
+    if gray is not None and gray.ndim == 2 and upright:  # an option taller than wide: text not read upright
         level = _level(gray, options)
         height = float(np.median([w.box[3] for w in words]))
         value, clarity = decide([measure(gray, o, level, height) for o in options], [o.value for o in options])
