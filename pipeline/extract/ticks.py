@@ -151,7 +151,10 @@ def _level(gray: np.ndarray, options: list[Option]) -> float:
 def decide(marks: list[Marks], values: list[str]) -> tuple[str | None, float]:
     """The chosen option's value and a clarity in 0..1, or (None, 0) when the marks do not tell."""
     free = [i for i, m in enumerate(marks) if not m.struck]
-    if len(free) == 1 and len(marks) > 1:  # every other option struck out
+    if len(free) == 1 and len(marks) > 1:  # every other option struck out ...
+        mine = marks[free[0]].box + marks[free[0]].ring
+        if any(m.box + m.ring > mine + CHOICE.min_delta for m in marks):
+            return None, 0.0  # ... yet a struck one looks ticked (a rule or underline read as a strike?)
         return values[free[0]], 1.0
     if not free:
         return None, 0.0

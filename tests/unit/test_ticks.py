@@ -116,3 +116,15 @@ def test_a_single_conclusion_is_no_choice() -> None:
     gray = np.full((200, 600), 255, np.uint8)
     assert not resolve_printed_choice(fields, OcrPage(words, 600, 200), gray)
     assert fields == {}
+
+
+def test_a_strike_through_a_ticked_option_is_no_choice() -> None:
+    """A line through TIDAK SEHAT (or a form rule read as one) while its box is ticked: uncertain."""
+    gray, ocr = _row({NEGATIVE: "tick"})
+    neg = [w for w in ocr.words if w.text in ("Tidak",)] + [ocr.words[-1]]
+    x0, x1 = neg[0].box[0], neg[-1].box[0] + neg[-1].box[2]
+    y = neg[0].box[1] + neg[0].box[3] // 2
+    gray[y - 1:y + 2, x0 - 6:x1 + 6] = 0
+    fields: dict[str, FieldValue] = {}
+    assert resolve_printed_choice(fields, ocr, gray)
+    assert fields["kesimpulan"].value != POSITIVE
