@@ -165,3 +165,23 @@ def birth_row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue
     if not any(ch.isalpha() for ch in place):
         return {}
     return {"tempat_lahir": make_field(place, words, validation=trust)}
+
+
+def school_before_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """"Kepala SMK Negeri 3 Sumenep menerangkan bahwa:": the school named right before the statement
+    phrase, from its first school-type word (SMA, SMK, MA, PKBM, ...). Only when no row gave the school."""
+    from pipeline.extract.ijazah import SCHOOL_START  # the reader's own list of school-name starts
+
+    if "nama_sekolah" in fields:
+        return
+    phrases = [fold(str(p)) for p in load_vocab().get("statement_phrases", [])]
+    for line in lines:
+        cut = _cut_statement(line.words, phrases)
+        if cut is None:
+            continue
+        for j in range(cut - 1):
+            words = line.words[j:cut]
+            text = clean_text(fold(words_text(words))).strip(" ,.:")
+            if SCHOOL_START.match(text) and len(text.split()) >= 2:
+                fields["nama_sekolah"] = make_field(text, words, validation=0.8)
+                return

@@ -12,7 +12,7 @@ from dataclasses import replace
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, OcrPage, Word
-from pipeline.extract.columns import SEPARATE_BIRTH, birth_row, split_rows
+from pipeline.extract.columns import SEPARATE_BIRTH, birth_row, school_before_statement, split_rows
 from pipeline.extract.ktp import birth_fields, until_gap
 from pipeline.extract.lines import (
     Line,
@@ -75,6 +75,7 @@ def extract_ijazah(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
         _nisn_anywhere(lines, fields)
     if "nomor_ijazah" not in fields:
         _serial_anywhere(lines, fields)
+    school_before_statement(lines, fields)  # "Kepala SMK X menerangkan bahwa"
     _school_agreement(fields, _school_in_text(lines))
     _jenjang(lines, fields)
     _year(lines, fields, nlp)

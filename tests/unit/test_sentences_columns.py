@@ -95,3 +95,11 @@ def test_name_in_a_sentence_keeps_its_degree(nlp: Nlp) -> None:
     rows = [r.replace("SITI AMINAH,", "SITI AMINAH, S.Pd.,") if isinstance(r, str) else r for r in SENTENCE_LETTER]
     f = extract_surat_sehat(fake_page(rows), nlp)
     assert f["nama"].value == "SITI AMINAH, S.PD."
+
+
+def test_school_named_before_the_statement(nlp: Nlp) -> None:
+    rows = ["SURAT TANDA TAMAT BELAJAR", "SEKOLAH MENENGAH KEJURUAN",
+            "Kepala Smk Negeri 3 Sumenep menerangkan bahwa:", "nama : AINUL MAULANA"]
+    f = extract_ijazah(fake_page(rows), nlp)
+    assert f["nama_sekolah"].value == "SMK NEGERI 3 SUMENEP"
+    assert f["nama"].value == "AINUL MAULANA"
