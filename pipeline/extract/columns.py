@@ -116,7 +116,8 @@ def split_rows(lines: list[Line], labels: dict[str, list[str]]) -> list[Line]:
         if not spans or spans[0].start != 0:
             out.append(line)
             continue
-        if is_label(words, labels) and i + 1 < len(lines) and not label_spans(lines[i + 1].words[:2], labels):
+        if is_label(words, labels) and i + 1 < len(lines) and _just_below(line, lines[i + 1]) \
+                and not label_spans(lines[i + 1].words[:2], labels):
             out.extend(_labels_above(words, spans, lines[i + 1]))
             used.add(i + 1)
             continue
@@ -137,6 +138,12 @@ def split_rows(lines: list[Line], labels: dict[str, list[str]]) -> list[Line]:
             else:
                 out.append(Line(piece))
     return out
+
+
+def _just_below(upper: Line, lower: Line) -> bool:
+    """The lower line starts below the upper one, within three of its word heights (a value under its label)."""
+    h = max(w.box[3] for w in upper.words)
+    return 0 < lower.top - upper.top <= 3 * h
 
 
 def _labels_above(labels_row: list[Word], spans: list[Span], values: Line) -> list[Line]:
