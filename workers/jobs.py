@@ -15,6 +15,7 @@ from typing import Any
 from config.settings import Settings, get_settings
 from pipeline.errors import IntegrityError, ObjectNotFound, StorageError
 from pipeline.logs import log_context, personal_values
+from pipeline.runtime import release_memory
 from pipeline.storage import keys, open_store
 from pipeline.storage.base import ObjectStore
 
@@ -144,8 +145,11 @@ def process_dossier_job(dossier_id: str) -> dict[str, Any]:
     STORE_WAIT_SECONDS) and runs the dossier again, at most STORE_RERUNS times; other errors fail the attempt."""
     keys.result_key(dossier_id)  # rejects a malformed id before anything is loaded
     store, runtime = current_store(), current_runtime()
-    with log_context(dossier_id=dossier_id), personal_values(**_personal_data(store, dossier_id)):
-        return _process_with_reruns(dossier_id, store, runtime)
+    try:
+        with log_context(dossier_id=dossier_id), personal_values(**_personal_data(store, dossier_id)):
+            return _process_with_reruns(dossier_id, store, runtime)
+    finally:
+        release_memory()  # a --simple worker then idles at its base, not at its largest dossier's level
 
 
 def _personal_data(store: ObjectStore, dossier_id: str) -> dict[str, Any]:
