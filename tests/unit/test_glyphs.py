@@ -8,8 +8,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline import glyphs
 from pipeline.context import FieldValue, OcrPage, Word
-from pipeline.errors import EngineMissing
-from pipeline.ocr import factory
 
 FONTS = "/usr/share/fonts/truetype/"
 FACES = {
@@ -171,14 +169,6 @@ def test_name_field_left_alone_when_words_do_not_rebuild_it():
     fields = {"nama": FieldValue("ROZIOIN BIN X", 0.9, _union(boxes), "?")}
     glyphs.check_name_fields(fields, _page(img, "ROZIOIN", boxes), img)
     assert fields["nama"].value == "ROZIOIN BIN X"
-
-
-@pytest.fixture(scope="module", params=["tesserocr", "pytesseract"])
-def engine(request):
-    try:
-        return factory.make_engine(request.param)
-    except EngineMissing as e:
-        pytest.fail(f"tesseract is part of the set-up (scripts/setup.sh): {e}")
 
 
 @pytest.mark.tesseract

@@ -20,14 +20,6 @@ def _norm(s: str) -> str:
     return unicodedata.normalize("NFKC", s).upper()
 
 
-@pytest.fixture(scope="module", params=["tesserocr", "pytesseract"])
-def engine(request):
-    try:
-        return factory.make_engine(request.param)
-    except EngineMissing as e:
-        pytest.fail(f"tesseract is part of the set-up (scripts/setup.sh): {e}")
-
-
 @pytest.mark.tesseract
 def test_engine_reads_words_with_boxes_lines_and_confidence(engine):
     img = render_lines(LINES, size=34)
