@@ -1,4 +1,4 @@
-"""Integration fixtures: an S3 server (moto's standalone server on a free loopback port) and stores.
+"""Integration fixtures: an S3 server (moto's standalone server on a free loopback port), stores, Redis.
 
 The S3 server is started once per session, only by tests that ask for it (they carry the `s3` mark).
 Nothing here reaches the network beyond 127.0.0.1.
@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from pipeline.storage.local import LocalStore
 
@@ -63,3 +65,20 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
 def closed_port() -> int:
     """A loopback port that nothing listens on (just released by the OS)."""
     return _free_port()
+
+
+REDIS_DB = int(os.environ.get("BERKAS_TEST_REDIS_DB", "13"))  # the worker tests' database: flushed
+
+
+@pytest.fixture
+def redis_conn():
+    """The worker tests' Redis database, emptied before and after the test."""
+    conn = Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    try:
+        conn.ping()
+    except RedisConnectionError:
+        pytest.fail("no Redis at 127.0.0.1:6379: scripts/test.sh starts one; run the tests through it")
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()

@@ -13,8 +13,6 @@ from types import SimpleNamespace
 
 import pytest
 from PIL import Image
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -54,18 +52,6 @@ def _png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (10, 10, 200)).save(buf, "PNG")
     return buf.getvalue()
-
-
-@pytest.fixture
-def redis_conn():
-    conn = Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    try:
-        conn.ping()
-    except RedisConnectionError:
-        pytest.fail("no Redis at 127.0.0.1:6379: scripts/test.sh starts one; run the tests through it")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 from rq import Retry
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -42,19 +40,6 @@ WILAYAH = {"provinsi": "JAWA TIMUR", "kabupaten_kota": "KOTA PASURUAN", "kecamat
 
 
 # ---- fixtures ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_conn():
-    conn = Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    try:
-        conn.ping()
-    except RedisConnectionError:
-        pytest.fail("no Redis at 127.0.0.1:6379: scripts/test.sh starts one; run the tests through it")
-    conn.flushdb()
-    yield conn
-    conn.flushdb()
-    conn.close()
 
 
 @pytest.fixture
