@@ -10,6 +10,8 @@ import cv2
 import numpy as np
 
 CARD_ASPECT = 85.6 / 53.98  # ID-1
+BACKGROUND_COLOURS = 3  # main colours of a patterned background
+PATTERN_CONTRAST = 40.0  # Lab distance between two of them that makes a pattern (a checked cloth), not shading
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -42,7 +44,29 @@ def _border_distance(small: np.ndarray) -> tuple[np.ndarray, float]:
     percentile that ignores the object when it touches part of the border)."""
     lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
     ref = np.median(_border_pixels(lab), axis=0)
-    dist = np.linalg.norm(lab - ref, axis=2)
+    return _distance_and_floor(lab, [ref])
+
+
+def _pattern_distance(small: np.ndarray) -> tuple[np.ndarray, float]:
+    """As `_border_distance`, for a background of a few colours (a checked tablecloth, a two-tone desk):
+    the distance to the nearest of the border's main colours (k-means, k=3; a colour under 15 % of the
+    border, such as an object touching it, is not background). When those colours are shades of one (light
+    and shadow), there is no pattern and no object: a distance of zero everywhere."""
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+    border = np.ascontiguousarray(_border_pixels(lab))
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+    cv2.setRNGSeed(0)
+    _, labels, centres = cv2.kmeans(border, BACKGROUND_COLOURS, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    shares = np.bincount(labels.ravel(), minlength=BACKGROUND_COLOURS) / len(labels)
+    main = [c for c, share in zip(centres, shares, strict=True) if share >= 0.15]
+    spread = max(float(np.linalg.norm(a - b)) for a in main for b in main)
+    if spread < PATTERN_CONTRAST:  # shades of one colour (light and shadow), not a pattern: no object
+        return np.zeros(lab.shape[:2], np.float32), 1.0
+    return _distance_and_floor(lab, main)
+
+
+def _distance_and_floor(lab: np.ndarray, refs: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    dist = np.min(np.stack([np.linalg.norm(lab - ref, axis=2) for ref in refs]), axis=0)
     spread = float(np.percentile(_border_pixels(dist), 80))
     return dist, max(10.0, 2.0 * spread)
 
@@ -106,6 +130,13 @@ def find_quads(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) ->
     small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
     small = cv2.GaussianBlur(small, (5, 5), 0)
     dist, floor = _border_distance(small)
+    if dist.max() < floor:  # nothing stands out from one background colour: perhaps a patterned background
+        dist, floor = _pattern_distance(small)
+    return [q / s for q in _objects(dist, floor, min_frac)]
+
+
+def _objects(dist: np.ndarray, floor: float, min_frac: float) -> list[np.ndarray]:
+    """Quadrilaterals (work pixels) of the blobs whose distance from the background exceeds the cuts."""
     if dist.max() < floor:  # nothing stands out from the border colour
         return []
     d8 = np.clip(dist * (255.0 / float(dist.max())), 0, 255).astype(np.uint8)
@@ -133,7 +164,7 @@ def find_quads(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) ->
             elif got[1] > found[same[0]][1]:
                 found[same[0]] = got
     found.sort(key=lambda qf: cv2.contourArea(qf[0]), reverse=True)
-    return [q / s for q, _ in found]
+    return [q for q, _ in found]
 
 
 def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> np.ndarray | None:
