@@ -51,11 +51,17 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
     fields: dict[str, FieldValue] = {}
     seen_rows = False
     rows: list[tuple[Line, LabelHit | None]] = []  # lines below the header, with their label (None: unlabelled)
+    province_below: float | None = None  # a "PROVINSI" line without the name: its validation score
     for line in lines:
         hit = split_label(line, labels, column_x=column)
         if hit is None:
-            if not seen_rows and _header(line, fields):
+            if not seen_rows and province_below is not None and _province_name(line, fields, province_below):
+                province_below = None
                 continue
+            if not seen_rows:
+                is_header, province_below = _header(line, fields)
+                if is_header:
+                    continue
             if seen_rows or "provinsi" in fields or "kabupaten_kota" in fields:
                 rows.append((line, None))
             continue
@@ -185,11 +191,12 @@ def until_gap(words: Sequence[Word], factor: float = 2.5) -> list[Word]:
     return out
 
 
-def _header(line: Line, fields: dict[str, FieldValue]) -> bool:
-    """PROVINSI X / KABUPATEN Y / KOTA Z header lines; True when the line was one."""
+def _header(line: Line, fields: dict[str, FieldValue]) -> tuple[bool, float | None]:
+    """PROVINSI X / KABUPATEN Y / KOTA Z header lines: (whether the line was one, and for a "PROVINSI" alone
+    on its line, whose name is printed below it, the label's score; else None)."""
     words = line.words
     if not words:
-        return False
+        return False, None
     head = squash(words[0].text)
     for key, starts in HEADER_WORDS.items():
         if key in fields:
@@ -200,6 +207,8 @@ def _header(line: Line, fields: dict[str, FieldValue]) -> bool:
         if key == "provinsi":
             rest = words[1:]
             value = clean_text(words_text(rest))
+            if not rest:
+                return True, score
         else:
             rest = words
             kind = max(starts[:2], key=lambda s: fuzz.ratio(head, s))
@@ -207,8 +216,20 @@ def _header(line: Line, fields: dict[str, FieldValue]) -> bool:
             value = clean_text(" ".join([kind, words_text(words[1:])]))
         if len(value) > len(starts[0]) - 3:
             fields[key] = make_field(value, rest, validation=score)
-            return True
-    return False
+            return True, None
+    return False, None
+
+
+def _province_name(line: Line, fields: dict[str, FieldValue], score: float) -> bool:
+    """The line below a lone "PROVINSI" is the province's name, unless it is already the kabupaten/kota line."""
+    words = line.words
+    if not words or max(fuzz.ratio(squash(words[0].text), s) for s in HEADER_WORDS["kabupaten_kota"]) >= 75:
+        return False
+    value = clean_text(words_text(words))
+    if len(value) < 4:
+        return False
+    fields["provinsi"] = make_field(value, words, validation=score)
+    return True
 
 
 def _row(key: str, words: list[Word], labels: dict[str, list[str]], trust: float) -> dict[str, FieldValue]:

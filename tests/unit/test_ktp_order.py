@@ -75,3 +75,30 @@ def test_drop_colon_mark_keeps_values_away_from_the_colon_column() -> None:
     assert drop_colon_mark([two, wni], 400.0) == [two, wni]  # not on the colon column: a real "2"
     assert drop_colon_mark([two], 241.0) == [two]
     assert drop_colon_mark([Word("BLOK", 0.9, (236, 10, 40, 24)), wni], 241.0)[0].text == "BLOK"
+
+
+def test_province_name_printed_below_its_label(nlp) -> None:
+    """GIVEN a card whose header prints "PROVINSI" on one line and the name on the next
+    THEN provinsi is the next line, and the kabupaten line after it is still kabupaten_kota."""
+    rows = [
+        [(300, "PROVINSI")],
+        [(300, "JAWA TIMUR")],
+        [(280, "KABUPATEN MOJOKERTO")],
+        [(40, "NIK"), (240, f": {NIK}")],
+        [(40, "Nama"), (240, ": PRASETYO SAPUTRA")],
+    ]
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    assert fields["provinsi"].value == "JAWA TIMUR"
+    assert fields["kabupaten_kota"].value == "KABUPATEN MOJOKERTO"
+    assert fields["nama"].value == "PRASETYO SAPUTRA"
+
+
+def test_a_lone_province_label_does_not_take_the_kabupaten_line(nlp) -> None:
+    rows = [
+        [(300, "PROVINSI")],
+        [(280, "KOTA SURABAYA")],
+        [(40, "NIK"), (240, f": {NIK}")],
+    ]
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    assert "provinsi" not in fields
+    assert fields["kabupaten_kota"].value == "KOTA SURABAYA"
