@@ -135,6 +135,20 @@ def test_ijazah_name_after_statement_without_label(nlp) -> None:
     assert fields["tahun_lulus"].value == 2018
 
 
+@pytest.mark.parametrize(("title", "school", "level"), [
+    ("SEKOLAH MENENGAH UMUM", "SMU NEGERI 6 TRENGGALEK", "SMA"),
+    ("SEKOLAH TEKNOLOGI MENENGAH", "STM NEGERI 7 JOMBANG", "SMK"),
+    ("SEKOLAH MENENGAH EKONOMI ATAS", "SMEA NEGERI 1 KEDIRI", "SMK"),
+    ("SEKOLAH LANJUTAN TINGKAT PERTAMA", "SLTP NEGERI 2 BLITAR", "SMP"),
+])
+def test_ijazah_level_from_earlier_school_names(nlp, title, school, level) -> None:
+    """Diplomas from before 2003 name the school types SMU, STM, SMEA, SLTP: the level is today's equivalent,
+    from the title and from the school's name alone (a title lost to a crease)."""
+    rows = ["IJAZAH", title, f"Satuan Pendidikan {school} menerangkan bahwa", "Nama : EKO SANTOSO"]
+    assert extract(DocType.IJAZAH, fake_page(rows), nlp)["jenjang"].value == level
+    assert extract(DocType.IJAZAH, fake_page([rows[0], *rows[2:]]), nlp)["jenjang"].value == level
+
+
 SEHAT_ROWS: list = [
     "PEMERINTAH KOTA PASURUAN",
     "DINAS KESEHATAN",
