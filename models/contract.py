@@ -134,6 +134,11 @@ class DocumentResult(BaseModel):
         default_factory=dict,
         description="field -> the verifier correction its value comes from; other fields come from the reading",
     )
+    unreadable: bool = Field(
+        False,
+        description="type unknown, yet the page looks like a document whose text could not be read (blurred, "
+        "dark, tiny): it may be a required document, so its absence is reviewed, not taken as missing",
+    )
 
 
 class FileError(BaseModel):

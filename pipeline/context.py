@@ -81,6 +81,7 @@ class DocumentReading:
     type_scores: dict[str, float] = field(default_factory=dict)
     fields: dict[str, FieldValue] = field(default_factory=dict)
     ocr_conf: float = 0.0
+    unreadable: bool = False  # an unrecognised page that looks like a document whose text could not be read
 
     def value(self, name: str) -> Any:
         f = self.fields.get(name)

@@ -26,7 +26,8 @@ def decide(checks: list[Check], rules: Rules) -> tuple[DossierStatus, list[DocTy
     """(status, missing documents) for a dossier's checks."""
     outcomes = {check_outcome(c, rules) for c in checks}
     status = next((s for s in ORDER if s in outcomes), DossierStatus.COMPLETE)
+    # a document check in review (an unreadable page may be it) is not reported missing
     missing = [
-        MISSING_BY_CHECK[c.id] for c in checks if c.id in MISSING_BY_CHECK and c.status != CheckStatus.PASS
+        MISSING_BY_CHECK[c.id] for c in checks if c.id in MISSING_BY_CHECK and c.status == CheckStatus.FAIL
     ]
     return status, missing

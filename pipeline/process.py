@@ -123,6 +123,7 @@ def to_document(r: DocumentReading) -> DocumentResult:
     return DocumentResult(
         file=r.file, page=r.page, type=r.type, fields=fields, confidence=confidence, boxes=boxes,
         type_scores={k: round(float(v), 4) for k, v in r.type_scores.items()}, sha256=r.sha256,
+        unreadable=r.unreadable,
     )
 
 

@@ -36,6 +36,7 @@ def run_checks(
     ctx = CheckContext(
         registration=registration,
         docs=pick_documents(documents),
+        unreadable=[d for d in documents if d.unreadable and d.type == DocType.UNKNOWN],
         errors=errors,
         rules=rules,
         regions=regions,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -70,6 +70,7 @@ class CheckContext:
     regions: Regions
     duplicates: dict[str, list[str]] | None
     messages: Catalogue
+    unreadable: list[DocumentResult] = field(default_factory=list)  # pages that may be a document, unread
 
     def read(self, doc_type: DocType, name: str) -> FieldRead:
         d = self.docs.get(doc_type)

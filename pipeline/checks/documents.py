@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.contract import Check, CheckStatus, DocType, Evidence
 from pipeline.checks.base import CheckContext
 
+DOCUMENT_UNREADABLE = "DOCUMENT_UNREADABLE"
 DOC_CHECKS = {
     DocType.KTP: ("doc_ktp", "KTP_MISSING"),
     DocType.IJAZAH: ("doc_ijazah", "IJAZAH_MISSING"),
@@ -13,18 +14,34 @@ DOC_CHECKS = {
 
 
 def check_documents(ctx: CheckContext) -> list[Check]:
+    """One check per required document. A document not found is missing (incomplete), unless the dossier has
+    unreadable pages that may be the documents not found: one page per document at most, so with fewer such
+    pages than documents not found, at least one is surely missing and they all stay missing."""
+    required = [t for t in ctx.rules.required_documents if t in DOC_CHECKS]
+    not_found = [t for t in required if t not in ctx.docs]
+    maybe_unreadable = 0 < len(not_found) <= len(ctx.unreadable)
     out = []
-    for doc_type in ctx.rules.required_documents:
-        if doc_type not in DOC_CHECKS:
-            continue
+    for doc_type in required:
         check_id, reason = DOC_CHECKS[doc_type]
         d = ctx.docs.get(doc_type)
-        if d is None:
+        if d is None and maybe_unreadable:
+            out.append(_maybe_unreadable(ctx, check_id, doc_type))
+        elif d is None:
             out.append(ctx.make(check_id, CheckStatus.FAIL, reason))
         else:
             ev = Evidence(file=d.file, page=d.page, document=doc_type, value=d.type_scores.get(doc_type.value))
             out.append(ctx.make(check_id, CheckStatus.PASS, evidence=[ev]))
     return out
+
+
+def _maybe_unreadable(ctx: CheckContext, check_id: str, doc_type: DocType) -> Check:
+    """The document was not found, but a page that looks like a document could not be read: it may be this
+    one, blurred or dark. A person looks (review) instead of the dossier being called incomplete."""
+    pages = ", ".join(f"{d.file} hal. {d.page}" for d in ctx.unreadable)
+    values = {"document": ctx.messages.document(doc_type.value),
+              "document_en": ctx.messages.document(doc_type.value, en=True), "pages": pages}
+    evidence = [Evidence(file=d.file, page=d.page, note="halaman tidak terbaca") for d in ctx.unreadable]
+    return ctx.make(check_id, CheckStatus.REVIEW, DOCUMENT_UNREADABLE, values, evidence)
 
 
 def check_files_readable(ctx: CheckContext) -> Check:

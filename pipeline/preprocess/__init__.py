@@ -34,6 +34,7 @@ PAGE_MIN_WIDTH, PAGE_MAX_WIDTH = 1600, 1800  # ~200 dpi on A4/F4: capitals ~30 p
 SMALL_QUAD = 0.15  # quads covering less of the image must be card-shaped to be rectified
 MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
+PAPER_VALUE, PAPER_SATURATION = 170, 80  # HSV value above / saturation below: the colour of paper
 
 
 @dataclass
@@ -68,6 +69,16 @@ def _is_colour_card(bgr: np.ndarray) -> bool:
         return False
     b, _, r = np.median(bright, axis=0)
     return b - r > 25
+
+
+def paper_share(image: np.ndarray) -> float:
+    """Share of light, unsaturated pixels: most of a document's surface (paper, a pale KTP-el), little of
+    a colour photo on a coloured backdrop or of a dark picture."""
+    small = cv2.resize(image, (200, max(1, round(200 * image.shape[0] / image.shape[1]))), interpolation=cv2.INTER_AREA)
+    if small.ndim == 2:
+        return float(np.mean(small > PAPER_VALUE))
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    return float(np.mean((hsv[..., 2] > PAPER_VALUE) & (hsv[..., 1] < PAPER_SATURATION)))
 
 
 def _text_scale(gray: np.ndarray) -> float:
@@ -156,6 +167,7 @@ class Rectified:
     transform: np.ndarray
     card_found: bool
     kind: Literal["card", "page"]
+    paper: float = 1.0  # share of the surface that is light and unsaturated (paper, a KTP-el), see `paper_share`
 
 
 def rectify_and_clean(page: PageInput) -> Rectified:
@@ -171,7 +183,7 @@ def rectify_and_clean(page: PageInput) -> Rectified:
         s = PAGE_MAX_WIDTH / min(h, w)
         rect = cv2.resize(rect, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
         m = np.diag([s, s, 1.0]) @ m
-    return Rectified(enhance.clean(rect), m, found, kind)
+    return Rectified(enhance.clean(rect), m, found, kind, paper_share(rect))
 
 
 def orient_and_scale(base: Rectified, quarter_turns: int, how: str = "none") -> PreparedPage:

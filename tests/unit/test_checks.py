@@ -24,7 +24,7 @@ SHARED_REASONS = {
     "NIK_INCONSISTENT", "NOT_WNI", "DUPLICATE_NIK", "LOW_CONFIDENCE", "FIELD_UNREADABLE",
 }
 # Codes beyond the shared table (documented in docs/rules.md), all with outcome needs_review.
-EXTRA_REASONS = {"HEALTH_LETTER_AFTER_REFERENCE", "VITALS_OUT_OF_RANGE"}
+EXTRA_REASONS = {"HEALTH_LETTER_AFTER_REFERENCE", "VITALS_OUT_OF_RANGE", "DOCUMENT_UNREADABLE"}
 
 
 def registration(**over) -> Registration:
@@ -129,6 +129,39 @@ def test_missing_document_is_incomplete(drop, check_id, reason):
     checks, (status, missing) = run(docs=docs)
     assert checks[check_id].reason == reason
     assert status == DossierStatus.INCOMPLETE and missing == [drop]
+
+
+def test_missing_document_with_an_unreadable_page_is_reviewed_not_incomplete():
+    """GIVEN no KTP found, but an unrecognised page that looks like a document (e.g. a blurred photo)
+    THEN doc_ktp is in review naming that page, the dossier needs review and nothing is reported missing."""
+    blurred = DocumentResult(file="IMG_1.jpg", page=1, type=DocType.UNKNOWN, unreadable=True)
+    checks, (status, missing) = run(docs=[blurred, ijazah(), sehat()])
+    c = checks["doc_ktp"]
+    assert (c.status, c.reason) == (CheckStatus.REVIEW, "DOCUMENT_UNREADABLE")
+    assert "IMG_1.jpg hal. 1" in c.message and "KTP" in c.message
+    assert [e.file for e in c.evidence] == ["IMG_1.jpg"]
+    assert status == DossierStatus.NEEDS_REVIEW and missing == []
+
+
+def test_more_documents_missing_than_unreadable_pages_is_incomplete():
+    """One unreadable page can be at most one of two documents not found: the dossier is surely incomplete."""
+    blurred = DocumentResult(file="IMG_1.jpg", page=1, type=DocType.UNKNOWN, unreadable=True)
+    checks, (status, missing) = run(docs=[blurred, ktp()])
+    assert checks["doc_ijazah"].reason == "IJAZAH_MISSING"
+    assert checks["doc_surat_sehat"].reason == "SURAT_SEHAT_MISSING"
+    assert status == DossierStatus.INCOMPLETE and missing == [DocType.IJAZAH, DocType.SURAT_SEHAT]
+    two = [blurred, blurred.model_copy(update={"page": 2})]
+    checks, (status, missing) = run(docs=[*two, ktp()])
+    assert {checks[c].reason for c in ("doc_ijazah", "doc_surat_sehat")} == {"DOCUMENT_UNREADABLE"}
+    assert status == DossierStatus.NEEDS_REVIEW and missing == []
+
+
+def test_a_legible_page_of_another_kind_does_not_excuse_a_missing_document():
+    """An unrecognised page that was read well (a signed statement, a photo) leaves the KTP missing."""
+    other = DocumentResult(file="pernyataan.pdf", page=1, type=DocType.UNKNOWN, unreadable=False)
+    checks, (status, missing) = run(docs=[other, ijazah(), sehat()])
+    assert checks["doc_ktp"].reason == "KTP_MISSING"
+    assert status == DossierStatus.INCOMPLETE and missing == [DocType.KTP]
 
 
 def test_checks_needing_a_missing_ktp_are_not_run():

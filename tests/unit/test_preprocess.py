@@ -122,6 +122,42 @@ def test_glare_touching_the_card_edge_does_not_bend_the_quad():
     assert found is not None and np.abs(found - quad).max() < 15
 
 
+def _checked_cloth(h: int, w: int, square: int, colours: tuple) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    odd = ((yy // square + xx // square) % 2).astype(bool)
+    cloth = np.empty((h, w, 3), np.uint8)
+    cloth[~odd], cloth[odd] = colours
+    return cloth
+
+
+def test_a_sheet_on_a_checked_tablecloth_is_found(text_page):
+    """A background of two strong colours (no single border colour): the sheet is what differs from both."""
+    sheet = cv2.cvtColor(cv2.copyMakeBorder(text_page, 60, 900, 60, 60, cv2.BORDER_CONSTANT, value=250),
+                         cv2.COLOR_GRAY2BGR)
+    h, w = sheet.shape[:2]
+    quad = np.float32([[500, 250], [500 + w * 0.9, 300], [480 + w * 0.9, 300 + h * 0.9], [460, 260 + h * 0.9]])
+    photo = _checked_cloth(int(quad[:, 1].max()) + 250, int(quad[:, 0].max()) + 450, 45,
+                           ((60, 170, 60), (170, 90, 50)))
+    src = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    m = cv2.getPerspectiveTransform(src, quad)
+    warped = cv2.warpPerspective(sheet, m, (photo.shape[1], photo.shape[0]))
+    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (photo.shape[1], photo.shape[0])) > 0
+    photo[inside] = warped[inside]
+    found = geometry.find_quad(photo)
+    assert found is not None and np.abs(found - quad).max() < 15
+
+
+def test_paper_share_tells_a_document_from_a_colour_photo(text_page):
+    from pipeline.preprocess import paper_share
+
+    page = cv2.cvtColor(text_page, cv2.COLOR_GRAY2BGR)
+    photo = np.full((600, 400, 3), (40, 40, 200), np.uint8)  # red backdrop
+    cv2.circle(photo, (200, 250), 120, (150, 170, 210), -1)  # a face
+    assert paper_share(page) > 0.8
+    assert paper_share(cv2.GaussianBlur(page, (0, 0), 6)) > 0.8  # blur does not make paper less paper
+    assert paper_share(photo) < 0.2
+
+
 def test_text_page_scan_is_not_taken_for_an_object(text_page):
     page = cv2.copyMakeBorder(text_page, 200, 900, 150, 150, cv2.BORDER_CONSTANT, value=255)
     assert geometry.find_quad(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) is None

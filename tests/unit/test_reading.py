@@ -87,3 +87,40 @@ def test_proven_upright_page_is_not_retried_upside_down() -> None:
     _retry(page, _Source(prose, page.image, None, upright=True), *classify(prose), engine)
     assert engine.reads == 2
     assert not any(np.array_equal(img, page.image[::-1, ::-1]) for img in engine.images)
+
+
+class _Blank(_Engine):
+    """Reads nothing from any image (a page too blurred for the engine)."""
+
+    def __init__(self, words: OcrPage | None = None) -> None:
+        super().__init__([], osd=(0, 0.0))
+        self.canned = words or OcrPage(words=[], width=1200, height=800)
+
+    def read(self, image, *, psm: int = 3, whitelist: str | None = None) -> OcrPage:
+        self.reads += 1
+        return self.canned
+
+
+def test_an_unread_page_that_looks_like_paper_is_marked_unreadable() -> None:
+    """GIVEN a page of text the engine cannot read THEN the reading has no type and is marked unreadable (it
+    may be the document the dossier lacks); a colour photo read as nothing, or a legible page of another
+    kind, is not."""
+    import cv2
+
+    from pipeline.nlp import build_nlp
+    from pipeline.reading import read_page
+
+    nlp = build_nlp()
+    page = _page()
+    blurred = PageInput(file="b.jpg", page=1, sha256="0" * 64, image=cv2.GaussianBlur(page.image, (0, 0), 5))
+    r = read_page(blurred, engine=_Blank(), nlp=nlp)
+    assert r.type == DocType.UNKNOWN and r.unreadable
+
+    photo = np.full((600, 400, 3), (40, 40, 200), np.uint8)
+    cv2.circle(photo, (200, 250), 120, (150, 170, 210), -1)
+    r = read_page(PageInput(file="foto.jpg", page=1, sha256="0" * 64, image=photo), engine=_Blank(), nlp=nlp)
+    assert r.type == DocType.UNKNOWN and not r.unreadable
+
+    statement = fake_page([f"saya menyatakan dengan sesungguhnya bahwa baris {i} benar" for i in range(14)])
+    r = read_page(page, engine=_Blank(statement), nlp=nlp)
+    assert r.type == DocType.UNKNOWN and not r.unreadable
