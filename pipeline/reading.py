@@ -22,6 +22,7 @@ from pipeline.errors import OcrFailed
 from pipeline.extract import extract
 from pipeline.extract.ktp import rt_rw_field
 from pipeline.extract.reread import reread_weak_values
+from pipeline.extract.stamps import reread_under_stamps
 from pipeline.extract.ticks import resolve_printed_choice
 from pipeline.glyphs import check_name_fields
 from pipeline.nik import decode_nik
@@ -47,6 +48,7 @@ LEGIBLE_WORDS, LEGIBLE_CONF = 80, 0.8  # digit fields read with less confidence 
 # a first reading this good proves the page upright (text read upside down never names a document type
 # nor reads this cleanly), so no OSD is needed
 UPRIGHT_TYPE_SCORE = 0.35
+DOCUMENT_PAPER = 0.5  # paper share above which an unrecognised image is taken for a document
 UPRIGHT_WORDS, UPRIGHT_CONF = 25, 0.8
 VERTICAL_MIN_WORDS, VERTICAL_SHARE = 5, 0.6  # a "card" whose words mostly stand upright is a sheet on its side
 
@@ -67,6 +69,8 @@ class _Source:
     image: np.ndarray | None = None
     to_page: Callable[[Box], Box] | None = None  # image pixels -> original page pixels
     upright: bool = False  # the reading itself proved the orientation (no upside-down retry needed)
+    paper: float = 1.0  # share of the prepared surface that looks like paper (see `paper_share`)
+    transform: np.ndarray | None = None  # 3x3, original page pixels -> image pixels (prepared readings only)
 
 
 def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReading:
@@ -82,12 +86,15 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
     if src.image is not None and max(scores.values(), default=0.0) < RETRY_BELOW and not _legible(src.ocr):
         src, doc_type, scores = _retry(page, src, doc_type, scores, engine)
     fields = extract(doc_type, src.ocr, nlp)
+    unreadable = doc_type == DocType.UNKNOWN and _unreadable_document(src)
     if doc_type == DocType.SURAT_SEHAT:  # both conclusions printed: the mark decides (text layers: page pixels)
         resolve_printed_choice(fields, src.ocr, _gray(src.image if src.image is not None else page.image))
     if src.image is not None:
         check_name_fields(fields, src.ocr, src.image)
     if doc_type in (DocType.SURAT_SEHAT, DocType.IJAZAH) and src.image is not None:
         reread_weak_values(doc_type, fields, src.ocr, src.image, engine, nlp)
+    if doc_type == DocType.SURAT_SEHAT and src.image is not None:
+        reread_under_stamps(fields, src.image, page.image, src.transform, engine, nlp)
     if doc_type == DocType.KTP and src.image is not None:
         reread_ktp_digits(fields, src.image, engine)
     if src.to_page is not None:
@@ -95,7 +102,15 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
         fields = {k: fv if fv.box is None else replace(fv, box=to_page(fv.box)) for k, fv in fields.items()}
     log.debug("%s p%d: type=%s fields=%d", page.file, page.page, doc_type.value, len(fields))
     return DocumentReading(file=page.file, page=page.page, sha256=page.sha256, type=doc_type,
-                           type_scores=scores, fields=fields, ocr_conf=round(src.ocr.mean_conf(), 4))
+                           type_scores=scores, fields=fields, ocr_conf=round(src.ocr.mean_conf(), 4),
+                           unreadable=unreadable)
+
+
+def _unreadable_document(src: _Source) -> bool:
+    """An image that looks like a document (mostly paper-coloured, unlike a colour photo) but whose text could
+    not be read well enough to name its type: too blurred, dark or small. It may be the document that the
+    dossier seems to lack, so a person should look before the dossier is called incomplete."""
+    return src.image is not None and src.paper >= DOCUMENT_PAPER and not _legible(src.ocr)
 
 
 def _gray(image: np.ndarray | None) -> np.ndarray | None:
@@ -115,7 +130,8 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
     first: _Source | None = None
     if runs_horizontally(base.gray, text_along_long_side=card):
         prepared = orient_and_scale(base, 0, "lines")
-        first = _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
+        first = _Source(engine.read(prepared.image), prepared.image, prepared.to_original, paper=base.paper,
+                        transform=prepared.transform)
         if card and _runs_vertically(first.ocr):
             # the shape said card, the words say a sheet lying on its side (tesseract reads vertical lines
             # too, boxes and all, and the extractors then find no rows): decide again from the text lines
@@ -128,7 +144,8 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
         return first
     prepared = orient_and_scale(base, k, how)
     log.debug("%s p%d: turned %d degrees (%s)", page.file, page.page, 90 * k, how)
-    second = _Source(engine.read(prepared.image), prepared.image, prepared.to_original)
+    second = _Source(engine.read(prepared.image), prepared.image, prepared.to_original, paper=base.paper,
+                     transform=prepared.transform)
     if first is not None and _evidence(first.ocr) > _evidence(second.ocr):
         return first
     return second
@@ -172,11 +189,11 @@ def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, f
     # and upside down it stays no text; only the unprepared page is worth a look. A proven upright reading
     # needs no upside-down retry either.
     if src.ocr.words:
-        tries.append(lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page))
+        tries.append(lambda: _Source(engine.read(image, psm=SPARSE_PSM), image, to_page, paper=src.paper))
     if src.ocr.words and not src.upright:
         tries.append(lambda: _Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])),
-                                     np.ascontiguousarray(image[::-1, ::-1]), upside_down_to_page))
-    tries.append(lambda: _Source(engine.read(original), original, None))
+                                     np.ascontiguousarray(image[::-1, ::-1]), upside_down_to_page, paper=src.paper))
+    tries.append(lambda: _Source(engine.read(original), original, None, paper=src.paper))
     best = (src, doc_type, scores)
     for make in tries:
         alt = make()
