@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +37,7 @@ DIGIT_LOOKALIKES = {
 LETTER_LOOKALIKES = {"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "|": "I", "!": "I"}
 
 SEPARATORS = re.compile(r"[\s\-/.,:;_'\"()]+")
+BRACKETED_DATE = 0.5  # trust in a date with a bracket between its parts (below the review threshold)
 TWO_DIGIT_PIVOT = 40  # "5-6-99" -> 1999, "12-12-23" -> 2023
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
@@ -208,6 +209,9 @@ def find_dates(text: str | None) -> list[DateMatch]:
     while i < len(toks):
         found = _date_at(toks, i)
         if found is not None:
+            if any(ch in "()" for ch in text[found.start : found.end]):
+                # a bracket inside a date is a misread digit ("01/1)/2023" for 01/10/2023), not a separator
+                found = replace(found, score=min(found.score, BRACKETED_DATE))
             out.append(found)
             i += 3
             continue

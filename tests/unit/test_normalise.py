@@ -148,3 +148,12 @@ def test_names_are_upper_cased_and_keep_titles() -> None:
     assert clean_name("AINUN. FITRIYAH. HASANAH") == "AINUN FITRIYAH HASANAH"
     assert clean_name("MOH. SAHRI, S.H.") == "MOH. SAHRI, S.H."  # abbreviations keep their dots
     assert clean_text("(JL. SUDIRMAN NO. 91") == "JL. SUDIRMAN NO. 91"
+
+
+def test_a_bracket_inside_a_date_lowers_its_trust() -> None:
+    """"01/1)/2023" is 01/10/2023 with a digit misread (under a stamp): a date, but not one to trust;
+    brackets around a date are punctuation and change nothing."""
+    (inside,) = find_dates("Papar, 01/1)/2023")
+    (around,) = find_dates("(05-06-1999)")
+    assert inside.score <= 0.5
+    assert around.score == 1.0 and around.value == date(1999, 6, 5)
