@@ -48,9 +48,9 @@ LEGIBLE_WORDS, LEGIBLE_CONF = 80, 0.8  # digit fields read with less confidence 
 # a first reading this good proves the page upright (text read upside down never names a document type
 # nor reads this cleanly), so no OSD is needed
 UPRIGHT_TYPE_SCORE = 0.35
-DOCUMENT_PAPER = 0.5  # paper share above which an unrecognised image is taken for a document
 UPRIGHT_WORDS, UPRIGHT_CONF = 25, 0.8
 VERTICAL_MIN_WORDS, VERTICAL_SHARE = 5, 0.6  # a "card" whose words mostly stand upright is a sheet on its side
+DOCUMENT_PAPER = 0.5  # paper share above which an unrecognised image is taken for a document
 
 
 def text_layer_usable(layer: OcrPage | None) -> bool:
