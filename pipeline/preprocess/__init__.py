@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 CARD_WIDTH = 1200
 PAGE_MIN_WIDTH, PAGE_MAX_WIDTH = 1600, 1800  # ~200 dpi on A4/F4: capitals ~30 px, tesseract's best
 SMALL_QUAD = 0.15  # quads covering less of the image must be card-shaped to be rectified
+CARD_TEXT_SCALE = 0.02  # glyph height / short side: ~0.03 on a card, ~0.01 on a sheet
+CARD_RATIO = (1.3, 2.1)  # long:short of a photocopied card's print block: the card is 1.59, its print ~0.95 of
+# its width and 0.75-0.85 of its height (1.8-2.0)
 MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
 PAPER_VALUE, PAPER_SATURATION = 170, 80  # HSV value above / saturation below: the colour of paper
@@ -101,7 +104,7 @@ def classify_shape(width: float, height: float, bgr: np.ndarray) -> Literal["car
         return "page"
     if _is_colour_card(bgr) or 1.56 <= ratio <= 1.62:
         return "card"
-    return "card" if _text_scale(enhance.to_text_gray(bgr)) > 0.02 else "page"
+    return "card" if _text_scale(enhance.to_text_gray(bgr)) > CARD_TEXT_SCALE else "page"
 
 
 def _ink_fraction(image: np.ndarray, quad: np.ndarray) -> float:
@@ -121,7 +124,7 @@ def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["
         x, y, bw, bh = cv2.boundingRect(quad.astype(np.float32))
         found.append((quad, classify_shape(qw, qh, image[max(0, y) : y + bh, max(0, x) : x + bw]), qw, qh))
     if not found:
-        return image, np.eye(3), False, classify_shape(w, h, image)
+        return _photocopied_card(image) or (image, np.eye(3), False, classify_shape(w, h, image))
     cards = [f for f in found if f[1] == "card"]
     if len(cards) > 1:
         # front and back side by side: the front carries the text
@@ -136,6 +139,26 @@ def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["
         size = (int(round(qw)), int(round(qh)))
     warped, m = geometry.warp_quad(image, quad, size)
     return warped, m, True, kind
+
+
+def _photocopied_card(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["card", "page"]] | None:
+    """A sheet whose only print is one card-shaped block (a KTP photocopied onto paper, its outline lost): the
+    block cut out and scaled as a card, keeping its own aspect (its edges are the print's, not the card's)."""
+    block = geometry.find_text_block(image)
+    if block is None:
+        return None
+    qw, qh = geometry.quad_size(block)
+    x0, y0 = (int(v) for v in block[0])
+    x1, y1 = (int(v) for v in block[2])
+    if not CARD_RATIO[0] <= max(qw, qh) / max(1.0, min(qw, qh)) <= CARD_RATIO[1]:
+        return None
+    if _text_scale(enhance.to_text_gray(image[y0:y1, x0:x1])) <= CARD_TEXT_SCALE:
+        return None  # small print for its block: a short letter, not a card
+    if qh > qw:
+        block = np.roll(block, -1, axis=0)
+        qw, qh = qh, qw
+    warped, m = geometry.warp_quad(image, block, (CARD_WIDTH, int(round(CARD_WIDTH * qh / qw))))
+    return warped, m, True, "card"
 
 
 def _scale_for(kind: str, w: int, h: int) -> float:

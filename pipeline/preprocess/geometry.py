@@ -11,6 +11,9 @@ import numpy as np
 
 CARD_ASPECT = 85.6 / 53.98  # ID-1
 BACKGROUND_COLOURS = 3  # main colours of a patterned background
+TEXT_BLOCK_MAX = 0.2  # a block of print covering less of the page than this may be a photocopied card
+TEXT_BLOCK_SHARE = 0.9  # ...when it holds at least this share of the page's print
+TEXT_BLOCK_MARGIN = 0.05  # the card's blank border around its print, as a share of the block's long side
 PATTERN_CONTRAST = 40.0  # Lab distance between two of them that makes a pattern (a checked cloth), not shading
 
 
@@ -171,6 +174,68 @@ def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> 
     """The largest of `find_quads`, or None."""
     quads = find_quads(image, work=work, min_frac=min_frac)
     return quads[0] if quads else None
+
+
+def find_text_block(image: np.ndarray, *, work: int = 800) -> np.ndarray | None:
+    """Corners (TL, TR, BR, BL, in `image` pixels) of the one compact block that holds the page's print,
+    when that block is small: a card photocopied onto a sheet, whose edges the copy lost (black-and-white
+    copies show no card outline). None when the print spreads over the page (a letter, a form) or when
+    there is none.
+
+    The print is the text mask without specks and without long straight rules (a fold, the copier's edge);
+    it is closed with a kernel a little wider than a line gap so a card's rows merge into one blob. The
+    block is the largest blob, grown by a margin for the card's blank border; it must cover less than
+    `TEXT_BLOCK_MAX` of the page and hold nearly all of its print.
+    """
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    h, w = gray.shape[:2]
+    s = min(1.0, work / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape
+    mask = text_mask(small)
+    rule = max(10, round(0.25 * min(sw, sh)))  # a straight line this long is a rule or a fold, not print
+    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((rule, 1), np.uint8)) | cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, np.ones((1, rule), np.uint8))
+    mask = mask & (1 - cv2.dilate(lines, np.ones((3, 3), np.uint8)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = stats[:, 4] >= 4  # specks of a copier or scanner are smaller
+    keep[0] = False
+    ink = keep[labels].astype(np.uint8)
+    total = int(ink.sum())
+    if total < 200:
+        return None
+    k = max(5, round(0.02 * max(sh, sw)))
+    blobs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    if n < 2:
+        return None
+    # the largest blob and the blobs near it (a card's photo and signature stand apart from its rows)
+    order = 1 + np.argsort(-stats[1:, 4])
+    x0, y0, x1, y1 = _box_corners(stats[order[0]])
+    near = 2 * k
+    grown = True
+    while grown:
+        grown = False
+        for i in order[1:]:
+            if stats[i, 4] < 0.02 * stats[order[0], 4]:
+                break  # specks and stray marks do not chain the block across the sheet
+            bx0, by0, bx1, by1 = _box_corners(stats[i])
+            if bx0 <= x1 + near and bx1 >= x0 - near and by0 <= y1 + near and by1 >= y0 - near and not (
+                    bx0 >= x0 and by0 >= y0 and bx1 <= x1 and by1 <= y1):
+                x0, y0, x1, y1 = min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1)
+                grown = True
+    inside = int(ink[y0:y1, x0:x1].sum())
+    if (x1 - x0) * (y1 - y0) > TEXT_BLOCK_MAX * sw * sh or inside < TEXT_BLOCK_SHARE * total:
+        return None
+    m = round(TEXT_BLOCK_MARGIN * max(x1 - x0, y1 - y0))
+    x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(sw, x1 + m), min(sh, y1 + m)
+    quad = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    return quad / s
+
+
+def _box_corners(stat: np.ndarray) -> tuple[int, int, int, int]:
+    x, y, w, h = (int(v) for v in stat[:4])
+    return x, y, x + w, y + h
 
 
 def warp_quad(image: np.ndarray, quad: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

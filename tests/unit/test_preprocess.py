@@ -158,6 +158,31 @@ def test_paper_share_tells_a_document_from_a_colour_photo(text_page):
     assert paper_share(photo) < 0.2
 
 
+def test_a_card_photocopied_onto_a_sheet_without_its_outline_is_cut_out():
+    """GIVEN a black-and-white copy of a KTP on an A4 sheet: no card edge, copier specks, a fold line
+    THEN the card's print is found, cut out and prepared as a card, its boxes mapping back onto the sheet."""
+    card, _ = render_card("3575024506990001", DEMO_ROWS, width=700, seed=5)
+    gray = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
+    bw = np.where(gray < 150, 0, 255).astype(np.uint8)  # the copier keeps the print, drops the card's tint
+    sheet = np.full((2339, 1654), 255, np.uint8)
+    rng = np.random.default_rng(5)
+    ys, xs = rng.integers(0, 2339, 3000), rng.integers(0, 1654, 3000)
+    sheet[ys, xs] = 0  # specks
+    sheet[:, 820:823] = 90  # the sheet's fold
+    y, x = 300, 700
+    sheet[y : y + bw.shape[0], x : x + bw.shape[1]] = np.minimum(sheet[y : y + bw.shape[0], x : x + bw.shape[1]], bw)
+    prep = prepare(_page(cv2.cvtColor(sheet, cv2.COLOR_GRAY2BGR)), orientation=False)
+    assert prep.card_found and prep.kind == "card"
+    bx, by, bwid, bht = prep.to_original((0, 0, prep.image.shape[1], prep.image.shape[0]))
+    assert x - 80 <= bx <= x + 40 and y - 80 <= by <= y + 40
+    assert abs(bx + bwid - (x + bw.shape[1])) < 80 and bht < 1.3 * bw.shape[0]
+
+
+def test_a_letter_is_not_taken_for_a_photocopied_card(text_page):
+    letter = cv2.copyMakeBorder(text_page, 200, 1200, 150, 150, cv2.BORDER_CONSTANT, value=255)
+    assert geometry.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"
+
+
 def test_text_page_scan_is_not_taken_for_an_object(text_page):
     page = cv2.copyMakeBorder(text_page, 200, 900, 150, 150, cv2.BORDER_CONSTANT, value=255)
     assert geometry.find_quad(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) is None
