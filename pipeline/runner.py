@@ -48,7 +48,7 @@ def _init_worker(settings: Settings) -> None:
     # there, so it is reaped and its CPU time and memory are accounted to this process, not left to init
     from multiprocessing.util import Finalize
 
-    from pipeline.intake import shared_guard
+    from pipeline.decode_guard import shared_guard
 
     Finalize(None, shared_guard().close, exitpriority=10)
 

@@ -50,7 +50,7 @@ _WORKER = """
 import json, os, sys
 sys.path.insert(0, {repo!r})
 from config.settings import Settings
-from pipeline.intake import shared_guard
+from pipeline.decode_guard import shared_guard
 from workers import jobs
 from workers.worker import make_worker
 settings = Settings.model_validate(json.loads({settings!r}))

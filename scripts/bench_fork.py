@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args(argv)
 
-    from pipeline.intake import shared_guard
+    from pipeline.decode_guard import shared_guard
     from pipeline.storage import open_store
     from workers import jobs
     from workers.ingest import ingest

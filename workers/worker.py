@@ -28,7 +28,7 @@ from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
-from pipeline.intake import GuardUnavailable, shared_guard
+from pipeline.decode_guard import GuardUnavailable, shared_guard
 from pipeline.logs import log_context
 from workers import jobs
 from workers.queues import QUEUE_NAMES, connect, get_queue

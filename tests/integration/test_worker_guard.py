@@ -18,7 +18,7 @@ from rq.serializers import JSONSerializer
 
 from config.settings import Limits, Settings
 from models.contract import DossierResult, DossierStatus
-from pipeline import intake
+from pipeline import decode_guard, intake
 from pipeline.decode import decode_file
 from pipeline.regions import Regions
 from pipeline.storage.local import LocalStore
@@ -41,7 +41,7 @@ def decoding_process(dossier_id, *, store, runtime):
     """Decodes one file through this process's shared guard; notes the page shape and the decode child used."""
     data = b"HANG" if dossier_id == "D-hang" else _png()
     pages, errors = intake.load_pages("f.png", data, sha256="0" * 64, limits=Limits.model_construct())
-    guard = intake.shared_guard()
+    guard = decode_guard.shared_guard()
     store.put_json(f"test/{dossier_id}.json", {"shapes": [list(p.image.shape) for p in pages],
                                                "child": guard._proc.pid if guard._proc else None,
                                                "adopted": guard._adopted, "horse": os.getpid()})
@@ -56,8 +56,8 @@ def _png() -> bytes:
 
 @pytest.fixture
 def shared_test_guard(monkeypatch):
-    guard = intake.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=hanging_decoder)
-    monkeypatch.setattr(intake, "_shared", guard)
+    guard = decode_guard.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=hanging_decoder)
+    monkeypatch.setattr(decode_guard, "_shared", guard)
     yield guard
     guard.close()
     jobs.reset_process()

@@ -25,7 +25,7 @@ from PIL import Image
 
 from config.settings import Limits
 from models.contract import Registration
-from pipeline import intake
+from pipeline import decode_guard, intake
 from pipeline.decode import decode_file
 from pipeline.errors import FILE_REASONS, FileRejected, InputError, RegistrationInvalid, RegistrationMissing
 from pipeline.sniff import probe_jpeg, probe_png, sniff
@@ -474,12 +474,12 @@ def _test_decoder(name, data, sha256, lim):
 
 @pytest.fixture(scope="module")
 def guard():
-    with intake.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_test_decoder) as g:
+    with decode_guard.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_test_decoder) as g:
         yield g
 
 
 def guarded(guard, name, data, lim=LIMITS):
-    return intake.decode_guarded(name, data, sha256="0" * 64, limits=lim, guard=guard)
+    return decode_guard.decode_guarded(name, data, sha256="0" * 64, limits=lim, guard=guard)
 
 
 def test_guard_gives_the_same_pages_as_in_process(guard):
@@ -673,16 +673,16 @@ def test_a_forked_process_gets_its_own_decode_child(guard):
 
 
 def test_load_pages_is_guarded_by_default(guard, monkeypatch):
-    monkeypatch.setattr(intake, "_shared", guard)
+    monkeypatch.setattr(decode_guard, "_shared", guard)
     pages, errors = intake.load_pages("bom.jpg", b"HANG", sha256="0" * 64, limits=limits(decode_seconds=0.3))
     assert pages == [] and [e.error for e in errors] == ["DECODE_TIMEOUT"]
 
 
 def test_a_guard_that_cannot_start_falls_back_to_in_process(monkeypatch):
-    broken = intake.DecodeGuard()
-    monkeypatch.setattr(intake, "_shared", broken)
-    monkeypatch.setattr(intake.sys, "executable", "/bin/false")
-    with pytest.raises(intake.GuardUnavailable):
+    broken = decode_guard.DecodeGuard()
+    monkeypatch.setattr(decode_guard, "_shared", broken)
+    monkeypatch.setattr(decode_guard.sys, "executable", "/bin/false")
+    with pytest.raises(decode_guard.GuardUnavailable):
         broken.start()
     pages, errors = intake.load_pages("a.png", encode(picture(), "PNG"), sha256="0" * 64, limits=LIMITS)
     assert errors == [] and pages[0].image.shape == (48, 64, 3)

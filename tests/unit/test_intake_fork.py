@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from config.settings import Limits
-from pipeline import intake
+from pipeline import decode_guard
 from pipeline.decode import decode_file
 
 LIMITS = Limits.model_construct()
@@ -45,7 +45,7 @@ def png() -> bytes:
 
 @pytest.fixture
 def guard():
-    g = intake.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_decoder)
+    g = decode_guard.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_decoder)
     g.share_with_forks()
     g.ready_for_fork()
     yield g
@@ -62,7 +62,7 @@ def in_horse(guard, *requests: tuple[bytes, float]) -> tuple[int, list[dict]]:
         out = []
         try:
             for data, seconds in requests:
-                pages, errors = intake.decode_guarded("f.png", data, sha256="0" * 64, guard=guard,
+                pages, errors = decode_guard.decode_guarded("f.png", data, sha256="0" * 64, guard=guard,
                                                       limits=LIMITS.model_copy(update={"decode_seconds": seconds}))
                 out.append({"errors": [e.error for e in errors], "pages": len(pages),
                             "child": guard._proc.pid if guard._proc else None, "adopted": guard._adopted})
@@ -97,7 +97,7 @@ def test_hostile_input_in_a_horse_keeps_its_limits_and_the_parent_replaces_the_c
     assert [r["errors"] for r in report] == [["DECODE_TIMEOUT"], [], ["FILE_CORRUPT"], []]
     assert report[1]["pages"] == 1 and report[3]["pages"] == 1
     assert not report[1]["adopted"] and report[1]["child"] != first  # the horse's own child after the timeout
-    assert guard._state[0] == intake._BROKEN
+    assert guard._state[0] == decode_guard._BROKEN
     assert guard.ready_for_fork() is True
     assert guard._proc.pid != first and guard.restarts == 1
     with pytest.raises(ProcessLookupError):
@@ -121,13 +121,13 @@ def test_a_horse_killed_mid_request_never_leaves_its_answer_to_the_next_horse(gu
     pid = os.fork()
     if pid == 0:
         try:
-            intake.decode_guarded("big.png", b"HANG", sha256="0" * 64, guard=guard, limits=LIMITS)
+            decode_guard.decode_guarded("big.png", b"HANG", sha256="0" * 64, guard=guard, limits=LIMITS)
         finally:
             os._exit(0)
     deadline = time.monotonic() + 30
-    while guard._state[0] != intake._BUSY and time.monotonic() < deadline:
+    while guard._state[0] != decode_guard._BUSY and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert guard._state[0] == intake._BUSY
+    assert guard._state[0] == decode_guard._BUSY
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     assert guard.ready_for_fork() is True
@@ -145,7 +145,7 @@ def test_the_parent_replaces_a_child_that_died_between_jobs(guard):
 
 def test_an_unshared_guard_is_not_adopted_by_a_forked_process():
     """Pool processes of `berkas run` fork from a parent that never shares: each starts its own child."""
-    g = intake.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_decoder)
+    g = decode_guard.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_decoder)
     try:
         g.start()
         status, report = in_horse(g, (png(), 30))
@@ -169,20 +169,21 @@ def _interrupted_then_next(g) -> list[list[int]]:
     try:
         signal.setitimer(signal.ITIMER_REAL, 0.3)
         with pytest.raises(_Interrupted):
-            intake.decode_guarded("slow.png", b"SLOW", sha256="0" * 64, guard=g, limits=LIMITS)
+            decode_guard.decode_guarded("slow.png", b"SLOW", sha256="0" * 64, guard=g, limits=LIMITS)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
     buf = io.BytesIO()
     Image.new("RGB", (64, 48), (0, 90, 0)).save(buf, "PNG")
-    pages, _ = intake.decode_guarded("next.png", buf.getvalue(), sha256="0" * 64, guard=g, limits=LIMITS)
+    pages, _ = decode_guard.decode_guarded("next.png", buf.getvalue(), sha256="0" * 64, guard=g,
+                                           limits=LIMITS)
     return [list(p.image.shape) for p in pages]
 
 
 def test_a_decode_interrupted_by_an_exception_never_hands_its_answer_to_the_next_file():
     """GIVEN a wait for the decode child cut short by an exception (a job timeout in a SimpleWorker) WHEN the
     same process decodes the next file THEN it gets that file's pages, not the interrupted file's late answer."""
-    with intake.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_decoder) as g:
+    with decode_guard.DecodeGuard(memory_bytes=1536 * 1024**2, decoder=_decoder) as g:
         assert _interrupted_then_next(g) == [[48, 64, 3]]
         assert g.restarts == 1
 
@@ -201,7 +202,7 @@ def test_a_horse_interrupted_mid_decode_marks_the_shared_child_for_replacement(g
         shapes = json.loads(fh.readline())
     os.waitpid(pid, 0)
     assert shapes == [[48, 64, 3]]
-    assert guard._state[0] == intake._BROKEN
+    assert guard._state[0] == decode_guard._BROKEN
     assert guard.ready_for_fork() is True and guard._proc.pid != first
 
 
@@ -220,4 +221,4 @@ def test_a_grandchild_never_adopts_the_shared_child(guard):
         report = json.loads(fh.readline())
     os.waitpid(pid, 0)
     assert report[0]["pages"] == 1 and not report[0]["adopted"] and report[0]["child"] != guard._proc.pid
-    assert guard._state[0] == intake._IDLE and guard.ready_for_fork() is False
+    assert guard._state[0] == decode_guard._IDLE and guard.ready_for_fork() is False
