@@ -1,4 +1,4 @@
-"""Decoding of accepted scan files into pages (in-process; `pipeline.intake` adds the guard).
+"""Decoding of accepted scan files into pages (in-process; `pipeline.decode_guard` adds the guard).
 
 `decode_file` is the one entry point: it sniffs the bytes, checks every header limit before any pixel
 is decoded, and returns pages plus per-file errors. Whole-file problems raise `FileRejected` whose
