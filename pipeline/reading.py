@@ -71,6 +71,7 @@ class _Source:
     upright: bool = False  # the reading itself proved the orientation (no upside-down retry needed)
     paper: float = 1.0  # share of the prepared surface that looks like paper (see `paper_share`)
     transform: np.ndarray | None = None  # 3x3, original page pixels -> image pixels (prepared readings only)
+    classified: tuple[DocType, dict[str, float]] | None = None  # classify(ocr), when already computed
 
 
 def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReading:
@@ -82,7 +83,7 @@ def read_page(page: PageInput, *, engine: OcrEngine, nlp: Nlp) -> DocumentReadin
         src = _ocr_image(page, engine)
     else:
         raise OcrFailed(f"{page.file} hal. {page.page}: tidak ada gambar maupun lapisan teks")
-    doc_type, scores = classify(src.ocr)
+    doc_type, scores = src.classified or classify(src.ocr)
     if src.image is not None and max(scores.values(), default=0.0) < RETRY_BELOW and not _legible(src.ocr):
         src, doc_type, scores = _retry(page, src, doc_type, scores, engine)
     fields = extract(doc_type, src.ocr, nlp)
@@ -136,7 +137,7 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
             # the shape said card, the words say a sheet lying on its side (tesseract reads vertical lines
             # too, boxes and all, and the extractors then find no rows): decide again from the text lines
             base, card, first = replace(base, kind="page"), False, None
-        elif _upright(first.ocr):
+        elif _upright(first):
             first.upright = True
             return first
     k, how = detect_rotation(base.gray, engine, text_along_long_side=card)
@@ -146,7 +147,7 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
     log.debug("%s p%d: turned %d degrees (%s)", page.file, page.page, 90 * k, how)
     second = _Source(engine.read(prepared.image), prepared.image, prepared.to_original, paper=base.paper,
                      transform=prepared.transform)
-    if first is not None and _evidence(first.ocr) > _evidence(second.ocr):
+    if first is not None and _evidence(first) > _evidence(second):
         return first
     return second
 
@@ -157,16 +158,20 @@ def _runs_vertically(ocr: OcrPage) -> bool:
     return len(long) >= VERTICAL_MIN_WORDS and sum(w.box[3] > w.box[2] for w in long) >= VERTICAL_SHARE * len(long)
 
 
-def _upright(ocr: OcrPage) -> bool:
-    if max(classify(ocr)[1].values(), default=0.0) >= UPRIGHT_TYPE_SCORE:
+def _upright(src: _Source) -> bool:
+    """The reading proves the page upright; its classification is kept on `src` for `read_page`."""
+    src.classified = classify(src.ocr)
+    if max(src.classified[1].values(), default=0.0) >= UPRIGHT_TYPE_SCORE:
         return True
-    return len(ocr.words) >= UPRIGHT_WORDS and ocr.mean_conf() >= UPRIGHT_CONF
+    return len(src.ocr.words) >= UPRIGHT_WORDS and src.ocr.mean_conf() >= UPRIGHT_CONF
 
 
-def _evidence(ocr: OcrPage) -> float:
+def _evidence(src: _Source) -> float:
     """Type evidence first, then the summed confidence of word-like tokens (as the orientation vote)."""
-    good = sum(w.conf for w in ocr.words if len(w.text) >= 3 and any(ch.isalnum() for ch in w.text))
-    return max(classify(ocr)[1].values(), default=0.0) * 1000 + good
+    if src.classified is None:
+        src.classified = classify(src.ocr)
+    good = sum(w.conf for w in src.ocr.words if len(w.text) >= 3 and any(ch.isalnum() for ch in w.text))
+    return max(src.classified[1].values(), default=0.0) * 1000 + good
 
 
 def _retry(page: PageInput, src: _Source, doc_type: DocType, scores: dict[str, float],
