@@ -27,6 +27,7 @@ VALUE_REACH = 5  # a vital's value starts within this many words after its keywo
 NAME_WORDS = 6  # a name in a sentence is at most this many words
 BIRTH_REACH = 7  # a date this many words or fewer after a birth word is a birth date
 TRUST = 0.9  # a value found in running text: a little less sure than a labelled row
+GARBLED_CUE = 66  # rapidfuzz ratio to a name cue for a word right after "bahwa" ("SIR" ~ "SDR")
 LAB_VALUE = re.compile(r"(?<![\d/])(\d{2,3}(?:[.,]\d)?)\s*(mg\s*/\s*dl|mmol\s*/\s*l)?", re.I)
 STOP = re.compile(r"[,;:]$")
 DEGREE = re.compile(r"^[A-Z][A-Za-z]{0,3}\.(?:[A-Za-z]{1,4}\.?)*,?$")  # S.Pd., A.Md., S.Kom, Ir.
@@ -110,7 +111,7 @@ def sentence_name(body: Text, cues: list[str]) -> FieldValue | None:
     """The name after a cue ("Sdr.", "Saudari", "Tn."), up to a comma or a lower-case word."""
     tokens = body.tokens()
     for k, tok in enumerate(tokens):
-        if tok not in cues:
+        if tok not in cues and not _garbled_cue(tokens, k, cues):
             continue
         taken: list[Word] = []
         closed = False  # a comma ended the name: only academic titles may follow ("BUDI, S.Pd.,")
@@ -126,6 +127,15 @@ def sentence_name(body: Text, cues: list[str]) -> FieldValue | None:
         if taken and looks_like_name(text):
             return make_field(clean_name(text), taken, validation=TRUST)
     return None
+
+
+def _garbled_cue(tokens: list[str], k: int, cues: list[str]) -> bool:
+    """A cue that OCR garbled ("Sir." for "Sdr."), trusted only right after "bahwa", where the letter names
+    its holder (elsewhere a short word like the doctor's "dr." would pass for one)."""
+    tok = tokens[k]
+    if k == 0 or tokens[k - 1] != "BAHWA" or not 2 <= len(tok) <= 6:
+        return False
+    return max((fuzz.ratio(tok, cue) for cue in cues), default=0) >= GARBLED_CUE
 
 
 def _birth_dates(body: Text, birth_words: list[str]) -> set:

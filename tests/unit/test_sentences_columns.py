@@ -97,6 +97,19 @@ def test_name_in_a_sentence_keeps_its_degree(nlp: Nlp) -> None:
     assert f["nama"].value == "SITI AMINAH, S.PD."
 
 
+def test_a_garbled_cue_right_after_bahwa_still_introduces_a_one_word_name(nlp: Nlp) -> None:
+    """"Sdr." read as "Sir." right after "bahwa", and a holder with a single name (common in Indonesia)."""
+    rows = [r.replace("Sdri. SITI AMINAH,", "Sir. TRI,") if isinstance(r, str) else r for r in SENTENCE_LETTER]
+    assert extract_surat_sehat(fake_page(rows), nlp)["nama"].value == "TRI"
+
+
+def test_a_doctor_title_elsewhere_is_no_name_cue(nlp: Nlp) -> None:
+    """The doctor's "dr." looks like "Sdr." but is only a cue right after "bahwa"."""
+    rows = [r.replace("bahwa Sdri. SITI AMINAH,", "bahwa yang bersangkutan,") if isinstance(r, str) else r
+            for r in SENTENCE_LETTER]
+    assert "nama" not in extract_surat_sehat(fake_page(rows), nlp)
+
+
 def test_school_named_before_the_statement(nlp: Nlp) -> None:
     rows = ["SURAT TANDA TAMAT BELAJAR", "SEKOLAH MENENGAH KEJURUAN",
             "Kepala Smk Negeri 3 Sumenep menerangkan bahwa:", "nama : AINUL MAULANA"]
