@@ -38,6 +38,7 @@ Q_DESCENT, O_DESCENT = 0.08, 0.05
 Q_SHIFT, O_SHIFT = 0.12, 0.12
 INK_LEVELS = (0.0, 0.25, 0.45)  # thresholds tried in turn until the word splits into one component per letter
 MIN_CAP_PX = 8  # below this the tail is a pixel or two: no decision
+RULE_HEIGHT = 1.4  # a component this many cap heights tall left of a name is a rule, not a dropped letter
 BOTTOM_BAND = 0.12  # the lowest share of the glyph's height whose ink gives its bottom position
 
 
@@ -128,6 +129,8 @@ def _dropped_leading(c: _Comp, inside: list[_Comp], x0: int) -> bool | None:
     gap = x0 - (c.x + c.w)
     if gap > 0.6 * line.cap or abs(c.y - line.top_at(c.cx)) > 0.2 * line.cap or c.h < 0.7 * line.cap:
         return None
+    if c.h > RULE_HEIGHT * line.cap:
+        return None  # taller than any letter of the line: a table's rule or a frame, not a dropped glyph
     return glyph_shape(c, line=line) is Shape.Q
 
 
@@ -151,7 +154,7 @@ def glyph_shape(c: _Comp, *, line: TextLine, read_as: str = "O") -> Shape:
     shift = (float(low.mean()) + 0.5 - c.w / 2.0) / c.w
     if drop >= max(Q_DESCENT * cap, 1.5) and shift >= Q_SHIFT:
         return Shape.Q
-    if drop <= max(O_DESCENT * cap, 1.0) and (shift <= O_SHIFT or read_as == "G"):
+    if drop <= max(O_DESCENT * cap, 1.25) and (shift <= O_SHIFT or read_as == "G"):
         return Shape.ROUND
     return Shape.UNSURE
 

@@ -328,9 +328,9 @@ def clean_text(text: str | None) -> str:
 
 
 def looks_like_name(raw: str | None) -> bool:
-    """False for text that cannot be a person's name as printed on a form: no capital letter at all, or a
-    word of the form itself ("menerangkan bahwa", "PUSKESMAS ...")."""
-    if not raw or not any(ch.isupper() for ch in raw):
+    """False for text that cannot be a person's name as printed on a form: no capital letter at all, a single
+    letter (a table rule read as "L" or "I"), or a word of the form itself ("menerangkan bahwa", "PUSKESMAS")."""
+    if not raw or not any(ch.isupper() for ch in raw) or sum(ch.isalpha() for ch in raw) < 2:
         return False
     words = set(re.findall(r"[A-Z]+", fold(raw)))
     return not words & {str(w) for w in load_vocab()["not_name_words"]}

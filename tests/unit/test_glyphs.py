@@ -106,6 +106,15 @@ def test_the_previous_word_is_not_a_dropped_letter():
     assert res == glyphs.WordCheck("OMAR", False)
 
 
+@pytest.mark.parametrize("face", FACES)
+def test_a_table_rule_left_of_a_name_is_no_dropped_letter(face):
+    """A name in a table cell: the cell's vertical rule stands just left of it, taller than any letter."""
+    img, (box,) = render("MAGDALENA", face, 24)
+    x, y, w, h = box
+    img[y - h // 2:y + h + h // 2, x - h // 3:x - h // 3 + 2] = 0  # the rule, from above to below the line
+    assert glyphs.check_word(img, Word("MAGDALENA", 0.9, box), leading=True) == glyphs.WordCheck("MAGDALENA", False)
+
+
 def test_a_round_glyph_half_below_the_line_is_doubted_not_guessed():
     """GIVEN an O that sits lower than its neighbours (neither on the baseline nor hanging like a tail)."""
     img, (box,) = render("ROMAN", "DejaVu Sans", 36)

@@ -157,3 +157,11 @@ def test_a_bracket_inside_a_date_lowers_its_trust() -> None:
     (around,) = find_dates("(05-06-1999)")
     assert inside.score <= 0.5
     assert around.score == 1.0 and around.value == date(1999, 6, 5)
+
+
+def test_a_single_letter_is_no_name() -> None:
+    """A table rule read as "L" or "I" is not a name; a one-word name of three letters is."""
+    from pipeline.normalise import looks_like_name
+
+    assert not looks_like_name("L") and not looks_like_name("I.")
+    assert looks_like_name("TRI")
