@@ -340,8 +340,10 @@ def clean_name(text: str | None) -> str:
     """A person's name, upper case. Titles and their dots/commas stay (the rules engine handles them)."""
     text = clean_text(caps_fix((text or "").strip().lstrip(LEADING_JUNK)))
     text = _NAME_JUNK.sub("", text)
-    # names hold no digits: a token without letters is OCR noise from a photo, stamp or frame
-    tokens = [t for t in text.split() if any(ch.isalpha() for ch in t)]
+    # names hold no digits: a token without letters is OCR noise from a photo, stamp or frame, and one that is
+    # half digits or more is a number beside the name ("5O83O", a NIS from the next column), not a misread name
+    tokens = [t for t in text.split()
+              if any(ch.isalpha() for ch in t) and sum(ch.isdigit() for ch in t) * 2 < sum(ch.isalnum() for ch in t)]
     # a dot after a whole word is a speck ("RAHMAWATI."); abbreviations (MOH., S.H.) are short or dotted inside
     tokens = [t[:-1] if re.fullmatch(r"[A-Z']{5,}\.", t) else t for t in tokens]
     return " ".join(tokens).strip(" ,-")

@@ -165,3 +165,10 @@ def test_a_single_letter_is_no_name() -> None:
 
     assert not looks_like_name("L") and not looks_like_name("I.")
     assert looks_like_name("TRI")
+
+
+def test_a_number_beside_a_name_is_dropped_but_a_misread_letter_is_kept() -> None:
+    from pipeline.normalise import clean_name
+
+    assert clean_name("DEWI KURNIASARI 5O83O") == "DEWI KURNIASARI"
+    assert clean_name("SANT0SO") == "SANTOSO"  # one digit among capitals: a misread O
