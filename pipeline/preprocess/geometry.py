@@ -35,6 +35,20 @@ def quad_size(quad: np.ndarray) -> tuple[float, float]:
     return float(w), float(h)
 
 
+def shrink(image: np.ndarray, work: int, *, exact: bool = False) -> tuple[np.ndarray, float]:
+    """`image` with its long side at most `work` px (exactly `work` with `exact`, a small image enlarged), and
+    the scale used. A large photo is first sampled at every k-th pixel down to about twice `work`, then
+    averaged (averaging all of a 8-megapixel photo costs ~15 ms)."""
+    h, w = image.shape[:2]
+    s = work / max(h, w) if exact else min(1.0, work / max(h, w))
+    if s == 1.0:
+        return image, 1.0
+    k = max(1, max(h, w) // (2 * work))
+    sub = image[::k, ::k] if k > 1 else image
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(sub, size, interpolation=cv2.INTER_AREA), s
+
+
 def _border_pixels(a: np.ndarray) -> np.ndarray:
     b = max(2, min(a.shape[:2]) // 50)
     parts = [a[:b], a[-b:], a[:, :b], a[:, -b:]]
@@ -126,11 +140,9 @@ def find_quads(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) ->
     object fills the image (a flat scan), covers less than `min_frac` of it, or is not a convex
     quadrilateral.
     """
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    h, w = image.shape[:2]
-    s = work / max(h, w)
-    small = cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    small, s = shrink(image, work, exact=True)
+    if small.ndim == 2:
+        small = cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
     small = cv2.GaussianBlur(small, (5, 5), 0)
     dist, floor = _border_distance(small)
     if dist.max() < floor:  # nothing stands out from one background colour: perhaps a patterned background
@@ -187,10 +199,9 @@ def find_text_block(image: np.ndarray, *, work: int = 800) -> np.ndarray | None:
     block is the largest blob, grown by a margin for the card's blank border; it must cover less than
     `TEXT_BLOCK_MAX` of the page and hold nearly all of its print.
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-    h, w = gray.shape[:2]
-    s = min(1.0, work / max(h, w))
-    small = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    small, s = shrink(image, work)
+    if small.ndim == 3:
+        small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     sh, sw = small.shape
     mask = text_mask(small)
     rule = max(10, round(0.25 * min(sw, sh)))  # a straight line this long is a rule or a fold, not print
