@@ -183,6 +183,26 @@ def test_a_letter_is_not_taken_for_a_photocopied_card(text_page):
     assert geometry.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"
 
 
+def test_a_portrait_sheet_in_large_type_is_a_page_not_a_card():
+    """A diploma in big type on an upright portrait sheet has card-sized print and an A4-like ratio, but its
+    lines run along the short side: a page. Print whose lines run along the long side (landscape, or a card
+    scanned sideways) stays a card."""
+    from pipeline.preprocess import classify_shape
+
+    lines = ["IJAZAH", "dengan ini menyatakan bahwa", "SITI NADHIFAH ROHMAH", "lahir di Ponorogo 1991",
+             "Nomor Induk 087190901", "AHLI MADYA", "Surabaya 3 Juni 2012", "Rektor"]
+    big = render_lines(lines, size=60)
+    h, w = big.shape
+    sheet = cv2.copyMakeBorder(big, 60, max(0, round(1.4 * (w + 120)) - h - 60), 60, 60, cv2.BORDER_CONSTANT,
+                               value=255)
+    bgr = cv2.cvtColor(sheet, cv2.COLOR_GRAY2BGR)
+    assert classify_shape(sheet.shape[1], sheet.shape[0], bgr) == "page"
+    wide = cv2.copyMakeBorder(big, 40, 40, 40, max(40, round(1.45 * (h + 80)) - w - 40), cv2.BORDER_CONSTANT,
+                              value=255)
+    for card in (wide, np.ascontiguousarray(np.rot90(wide))):
+        assert classify_shape(card.shape[1], card.shape[0], cv2.cvtColor(card, cv2.COLOR_GRAY2BGR)) == "card"
+
+
 def test_text_page_scan_is_not_taken_for_an_object(text_page):
     page = cv2.copyMakeBorder(text_page, 200, 900, 150, 150, cv2.BORDER_CONSTANT, value=255)
     assert geometry.find_quad(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) is None
