@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 CARD_WIDTH = 1200
 PAGE_MIN_WIDTH, PAGE_MAX_WIDTH = 1600, 1800  # ~200 dpi on A4/F4: capitals ~30 px, tesseract's best
 SMALL_QUAD = 0.15  # quads covering less of the image must be card-shaped to be rectified
-LINES_CLEAR = 1.3  # a line-direction score this far from 1 tells which way the lines run
 CARD_TEXT_SCALE = 0.02  # glyph height / short side: ~0.03 on a card, ~0.01 on a sheet
 CARD_RATIO = (1.3, 2.1)  # long:short of a photocopied card's print block: the card is 1.59, its print ~0.95 of
 # its width and 0.75-0.85 of its height (1.8-2.0)
@@ -114,18 +113,7 @@ def classify_shape(width: float, height: float, bgr: np.ndarray) -> Literal["car
         return "page"
     if _is_colour_card(bgr) or 1.56 <= ratio <= 1.62:
         return "card"
-    gray = enhance.to_text_gray(bgr)
-    if _text_scale(gray) <= CARD_TEXT_SCALE:
-        return "page"
-    # large print: a card's, unless its lines run along the short side (a diploma's big type, upright portrait)
-    return "page" if _lines_along_short_side(gray) else "card"
-
-
-def _lines_along_short_side(gray: np.ndarray) -> bool:
-    """The text lines clearly run along the image's short side (a card's run along its long side)."""
-    score = geometry.line_direction_score(gray)  # > 1: lines run horizontally
-    portrait = gray.shape[0] > gray.shape[1]
-    return score > LINES_CLEAR if portrait else score < 1 / LINES_CLEAR
+    return "card" if _text_scale(enhance.to_text_gray(bgr)) > CARD_TEXT_SCALE else "page"
 
 
 def _ink_fraction(image: np.ndarray, quad: np.ndarray) -> float:
