@@ -14,7 +14,12 @@ BACKGROUND_COLOURS = 3  # main colours of a patterned background
 TEXT_BLOCK_MAX = 0.2  # a block of print covering less of the page than this may be a photocopied card
 TEXT_BLOCK_SHARE = 0.9  # ...when it holds at least this share of the page's print
 TEXT_BLOCK_MARGIN = 0.05  # the card's blank border around its print, as a share of the block's long side
-PATTERN_CONTRAST = 40.0  # Lab distance between two of them that makes a pattern (a checked cloth), not shading
+PATTERN_CONTRAST = 40.0
+EDGE_LOW, EDGE_HIGH = 50, 150  # Canny thresholds for a sheet's outline (soft shadows stay below them)
+EDGE_MIN_FRAC = 0.1  # an outline covers at least this share of the image
+EDGE_BAND = 8  # px (work scale) of the bands inside and outside an outline compared by colour
+EDGE_CONTRAST = 12.0  # Lab distance between those bands: paper against a desk
+PIECES_COVER = 0.75  # objects whose hull covers this share of an outline are pieces of that one sheet  # Lab distance between two of them that makes a pattern (a checked cloth), not shading
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
@@ -147,7 +152,58 @@ def find_quads(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) ->
     dist, floor = _border_distance(small)
     if dist.max() < floor:  # nothing stands out from one background colour: perhaps a patterned background
         dist, floor = _pattern_distance(small)
-    return [q / s for q in _objects(dist, floor, min_frac)]
+    found = _objects(dist, floor, min_frac)
+    if len(found) != 1:
+        # a shadow across the sheet (striped light, a hand) splits it by colour, or hides it: its outline
+        # is still a sharp edge, where soft shadows are not
+        outline = _edge_outline(small)
+        if outline is not None and _pieces_of(outline, found):
+            found = [outline]
+    return [q / s for q in found]
+
+
+def _pieces_of(outline: np.ndarray, found: list[np.ndarray]) -> bool:
+    """True when the objects found by colour are pieces of the sheet `outline` (or there are none): all
+    inside it and, together, covering most of it. Cards lying on a sheet cover little of it."""
+    if not found:
+        return True
+    if any(cv2.pointPolygonTest(outline, tuple(map(float, q.mean(axis=0))), False) < 0 for q in found):
+        return False
+    hull = cv2.convexHull(np.concatenate(found).astype(np.float32))
+    return cv2.contourArea(hull) >= PIECES_COVER * cv2.contourArea(outline)
+
+
+def _edge_outline(small: np.ndarray) -> np.ndarray | None:
+    """The sheet's outline from its edges: the largest closed edge contour that approximates a convex
+    quadrilateral of a sizeable share of the image, and whose inside differs in colour from its outside
+    (paper on a desk, not a table's frame on a flat scan, where paper lies on both sides)."""
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    edges = cv2.dilate(cv2.Canny(gray, EDGE_LOW, EDGE_HIGH), np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    hull = cv2.convexHull(max(contours, key=lambda c: cv2.contourArea(cv2.convexHull(c))))
+    approx = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+    total = gray.shape[0] * gray.shape[1]
+    if len(approx) != 4 or not EDGE_MIN_FRAC * total <= cv2.contourArea(approx) <= 0.97 * total:
+        return None
+    quad = order_corners(approx.astype(np.float32))
+    return quad if _sides_differ(small, quad) else None
+
+
+def _sides_differ(small: np.ndarray, quad: np.ndarray) -> bool:
+    """Median Lab colour of a band just inside `quad` against a band just outside it."""
+    poly = np.zeros(small.shape[:2], np.uint8)
+    cv2.fillConvexPoly(poly, quad.astype(np.int32), 1)
+    band = np.ones((2 * EDGE_BAND + 1, 2 * EDGE_BAND + 1), np.uint8)
+    gap = np.ones((5, 5), np.uint8)
+    inside = cv2.erode(poly, gap).astype(bool) & ~cv2.erode(poly, band).astype(bool)
+    outside = cv2.dilate(poly, band).astype(bool) & ~cv2.dilate(poly, gap).astype(bool)
+    if inside.sum() < 50 or outside.sum() < 50:
+        return False
+    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+    # medians: print and rules near the outline are a minority of either band
+    return float(np.linalg.norm(np.median(lab[inside], axis=0) - np.median(lab[outside], axis=0))) >= EDGE_CONTRAST
 
 
 def _objects(dist: np.ndarray, floor: float, min_frac: float) -> list[np.ndarray]:

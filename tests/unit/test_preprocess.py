@@ -147,6 +147,33 @@ def test_a_sheet_on_a_checked_tablecloth_is_found(text_page):
     assert found is not None and np.abs(found - quad).max() < 15
 
 
+def test_a_shadow_across_a_photographed_sheet_does_not_cut_it_in_two(text_page):
+    """A sheet on a gray desk with a band of shadow across both: by colour the sheet falls into two pieces;
+    its outline (a sharp edge, where the shadow's are soft) gives the whole sheet."""
+    sheet = cv2.copyMakeBorder(text_page, 60, 900, 60, 60, cv2.BORDER_CONSTANT, value=250)
+    h, w = sheet.shape
+    photo = np.full((h + 400, w + 500), 175, np.uint8)
+    photo[200:200 + h, 250:250 + w] = sheet
+    y = np.arange(photo.shape[0], dtype=np.float32)[:, None]
+    shade = 1.0 - 0.35 * np.exp(-(((y - (200 + h / 2)) / 60.0) ** 2))  # a soft shadow band across everything
+    photo = cv2.GaussianBlur((photo * shade).astype(np.uint8), (3, 3), 0)
+    found = geometry.find_quads(cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR))
+    quad = np.float32([[250, 200], [250 + w, 200], [250 + w, 200 + h], [250, 200 + h]])
+    assert len(found) == 1 and np.abs(found[0] - quad).max() < 20
+
+
+def test_a_table_on_a_flat_scan_is_no_sheet_outline():
+    """A flat scan (paper to the image's edges) with a ruled table: the table's frame is a sharp quadrilateral
+    edge, but paper lies on both sides of it, so it is not taken for a sheet."""
+    page = np.full((2339, 1654), 250, np.uint8)
+    cv2.rectangle(page, (200, 1000), (1100, 1700), 0, 3)
+    for yy in range(1100, 1700, 100):
+        cv2.line(page, (200, yy), (1100, yy), 0, 2)
+        cv2.putText(page, "Tekanan Darah 120/80", (220, yy - 30), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
+    cv2.line(page, (600, 1000), (600, 1700), 0, 2)
+    assert geometry.find_quads(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) == []
+
+
 def test_paper_share_tells_a_document_from_a_colour_photo(text_page):
     from pipeline.preprocess import paper_share
 
@@ -181,26 +208,6 @@ def test_a_card_photocopied_onto_a_sheet_without_its_outline_is_cut_out():
 def test_a_letter_is_not_taken_for_a_photocopied_card(text_page):
     letter = cv2.copyMakeBorder(text_page, 200, 1200, 150, 150, cv2.BORDER_CONSTANT, value=255)
     assert geometry.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"
-
-
-def test_a_portrait_sheet_in_large_type_is_a_page_not_a_card():
-    """A diploma in big type on an upright portrait sheet has card-sized print and an A4-like ratio, but its
-    lines run along the short side: a page. Print whose lines run along the long side (landscape, or a card
-    scanned sideways) stays a card."""
-    from pipeline.preprocess import classify_shape
-
-    lines = ["IJAZAH", "dengan ini menyatakan bahwa", "SITI NADHIFAH ROHMAH", "lahir di Ponorogo 1991",
-             "Nomor Induk 087190901", "AHLI MADYA", "Surabaya 3 Juni 2012", "Rektor"]
-    big = render_lines(lines, size=60)
-    h, w = big.shape
-    sheet = cv2.copyMakeBorder(big, 60, max(0, round(1.4 * (w + 120)) - h - 60), 60, 60, cv2.BORDER_CONSTANT,
-                               value=255)
-    bgr = cv2.cvtColor(sheet, cv2.COLOR_GRAY2BGR)
-    assert classify_shape(sheet.shape[1], sheet.shape[0], bgr) == "page"
-    wide = cv2.copyMakeBorder(big, 40, 40, 40, max(40, round(1.45 * (h + 80)) - w - 40), cv2.BORDER_CONSTANT,
-                              value=255)
-    for card in (wide, np.ascontiguousarray(np.rot90(wide))):
-        assert classify_shape(card.shape[1], card.shape[0], cv2.cvtColor(card, cv2.COLOR_GRAY2BGR)) == "card"
 
 
 def test_text_page_scan_is_not_taken_for_an_object(text_page):
