@@ -31,7 +31,7 @@ from pipeline.nlp import Nlp
 from pipeline.normalise import find_dates
 from pipeline.ocr.base import OcrEngine, as_gray
 from pipeline.ocr.regions import read_region
-from pipeline.preprocess import orient_and_scale, rectify_and_clean
+from pipeline.preprocess import Rectified, orient_and_scale, rectify_and_clean
 from pipeline.preprocess.orient import detect_rotation, runs_horizontally
 
 log = logging.getLogger(__name__)
@@ -143,13 +143,23 @@ def _ocr_image(page: PageInput, engine: OcrEngine) -> _Source:
     k, how = detect_rotation(base.gray, engine, text_along_long_side=card)
     if first is not None and k == 0:
         return first
-    prepared = orient_and_scale(base, k, how)
-    log.debug("%s p%d: turned %d degrees (%s)", page.file, page.page, 90 * k, how)
-    second = _Source(engine.read(prepared.image), prepared.image, prepared.to_original, paper=base.paper,
-                     transform=prepared.transform)
+    second = _read_turned(page, base, k, how, engine)
+    if card and not base.card_found and _runs_vertically(second.ocr):
+        # a whole image taken for a card by its large print (a diploma in big type), turned to put its long
+        # side level: its words now stand upright, so it is a sheet; decide its rotation as one
+        base = replace(base, kind="page")
+        k, how = detect_rotation(base.gray, engine, text_along_long_side=False)
+        second = _read_turned(page, base, k, how, engine)
     if first is not None and _evidence(first) > _evidence(second):
         return first
     return second
+
+
+def _read_turned(page: PageInput, base: Rectified, k: int, how: str, engine: OcrEngine) -> _Source:
+    prepared = orient_and_scale(base, k, how)
+    log.debug("%s p%d: turned %d degrees (%s)", page.file, page.page, 90 * k, how)
+    return _Source(engine.read(prepared.image), prepared.image, prepared.to_original, paper=base.paper,
+                   transform=prepared.transform)
 
 
 def _runs_vertically(ocr: OcrPage) -> bool:

@@ -89,6 +89,31 @@ def test_proven_upright_page_is_not_retried_upside_down() -> None:
     assert not any(np.array_equal(img, page.image[::-1, ::-1]) for img in engine.images)
 
 
+def test_a_big_type_sheet_taken_for_a_card_is_read_again_as_a_sheet(monkeypatch) -> None:
+    """GIVEN a whole image taken for a card by its large print, turned a quarter to put its long side level
+    WHEN the words of that reading stand upright (the turn made the text vertical) THEN its rotation is
+    decided again as a sheet's and that reading is kept."""
+    from dataclasses import replace
+
+    from pipeline import reading
+    from pipeline.context import Word
+
+    page = _page()
+    real = reading.rectify_and_clean(page)
+    monkeypatch.setattr(reading, "rectify_and_clean", lambda p: replace(real, kind="card", card_found=False))
+    monkeypatch.setattr(reading, "runs_horizontally", lambda gray, text_along_long_side=False: False)
+    turns = {True: (1, "vote"), False: (0, "vote")}  # the card rule turns it; as a sheet it is upright
+    monkeypatch.setattr(reading, "detect_rotation", lambda gray, engine, text_along_long_side: turns[text_along_long_side])
+    tall = OcrPage(words=[Word(t, 0.9, (100, 40 + 120 * i, 30, 110)) for i, t in enumerate(
+        ["UNIVERSITAS", "IJAZAH", "menyatakan", "NADHIFAH", "Ponorogo", "Mahasiswa"])], width=800, height=1200)
+    engine = _Engine([tall, fake_page(KTP_WORDS)])
+    src = _ocr_image(page, engine)
+    assert engine.reads == 2
+    assert src.ocr.words[0].text == fake_page(KTP_WORDS).words[0].text
+    turned, upright = (img.shape for img in engine.images)
+    assert turned[0] > turned[1] and upright[1] > upright[0]  # the second read is the sheet as it lies
+
+
 class _Blank(_Engine):
     """Reads nothing from any image (a page too blurred for the engine)."""
 
