@@ -135,7 +135,8 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
     pos = -1
     starts = sorted(line.words[0].box[0] for line, key in rows if key is not None)
     row_x = starts[len(starts) // 2] if starts else None  # where labelled rows start
-    for line, key in rows:
+    # top to bottom: OCR may list a card's rows out of order (a block of values before a block of others)
+    for line, key in sorted(rows, key=lambda r: _middle_y(r[0])):
         if key is None and row_x is not None and _right_column(line, row_x, page_width):
             continue  # the issue place/date beside the photo, not a row
         if key is not None:
@@ -144,7 +145,7 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
             continue
         words = drop_colon_mark([w for w in line.words if w.text.strip(":;|!")], column)
         # a colon read as 1 / | and a label OCR garbled (labels are Title Case, values CAPITALS) go
-        while words and (words[0].text in COLON_LOOKALIKES or any(ch.islower() for ch in words[0].text)):
+        while words and (words[0].text in COLON_LOOKALIKES or _garbled_label(words[0].text)):
             words = words[1:]
         if sum(ch.isalnum() for w in words for ch in w.text) < 2:
             continue
@@ -159,6 +160,17 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
         for k, fv in found.items():
             if k not in fields and _plausible(k, fv.value):
                 fields[k] = fv
+
+
+def _garbled_label(text: str) -> bool:
+    """A label's remnant (labels are Title Case, values CAPITALS): lower case and no digit (a garbled NIK,
+    "35143)bb2104", is a value)."""
+    return any(ch.islower() for ch in text) and not any(ch.isdigit() for ch in text)
+
+
+def _middle_y(line: Line) -> float:
+    ys = sorted(w.box[1] + w.box[3] / 2 for w in line.words)
+    return ys[len(ys) // 2] if ys else 0.0
 
 
 def _right_column(line: Line, row_x: int, page_width: int) -> bool:

@@ -102,3 +102,19 @@ def test_a_lone_province_label_does_not_take_the_kabupaten_line(nlp) -> None:
     fields = extract(DocType.KTP, fake_page(rows), nlp)
     assert "provinsi" not in fields
     assert fields["kabupaten_kota"].value == "KOTA SURABAYA"
+
+
+def test_rows_without_labels_keep_their_slots_past_a_garbled_nik(nlp) -> None:
+    """GIVEN a faint card whose labels OCR lost and whose NIK came out with lower-case letters
+    THEN the NIK row still takes its slot, so the name row below it is the name (with inferred trust)."""
+    rows = [
+        [(300, "PROVINSI JAWA TIMUR")],
+        [(300, "KABUPATEN PROBOLINGGO")],
+        [(300, ": 35143)bb2104-81282")],
+        [(40, "ja"), (300, "1 SUMARNI KURNIASARI")],
+        [(300, ": PROBOLINGGO, 22-10-1968")],
+    ]
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    assert fields["nama"].value == "SUMARNI KURNIASARI"
+    assert fields["nama"].confidence <= 0.6
+    assert fields["tanggal_lahir"].value == date(1968, 10, 22)
