@@ -18,7 +18,7 @@ PATTERN_CONTRAST = 40.0
 EDGE_LOW, EDGE_HIGH = 50, 150  # Canny thresholds for a sheet's outline (soft shadows stay below them)
 EDGE_MIN_FRAC = 0.1  # an outline covers at least this share of the image
 EDGE_BAND = 8  # px (work scale) of the bands inside and outside an outline compared by colour
-EDGE_CONTRAST = 12.0  # Lab distance between those bands: paper against a desk
+EDGE_CONTRAST = 12.0  # Lab lightness by which paper inside an outline exceeds the desk outside it
 PIECES_COVER = 0.75  # objects whose hull covers this share of an outline are pieces of that one sheet  # Lab distance between two of them that makes a pattern (a checked cloth), not shading
 
 
@@ -175,8 +175,8 @@ def _pieces_of(outline: np.ndarray, found: list[np.ndarray]) -> bool:
 
 def _edge_outline(small: np.ndarray) -> np.ndarray | None:
     """The sheet's outline from its edges: the largest closed edge contour that approximates a convex
-    quadrilateral of a sizeable share of the image, and whose inside differs in colour from its outside
-    (paper on a desk, not a table's frame on a flat scan, where paper lies on both sides)."""
+    quadrilateral of a sizeable share of the image, and whose inside is lighter than its outside (paper on a
+    desk, not a table's frame on a flat scan, where paper lies on both sides)."""
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     edges = cv2.dilate(cv2.Canny(gray, EDGE_LOW, EDGE_HIGH), np.ones((3, 3), np.uint8))
     contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -188,11 +188,12 @@ def _edge_outline(small: np.ndarray) -> np.ndarray | None:
     if len(approx) != 4 or not EDGE_MIN_FRAC * total <= cv2.contourArea(approx) <= 0.97 * total:
         return None
     quad = order_corners(approx.astype(np.float32))
-    return quad if _sides_differ(small, quad) else None
+    return quad if _paper_inside(small, quad) else None
 
 
-def _sides_differ(small: np.ndarray, quad: np.ndarray) -> bool:
-    """Median Lab colour of a band just inside `quad` against a band just outside it."""
+def _paper_inside(small: np.ndarray, quad: np.ndarray) -> bool:
+    """The band just inside `quad` is clearly lighter (median lightness) than the band just outside it: paper
+    on a darker desk. A frame drawn on paper (a table on a flat scan) has paper on both sides, or print inside."""
     poly = np.zeros(small.shape[:2], np.uint8)
     cv2.fillConvexPoly(poly, quad.astype(np.int32), 1)
     band = np.ones((2 * EDGE_BAND + 1, 2 * EDGE_BAND + 1), np.uint8)
@@ -201,9 +202,9 @@ def _sides_differ(small: np.ndarray, quad: np.ndarray) -> bool:
     outside = cv2.dilate(poly, band).astype(bool) & ~cv2.dilate(poly, gap).astype(bool)
     if inside.sum() < 50 or outside.sum() < 50:
         return False
-    lab = cv2.cvtColor(small, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lightness = cv2.cvtColor(small, cv2.COLOR_BGR2LAB)[..., 0].astype(np.float32)
     # medians: print and rules near the outline are a minority of either band
-    return float(np.linalg.norm(np.median(lab[inside], axis=0) - np.median(lab[outside], axis=0))) >= EDGE_CONTRAST
+    return float(np.median(lightness[inside]) - np.median(lightness[outside])) >= EDGE_CONTRAST
 
 
 def _objects(dist: np.ndarray, floor: float, min_frac: float) -> list[np.ndarray]:

@@ -174,6 +174,19 @@ def test_a_table_on_a_flat_scan_is_no_sheet_outline():
     assert geometry.find_quads(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) == []
 
 
+def test_an_outline_counts_only_with_lighter_paper_inside():
+    """Paper inside, a darker desk outside: a sheet. Print crowding the band inside a frame on paper (darker
+    inside, as a table's rows are) is no sheet, though the two sides differ as much."""
+    quad = np.float32([[100, 100], [500, 100], [500, 400], [100, 400]])
+    desk = np.full((500, 600, 3), 150, np.uint8)
+    cv2.fillConvexPoly(desk, quad.astype(np.int32), (245, 245, 245))
+    assert geometry._paper_inside(desk, quad)
+    paper = np.full((500, 600, 3), 245, np.uint8)
+    cv2.fillConvexPoly(paper, quad.astype(np.int32), (150, 150, 150))  # dense print just inside the frame
+    cv2.fillConvexPoly(paper, np.int32([[130, 130], [470, 130], [470, 370], [130, 370]]), (245, 245, 245))
+    assert not geometry._paper_inside(paper, quad)
+
+
 def test_paper_share_tells_a_document_from_a_colour_photo(text_page):
     from pipeline.preprocess import paper_share
 
