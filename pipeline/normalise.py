@@ -38,6 +38,8 @@ LETTER_LOOKALIKES = {"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z",
 
 SEPARATORS = re.compile(r"[\s\-/.,:;_'\"()]+")
 BRACKETED_DATE = 0.5  # trust in a date with a bracket between its parts (below the review threshold)
+SPLIT_DAY = 0.5  # trust in a date whose day may have lost a digit to a space ("1 4-10-2023")
+DATE_JOINERS = {"-", "/", "."}  # what joins a date's parts
 TWO_DIGIT_PIVOT = 40  # "5-6-99" -> 1999, "12-12-23" -> 2023
 MIN_YEAR, MAX_YEAR = 1900, 2100
 
@@ -208,10 +210,14 @@ def find_dates(text: str | None) -> list[DateMatch]:
     i = 0
     while i < len(toks):
         found = _date_at(toks, i)
+        if found is not None and _year_continues(toks, i, text):
+            found = None  # "1 4-10-2023": not 01-04-(20)10; the date is the one ending in 2023, tried next
         if found is not None:
             if any(ch in "()" for ch in text[found.start : found.end]):
                 # a bracket inside a date is a misread digit ("01/1)/2023" for 01/10/2023), not a separator
                 found = replace(found, score=min(found.score, BRACKETED_DATE))
+            if _split_day(toks, i, text, out):
+                found = replace(found, score=min(found.score, SPLIT_DAY))
             out.append(found)
             i += 3
             continue
@@ -220,6 +226,23 @@ def find_dates(text: str | None) -> list[DateMatch]:
             out.append(compact)
         i += 1
     return out
+
+
+def _year_continues(toks: list[_Tok], i: int, text: str) -> bool:
+    """The date at `i` ends in a short year that runs on into a four-digit number ("10-2023")."""
+    year, nxt = toks[i + 2], toks[i + 3] if i + 3 < len(toks) else None
+    return (year.kind == "num" and len(year.text) <= 2 and nxt is not None and nxt.kind == "num"
+            and len(nxt.text) == 4 and text[year.end:nxt.start].strip() in DATE_JOINERS)
+
+
+def _split_day(toks: list[_Tok], i: int, text: str, found: list[DateMatch]) -> bool:
+    """A one-digit day right after another lone digit across a space ("1 4-10-2023"): the day may be 14."""
+    if i == 0 or toks[i].kind != "num" or len(toks[i].text) != 1:
+        return False
+    before = toks[i - 1]
+    if before.kind != "num" or len(before.text) != 1 or any(d.start <= before.start < d.end for d in found):
+        return False
+    return text[before.end:toks[i].start].isspace()
 
 
 def _date_at(toks: list[_Tok], i: int) -> DateMatch | None:

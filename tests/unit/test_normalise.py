@@ -172,3 +172,14 @@ def test_a_number_beside_a_name_is_dropped_but_a_misread_letter_is_kept() -> Non
 
     assert clean_name("DEWI KURNIASARI 5O83O") == "DEWI KURNIASARI"
     assert clean_name("SANT0SO") == "SANTOSO"  # one digit among capitals: a misread O
+
+
+def test_a_day_split_by_a_space_is_not_read_as_a_short_year() -> None:
+    """"1 4-10-2023" (14-10-2023 with a space in the day, under a stamp) is not 01-04-2010: the date that ends
+    in the four-digit year is taken, with trust below the review threshold since its day may be 14."""
+    (found,) = find_dates("Padangan, 1 4-10-2023")
+    assert found.value == date(2023, 10, 4) and found.score <= 0.5
+    (clean,) = find_dates("Padangan, 14-10-2023")
+    assert clean.value == date(2023, 10, 14) and clean.score == 1.0
+    (short,) = find_dates("lahir 5-6-99")
+    assert short.value == date(1999, 6, 5) and short.score == 1.0
