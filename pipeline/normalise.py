@@ -361,7 +361,11 @@ def looks_like_name(raw: str | None) -> bool:
 
 def clean_name(text: str | None) -> str:
     """A person's name, upper case. Titles and their dots/commas stay (the rules engine handles them)."""
-    text = clean_text(caps_fix((text or "").strip().lstrip(LEADING_JUNK)))
+    text = (text or "").strip().lstrip(LEADING_JUNK)
+    first, _, rest = text.partition(" ")
+    if rest and not any(ch.isalpha() for ch in first):  # "2.0.1 MOH. SAHRI": the row's colon, garbled
+        text = rest
+    text = clean_text(caps_fix(text))
     text = _NAME_JUNK.sub("", text)
     # names hold no digits: a token without letters is OCR noise from a photo, stamp or frame, and one that is
     # half digits or more is a number beside the name ("5O83O", a NIS from the next column), not a misread name

@@ -183,3 +183,11 @@ def test_a_day_split_by_a_space_is_not_read_as_a_short_year() -> None:
     assert clean.value == date(2023, 10, 14) and clean.score == 1.0
     (short,) = find_dates("lahir 5-6-99")
     assert short.value == date(1999, 6, 5) and short.score == 1.0
+
+
+def test_a_garbled_colon_before_a_name_is_dropped() -> None:
+    """"2.0.1 MOH. SAHRI": the row's colon read as digits and dots would pass for "2.O.I" once capital-fixed."""
+    from pipeline.normalise import clean_name
+
+    assert clean_name("2.0.1 MOH. SAHRI") == "MOH. SAHRI"
+    assert clean_name("M. 0N0 SUPRIADI") == "M. ONO SUPRIADI"  # a misread letter inside the name stays
