@@ -260,38 +260,16 @@ def find_text_block(image: np.ndarray, *, work: int = 800) -> np.ndarray | None:
     if small.ndim == 3:
         small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     sh, sw = small.shape
-    mask = text_mask(small)
-    rule = max(10, round(0.25 * min(sw, sh)))  # a straight line this long is a rule or a fold, not print
-    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((rule, 1), np.uint8)) | cv2.morphologyEx(
-        mask, cv2.MORPH_OPEN, np.ones((1, rule), np.uint8))
-    mask = mask & (1 - cv2.dilate(lines, np.ones((3, 3), np.uint8)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    keep = stats[:, 4] >= 4  # specks of a copier or scanner are smaller
-    keep[0] = False
-    ink = keep[labels].astype(np.uint8)
+    ink = _print_mask(small)
     total = int(ink.sum())
     if total < 200:
         return None
     k = max(5, round(0.02 * max(sh, sw)))
     blobs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
     if n < 2:
         return None
-    # the largest blob and the blobs near it (a card's photo and signature stand apart from its rows)
-    order = 1 + np.argsort(-stats[1:, 4])
-    x0, y0, x1, y1 = _box_corners(stats[order[0]])
-    near = 2 * k
-    grown = True
-    while grown:
-        grown = False
-        for i in order[1:]:
-            if stats[i, 4] < 0.02 * stats[order[0], 4]:
-                break  # specks and stray marks do not chain the block across the sheet
-            bx0, by0, bx1, by1 = _box_corners(stats[i])
-            if bx0 <= x1 + near and bx1 >= x0 - near and by0 <= y1 + near and by1 >= y0 - near and not (
-                    bx0 >= x0 and by0 >= y0 and bx1 <= x1 and by1 <= y1):
-                x0, y0, x1, y1 = min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1)
-                grown = True
+    x0, y0, x1, y1 = _grow_block(stats, near=2 * k)
     inside = int(ink[y0:y1, x0:x1].sum())
     if (x1 - x0) * (y1 - y0) > TEXT_BLOCK_MAX * sw * sh or inside < TEXT_BLOCK_SHARE * total:
         return None
@@ -299,6 +277,38 @@ def find_text_block(image: np.ndarray, *, work: int = 800) -> np.ndarray | None:
     x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(sw, x1 + m), min(sh, y1 + m)
     quad = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
     return quad / s
+
+
+def _print_mask(gray: np.ndarray) -> np.ndarray:
+    """Text mask (0/1) without long straight rules (a fold, a copier's edge) and without specks."""
+    mask = text_mask(gray)
+    rule = max(10, round(0.25 * min(gray.shape)))  # a straight line this long is a rule or a fold, not print
+    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((rule, 1), np.uint8)) | cv2.morphologyEx(
+        mask, cv2.MORPH_OPEN, np.ones((1, rule), np.uint8))
+    mask = mask & (1 - cv2.dilate(lines, np.ones((3, 3), np.uint8)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    keep = stats[:, 4] >= 4  # specks of a copier or scanner are smaller
+    keep[0] = False
+    return keep[labels].astype(np.uint8)
+
+
+def _grow_block(stats: np.ndarray, *, near: int) -> tuple[int, int, int, int]:
+    """Box (x0, y0, x1, y1) of the largest blob grown by the sizeable blobs within `near` of it (a card's photo
+    and signature stand apart from its rows); specks and stray marks do not chain it across the sheet."""
+    order = 1 + np.argsort(-stats[1:, 4])
+    x0, y0, x1, y1 = _box_corners(stats[order[0]])
+    grown = True
+    while grown:
+        grown = False
+        for i in order[1:]:
+            if stats[i, 4] < 0.02 * stats[order[0], 4]:
+                break
+            bx0, by0, bx1, by1 = _box_corners(stats[i])
+            inside = bx0 >= x0 and by0 >= y0 and bx1 <= x1 and by1 <= y1
+            if not inside and bx0 <= x1 + near and bx1 >= x0 - near and by0 <= y1 + near and by1 >= y0 - near:
+                x0, y0, x1, y1 = min(x0, bx0), min(y0, by0), max(x1, bx1), max(y1, by1)
+                grown = True
+    return x0, y0, x1, y1
 
 
 def _box_corners(stat: np.ndarray) -> tuple[int, int, int, int]:
