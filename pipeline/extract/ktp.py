@@ -41,6 +41,7 @@ ADDRESS_ABBR = re.compile(r"\b(JL|GG|DSN)\b(?!\.)")
 ROW_ORDER = ("nik", "nama", "tempat_tgl_lahir", "jenis_kelamin", "alamat", "rt_rw", "kel_desa", "kecamatan",
              "agama", "status_perkawinan", "pekerjaan", "kewarganegaraan", "berlaku_hingga")
 INFERRED_TRUST = 0.6
+COLON_LETTERS = {"I", "l", "i"}  # a colon read as a letter ("I. AINUL MAULANA"), on the colon column only
 HEADER_WORDS = {"provinsi": ("PROVINSI",), "kabupaten_kota": ("KABUPATEN", "KOTA", "KAB")}
 
 
@@ -83,17 +84,20 @@ def extract_ktp(ocr: OcrPage) -> dict[str, FieldValue]:
 
 
 def drop_colon_mark(words: list[Word], column: float | None) -> list[Word]:
-    """Without the first word when it is the row's colon misread as a digit or sign ("2 WNI", "1 ISLAM"): one
-    or two characters without letters standing on the form's colon column, with more words after it. Kept
+    """Without the first word when it is the row's colon misread as a digit, sign or I ("2 WNI", "1 ISLAM",
+    "I. AINUL"): one or two such characters standing on the form's colon column, with more words after it. Kept
     in the value, its low confidence would make a clean value look doubtful."""
     if column is None or len(words) < 2:
         return words
     first = words[0]
     text = first.text
-    if len(text) > 2 or any(ch.isalpha() for ch in text):
+    letter = any(ch.isalpha() for ch in text)
+    if len(text) > 2 or (letter and text.rstrip(".:") not in COLON_LETTERS):
         return words
     centre = first.box[0] + first.box[2] / 2
-    return words[1:] if abs(centre - column) <= max(first.box[3], 1) else words
+    # an I is a letter too ("I KETUT" after the colon): only one right on the colon column goes
+    reach = max(first.box[3], 1) * (0.5 if letter else 1.0)
+    return words[1:] if abs(centre - column) <= reach else words
 
 
 def _order(key: str) -> int | None:

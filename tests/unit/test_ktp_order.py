@@ -118,3 +118,17 @@ def test_rows_without_labels_keep_their_slots_past_a_garbled_nik(nlp) -> None:
     assert fields["nama"].value == "SUMARNI KURNIASARI"
     assert fields["nama"].confidence <= 0.6
     assert fields["tanggal_lahir"].value == date(1968, 10, 22)
+
+
+def test_a_colon_read_as_i_on_the_colon_column_is_not_part_of_the_name(nlp) -> None:
+    """"Nama : AINUL MAULANA" read as "Nama I. AINUL MAULANA": the I sits where the other rows' colons do.
+    A Balinese "I KETUT" starts after the colon, so it keeps its I."""
+    rows = [
+        [(40, "NIK"), (240, f": {NIK}")],
+        [(40, "Nama"), (240, "I. AINUL MAULANA")],
+        [(40, "Tempat/Tgl Lahir"), (240, ": PASURUAN, 05-06-1999")],
+        [(40, "Jenis Kelamin"), (240, ": PEREMPUAN")],
+    ]
+    assert extract(DocType.KTP, fake_page(rows), nlp)["nama"].value == "AINUL MAULANA"
+    rows[1] = [(40, "Nama"), (240, ": I KETUT SUDARSANA")]
+    assert extract(DocType.KTP, fake_page(rows), nlp)["nama"].value == "I KETUT SUDARSANA"
