@@ -41,6 +41,7 @@ ADDRESS_ABBR = re.compile(r"\b(JL|GG|DSN)\b(?!\.)")
 ROW_ORDER = ("nik", "nama", "tempat_tgl_lahir", "jenis_kelamin", "alamat", "rt_rw", "kel_desa", "kecamatan",
              "agama", "status_perkawinan", "pekerjaan", "kewarganegaraan", "berlaku_hingga")
 INFERRED_TRUST = 0.6
+SELF_NAMING_TRUST = 0.95  # a row placed by order whose value is exactly its slot's vocabulary (see _inferred_trust)
 COLON_LETTERS = {"I", "l", "i"}  # a colon read as a letter ("I. AINUL MAULANA"), on the colon column only
 HEADER_WORDS = {"provinsi": ("PROVINSI",), "kabupaten_kota": ("KABUPATEN", "KOTA", "KAB")}
 
@@ -158,12 +159,22 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
             return
         slot = ROW_ORDER[pos]
         value_words = words if slot == "jenis_kelamin" else until_gap(words)
-        found = _row(slot, value_words, labels, INFERRED_TRUST)
+        found = _row(slot, value_words, labels, _inferred_trust(slot, value_words))
         if slot == "tempat_tgl_lahir" and "tanggal_lahir" not in found:
             continue
         for k, fv in found.items():
             if k not in fields and _plausible(k, fv.value):
                 fields[k] = fv
+
+
+def _inferred_trust(slot: str, words: list[Word]) -> float:
+    """Trust in a row placed by order. A value that is exactly one of its own slot's closed vocabulary (WNI,
+    ISLAM, BELUM KAWIN) names the row by itself: only the reading's own confidence counts."""
+    if slot in SNAPPED:
+        value, score = snap(words_text(words), slot)
+        if value is not None and score >= 1.0 and squash(words_text(words)) == squash(str(value)):
+            return SELF_NAMING_TRUST
+    return INFERRED_TRUST
 
 
 def _garbled_label(text: str) -> bool:

@@ -132,3 +132,15 @@ def test_a_colon_read_as_i_on_the_colon_column_is_not_part_of_the_name(nlp) -> N
     assert extract(DocType.KTP, fake_page(rows), nlp)["nama"].value == "AINUL MAULANA"
     rows[1] = [(40, "Nama"), (240, ": I KETUT SUDARSANA")]
     assert extract(DocType.KTP, fake_page(rows), nlp)["nama"].value == "I KETUT SUDARSANA"
+
+
+def test_a_row_placed_by_order_whose_value_names_it_keeps_its_reading_confidence(nlp) -> None:
+    """Labels lost, rows placed by order: "WNI" or "BELUM KAWIN" is its row's own vocabulary, so the slot is
+    certain and only the reading's confidence counts; a name placed by order stays doubtful."""
+    values = ["PROVINSI JAWA TIMUR", f": {NIK}", ": SITI AMINAH", ": PASURUAN, 05-06-1999", ": PEREMPUAN",
+              ": JL. MELATI 3", ": 001/002", ": KEBONAGUNG", ": PURWOREJO", ": ISLAM", ": BELUM KAWIN",
+              ": PELAJAR/MAHASISWA", ": WNI", ": SEUMUR HIDUP"]
+    fields = extract(DocType.KTP, fake_page([[(240, v)] for v in values], conf=0.9), nlp)
+    assert fields["kewarganegaraan"].value == "WNI" and fields["kewarganegaraan"].confidence >= 0.8
+    assert fields["status_perkawinan"].value == "BELUM KAWIN" and fields["status_perkawinan"].confidence >= 0.8
+    assert fields["nama"].value == "SITI AMINAH" and fields["nama"].confidence <= 0.6
