@@ -17,6 +17,7 @@ turns into a lower field confidence (never a guess).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -305,6 +306,7 @@ def check_words(gray: np.ndarray, words: list[Word], *, left_limit: int | None =
 
 NAME_FIELDS = ("nama",)
 UNSURE_CAP = 0.55  # below the rules' min_field (0.60): a name with an undecided Q/O goes to a person
+GARBLED_INSIDE = re.compile(r"[A-Za-z][^A-Za-z0-9 .,'\-]+[A-Za-z]")  # a sign between letters of a name word
 
 
 def check_name_fields(fields: dict[str, FieldValue], ocr: OcrPage, image: np.ndarray) -> None:
@@ -323,6 +325,7 @@ def check_name_fields(fields: dict[str, FieldValue], ocr: OcrPage, image: np.nda
             continue
         left = _left_edge(ocr, words[0])
         checked, unsure = check_words(gray, words, left_limit=left)
+        unsure |= any(GARBLED_INSIDE.search(w.text) for w in words)  # "YA@GIN": the cleaning hid a misread
         value = clean_name(words_text(checked))
         conf = min(fv.confidence, UNSURE_CAP) if unsure else fv.confidence
         if value != fv.value or conf != fv.confidence:

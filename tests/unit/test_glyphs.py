@@ -173,6 +173,15 @@ def test_name_field_with_an_undecided_glyph_loses_confidence():
     assert fields["nama"].confidence < 0.6
 
 
+def test_a_name_word_with_a_sign_between_its_letters_is_doubted():
+    """OCR read "YAQIN" as "YA@GIN"; the name's cleaning drops the @ and would hide the misread."""
+    img, boxes = render("AHMAD YAQIN", "DejaVu Sans", 36)
+    page = _page(img, "AHMAD YA@GIN", boxes)
+    fields = {"nama": FieldValue("AHMAD YAGIN", 0.79, _union(boxes), "AHMAD YA@GIN")}
+    glyphs.check_name_fields(fields, page, img)
+    assert fields["nama"].confidence <= glyphs.UNSURE_CAP
+
+
 def test_name_field_left_alone_when_words_do_not_rebuild_it():
     img, boxes = render("ROZIQIN", "DejaVu Sans", 24)
     fields = {"nama": FieldValue("ROZIOIN BIN X", 0.9, _union(boxes), "?")}
