@@ -51,8 +51,9 @@ def reread_under_stamps(fields: dict[str, FieldValue], gray: np.ndarray, colour:
     h, w = gray.shape[:2]
     page = cv2.warpPerspective(colour[:, :, :3], transform, (w, h), flags=cv2.INTER_LINEAR,
                                borderValue=(255, 255, 255))
-    ink = _coloured_ink(page, INK_CHROMA)
-    faint = _coloured_ink(page, WIPE_CHROMA)  # the stamp's fainter edges too
+    hue_off, middle = _hue_offset(page)
+    ink = ((hue_off > INK_CHROMA) & middle).astype(np.uint8)
+    faint = ((hue_off > WIPE_CHROMA) & middle).astype(np.uint8)  # the stamp's fainter edges too
     changed = False
     for _x, y, _bw, bh in _stamps(ink, w)[:MAX_STAMPS]:
         y0 = _blank_row(gray, max(0, y - bh // 2), reach=bh // 4)
@@ -76,17 +77,18 @@ def _blank_row(gray: np.ndarray, y: int, *, reach: int) -> int:
     return lo + int(np.argmin(dark))
 
 
-def _coloured_ink(colour: np.ndarray, chroma: int) -> np.ndarray:
-    """Pixels of coloured ink: far in hue from the paper (Lab a/b distance to the paper's median a/b, so a
-    phone photo's warm cast, shared by paper and print, does not count) and neither black nor paper-bright."""
+def _hue_offset(colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel: how far its hue lies from the paper's (|a - a_paper| + |b - b_paper| in 8-bit Lab, the paper
+    being the median of the lightest 40 %, so a phone photo's warm cast, shared by paper and print, is not
+    ink), and whether its lightness is in the middle range (neither black print nor bare paper)."""
     lab = cv2.cvtColor(np.ascontiguousarray(colour[:, :, :3]), cv2.COLOR_BGR2LAB)
     lightness = lab[..., 0]
     a, b = lab[..., 1].astype(np.int16), lab[..., 2].astype(np.int16)
-    paper = lightness >= np.percentile(lightness, 60)
-    pa, pb = int(np.median(a[paper])), int(np.median(b[paper]))
-    hue_off = np.abs(a - pa) + np.abs(b - pb)
-    ink = (hue_off > chroma) & (lightness >= INK_LIGHTNESS[0]) & (lightness <= INK_LIGHTNESS[1])
-    return ink.astype(np.uint8) * 255
+    sample = lightness[::4, ::4]
+    paper = lightness >= np.percentile(sample, 60)
+    pa, pb = int(np.median(a[paper][::16])), int(np.median(b[paper][::16]))
+    middle = (lightness >= INK_LIGHTNESS[0]) & (lightness <= INK_LIGHTNESS[1])
+    return np.abs(a - pa) + np.abs(b - pb), middle
 
 
 def _stamps(ink: np.ndarray, page_width: int) -> list[tuple[int, int, int, int]]:
@@ -94,11 +96,16 @@ def _stamps(ink: np.ndarray, page_width: int) -> list[tuple[int, int, int, int]]
     pieces: they are joined by a dilation, and each joined blot's box is that of its own ink."""
     k = max(3, page_width // STAMP_GAP)
     joined = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    n, labels, _, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
     side = STAMP_MIN * page_width
     boxes = []
     for i in range(1, n):
-        ys, xs = np.nonzero((labels == i) & (ink > 0))
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        if bw < side or bh < side:
+            continue  # too small even with the dilation's margin
+        sub = (labels[y:y + bh, x:x + bw] == i) & (ink[y:y + bh, x:x + bw] > 0)
+        ys, xs = np.nonzero(sub)
+        ys, xs = ys + y, xs + x
         if xs.size == 0:
             continue
         x, y = int(xs.min()), int(ys.min())
