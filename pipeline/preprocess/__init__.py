@@ -25,7 +25,7 @@ import numpy as np
 
 from pipeline.context import Box, PageInput
 from pipeline.ocr.base import OcrEngine
-from pipeline.preprocess import enhance, formlines, geometry, orient
+from pipeline.preprocess import enhance, formlines, geometry, objects, orient
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def _ink_fraction(image: np.ndarray, quad: np.ndarray) -> float:
 def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["card", "page"]]:
     h, w = image.shape[:2]
     found: list[tuple[np.ndarray, Literal["card", "page"], float, float]] = []
-    for quad in geometry.find_quads(image):
+    for quad in objects.find_quads(image):
         qw, qh = geometry.quad_size(quad)
         ratio = max(qw, qh) / max(1.0, min(qw, qh))
         if qw * qh < SMALL_QUAD * w * h and not 1.4 <= ratio <= 1.8:
@@ -153,7 +153,7 @@ def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["
 def _photocopied_card(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["card", "page"]] | None:
     """A sheet whose only print is one card-shaped block (a KTP photocopied onto paper, its outline lost): the
     block cut out and scaled as a card, keeping its own aspect (its edges are the print's, not the card's)."""
-    block = geometry.find_text_block(image)
+    block = objects.find_text_block(image)
     if block is None:
         return None
     qw, qh = geometry.quad_size(block)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipeline.context import PageInput
 from pipeline.ocr.synth import DEMO_ROWS, place_on_background, render_card, render_lines
-from pipeline.preprocess import CARD_WIDTH, enhance, geometry, prepare
+from pipeline.preprocess import CARD_WIDTH, enhance, geometry, objects, prepare
 
 TEXT = [
     "SURAT KETERANGAN SEHAT",
@@ -71,7 +71,7 @@ def test_find_quad_and_rectify_a_photographed_card():
     card, nik_box = render_card("3575024506990001", DEMO_ROWS, seed=3)
     quad = np.float32([[310, 240], [1480, 330], [1440, 1090], [260, 960]])
     photo = place_on_background(card, quad, (1800, 1300), seed=3)
-    found = geometry.find_quad(photo)
+    found = objects.find_quad(photo)
     assert found is not None
     assert np.abs(found - quad).max() < 12  # within a few pixels of the true corners
 
@@ -118,7 +118,7 @@ def test_glare_touching_the_card_edge_does_not_bend_the_quad():
     quad = np.float32([[300, 420], [1500, 420], [1500, 1177], [300, 1177]])
     photo = place_on_background(card, quad, (1800, 1500), seed=9)
     cv2.circle(photo, (900, 380), 90, (250, 250, 250), -1)  # a bright spot over the top edge
-    found = geometry.find_quad(photo)
+    found = objects.find_quad(photo)
     assert found is not None and np.abs(found - quad).max() < 15
 
 
@@ -143,7 +143,7 @@ def test_a_sheet_on_a_checked_tablecloth_is_found(text_page):
     warped = cv2.warpPerspective(sheet, m, (photo.shape[1], photo.shape[0]))
     inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (photo.shape[1], photo.shape[0])) > 0
     photo[inside] = warped[inside]
-    found = geometry.find_quad(photo)
+    found = objects.find_quad(photo)
     assert found is not None and np.abs(found - quad).max() < 15
 
 
@@ -157,7 +157,7 @@ def test_a_shadow_across_a_photographed_sheet_does_not_cut_it_in_two(text_page):
     y = np.arange(photo.shape[0], dtype=np.float32)[:, None]
     shade = 1.0 - 0.35 * np.exp(-(((y - (200 + h / 2)) / 60.0) ** 2))  # a soft shadow band across everything
     photo = cv2.GaussianBlur((photo * shade).astype(np.uint8), (3, 3), 0)
-    found = geometry.find_quads(cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR))
+    found = objects.find_quads(cv2.cvtColor(photo, cv2.COLOR_GRAY2BGR))
     quad = np.float32([[250, 200], [250 + w, 200], [250 + w, 200 + h], [250, 200 + h]])
     assert len(found) == 1 and np.abs(found[0] - quad).max() < 20
 
@@ -171,7 +171,7 @@ def test_a_table_on_a_flat_scan_is_no_sheet_outline():
         cv2.line(page, (200, yy), (1100, yy), 0, 2)
         cv2.putText(page, "Tekanan Darah 120/80", (220, yy - 30), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 2)
     cv2.line(page, (600, 1000), (600, 1700), 0, 2)
-    assert geometry.find_quads(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) == []
+    assert objects.find_quads(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) == []
 
 
 def test_an_outline_counts_only_with_lighter_paper_inside():
@@ -180,11 +180,11 @@ def test_an_outline_counts_only_with_lighter_paper_inside():
     quad = np.float32([[100, 100], [500, 100], [500, 400], [100, 400]])
     desk = np.full((500, 600, 3), 150, np.uint8)
     cv2.fillConvexPoly(desk, quad.astype(np.int32), (245, 245, 245))
-    assert geometry._paper_inside(desk, quad)
+    assert objects._paper_inside(desk, quad)
     paper = np.full((500, 600, 3), 245, np.uint8)
     cv2.fillConvexPoly(paper, quad.astype(np.int32), (150, 150, 150))  # dense print just inside the frame
     cv2.fillConvexPoly(paper, np.int32([[130, 130], [470, 130], [470, 370], [130, 370]]), (245, 245, 245))
-    assert not geometry._paper_inside(paper, quad)
+    assert not objects._paper_inside(paper, quad)
 
 
 def test_paper_share_tells_a_document_from_a_colour_photo(text_page):
@@ -220,12 +220,12 @@ def test_a_card_photocopied_onto_a_sheet_without_its_outline_is_cut_out():
 
 def test_a_letter_is_not_taken_for_a_photocopied_card(text_page):
     letter = cv2.copyMakeBorder(text_page, 200, 1200, 150, 150, cv2.BORDER_CONSTANT, value=255)
-    assert geometry.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"
+    assert objects.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"
 
 
 def test_text_page_scan_is_not_taken_for_an_object(text_page):
     page = cv2.copyMakeBorder(text_page, 200, 900, 150, 150, cv2.BORDER_CONSTANT, value=255)
-    assert geometry.find_quad(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) is None
+    assert objects.find_quad(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)) is None
     prep = prepare(_page(page), orientation=False)
     assert not prep.card_found and prep.kind == "page"
 
