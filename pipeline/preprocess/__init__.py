@@ -37,7 +37,7 @@ CARD_RATIO = (1.3, 2.1)  # long:short of a photocopied card's print block: the c
 # its width and 0.75-0.85 of its height (1.8-2.0)
 MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
-THUMB_WIDTH = 200  # px, the copy colour statistics are taken on
+THUMB_SIDE = 200  # px, long side of the copy colour statistics are taken on
 PAPER_VALUE, PAPER_SATURATION = 170, 80  # HSV value above / saturation below: the colour of paper
 
 
@@ -62,19 +62,11 @@ class PreparedPage:
         return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
 
 
-def _thumbnail(image: np.ndarray, width: int = THUMB_WIDTH) -> np.ndarray:
-    """A small copy for colour statistics: every k-th pixel down to about twice `width`, then averaged to
-    `width` (averaging a whole 8-megapixel photo costs ~15 ms; the statistics do not need it)."""
-    k = max(1, image.shape[1] // (2 * width))
-    sub = image[::k, ::k]
-    return cv2.resize(sub, (width, max(1, round(width * sub.shape[0] / sub.shape[1]))), interpolation=cv2.INTER_AREA)
-
-
 def _is_colour_card(bgr: np.ndarray) -> bool:
     """Blue-tinted like a KTP-el (mean B clearly above mean R over the bright pixels)."""
     if bgr.ndim == 2:
         return False
-    small = _thumbnail(bgr)
+    small, _ = geometry.shrink(bgr, THUMB_SIDE, exact=True)
     px = small.reshape(-1, 3).astype(np.float32)
     bright = px[px.max(axis=1) > 120]
     if len(bright) < 100:
@@ -86,7 +78,7 @@ def _is_colour_card(bgr: np.ndarray) -> bool:
 def paper_share(image: np.ndarray) -> float:
     """Share of light, unsaturated pixels: most of a document's surface (paper, a pale KTP-el), little of
     a colour photo on a coloured backdrop or of a dark picture."""
-    small = _thumbnail(image)
+    small, _ = geometry.shrink(image, THUMB_SIDE, exact=True)
     if small.ndim == 2:
         return float(np.mean(small > PAPER_VALUE))
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
