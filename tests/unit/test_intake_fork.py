@@ -52,28 +52,39 @@ def guard():
     g.close()
 
 
-def in_horse(guard, *requests: tuple[bytes, float]) -> tuple[int, list[dict]]:
-    """Fork; in the child decode each (payload, decode_seconds) with `guard`, report, exit. Returns the exit
-    status and the report: per request the error codes, page count, and the decode child's pid after it."""
+def run_forked(work) -> tuple[int, object]:
+    """Fork; in the child run `work()` and send its JSON result back through a pipe, then exit. Returns the
+    child's exit status and the result (None when the child sent nothing)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the horse
+    if pid == 0:
         os.close(read_end)
-        out = []
         try:
-            for data, seconds in requests:
-                pages, errors = decode_guard.decode_guarded("f.png", data, sha256="0" * 64, guard=guard,
-                                                      limits=LIMITS.model_copy(update={"decode_seconds": seconds}))
-                out.append({"errors": [e.error for e in errors], "pages": len(pages),
-                            "child": guard._proc.pid if guard._proc else None, "adopted": guard._adopted})
-            os.write(write_end, (json.dumps(out) + "\n").encode())
+            os.write(write_end, (json.dumps(work()) + "\n").encode())
         finally:
             os._exit(0)
     os.close(write_end)
     with os.fdopen(read_end) as fh:
         line = fh.readline()
     _, status = os.waitpid(pid, 0)
-    return status, (json.loads(line) if line else [])
+    return status, (json.loads(line) if line else None)
+
+
+def in_horse(guard, *requests: tuple[bytes, float]) -> tuple[int, list[dict]]:
+    """Fork; in the child decode each (payload, decode_seconds) with `guard`, report, exit. Returns the exit
+    status and the report: per request the error codes, page count, and the decode child's pid after it."""
+
+    def decode_all() -> list[dict]:
+        out = []
+        for data, seconds in requests:
+            pages, errors = decode_guard.decode_guarded("f.png", data, sha256="0" * 64, guard=guard,
+                                                        limits=LIMITS.model_copy(update={"decode_seconds": seconds}))
+            out.append({"errors": [e.error for e in errors], "pages": len(pages),
+                        "child": guard._proc.pid if guard._proc else None, "adopted": guard._adopted})
+        return out
+
+    status, report = run_forked(decode_all)
+    return status, report or []
 
 
 def test_a_forked_process_uses_the_parents_child_and_leaves_it_clean(guard):
@@ -190,17 +201,7 @@ def test_a_decode_interrupted_by_an_exception_never_hands_its_answer_to_the_next
 
 def test_a_horse_interrupted_mid_decode_marks_the_shared_child_for_replacement(guard):
     first = guard._proc.pid
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.write(write_end, (json.dumps(_interrupted_then_next(guard)) + "\n").encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as fh:
-        shapes = json.loads(fh.readline())
-    os.waitpid(pid, 0)
+    _, shapes = run_forked(lambda: _interrupted_then_next(guard))
     assert shapes == [[48, 64, 3]]
     assert guard._state[0] == decode_guard._BROKEN
     assert guard.ready_for_fork() is True and guard._proc.pid != first
@@ -208,17 +209,6 @@ def test_a_horse_interrupted_mid_decode_marks_the_shared_child_for_replacement(g
 
 def test_a_grandchild_never_adopts_the_shared_child(guard):
     """A horse that forks again (its parent is the horse, not the worker) must not use the worker's channel."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            inner_status, report = in_horse(guard, (png(), 30))
-            os.write(write_end, (json.dumps(report) + "\n").encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as fh:
-        report = json.loads(fh.readline())
-    os.waitpid(pid, 0)
+    _, report = run_forked(lambda: in_horse(guard, (png(), 30))[1])
     assert report[0]["pages"] == 1 and not report[0]["adopted"] and report[0]["child"] != guard._proc.pid
     assert guard._state[0] == decode_guard._IDLE and guard.ready_for_fork() is False
