@@ -132,14 +132,19 @@ def _rectify(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["
         found = [max(cards, key=lambda f: _ink_fraction(image, f[0]))]
     quad, kind, qw, qh = found[0]
     if kind == "card":
-        if qh > qw:
-            # long side vertical: roll the corners so the card is read landscape (orientation decides 0/180)
-            quad = np.roll(quad, -1, axis=0)
-        size = (CARD_WIDTH, int(round(CARD_WIDTH / geometry.CARD_ASPECT)))
+        warped, m = _warp_card(image, quad, geometry.CARD_ASPECT)
     else:
-        size = (int(round(qw)), int(round(qh)))
-    warped, m = geometry.warp_quad(image, quad, size)
+        warped, m = geometry.warp_quad(image, quad, (int(round(qw)), int(round(qh))))
     return warped, m, True, kind
+
+
+def _warp_card(image: np.ndarray, quad: np.ndarray, aspect: float) -> tuple[np.ndarray, np.ndarray]:
+    """The card warped landscape to CARD_WIDTH at `aspect` (width:height). A quad whose long side is vertical
+    has its corners rolled, so the card is read landscape (orientation decides 0/180)."""
+    qw, qh = geometry.quad_size(quad)
+    if qh > qw:
+        quad = np.roll(quad, -1, axis=0)
+    return geometry.warp_quad(image, quad, (CARD_WIDTH, int(round(CARD_WIDTH / aspect))))
 
 
 def _photocopied_card(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["card", "page"]] | None:
@@ -155,10 +160,7 @@ def _photocopied_card(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, 
         return None
     if _text_scale(enhance.to_text_gray(image[y0:y1, x0:x1])) <= CARD_TEXT_SCALE:
         return None  # small print for its block: a short letter, not a card
-    if qh > qw:
-        block = np.roll(block, -1, axis=0)
-        qw, qh = qh, qw
-    warped, m = geometry.warp_quad(image, block, (CARD_WIDTH, int(round(CARD_WIDTH * qh / qw))))
+    warped, m = _warp_card(image, block, max(qw, qh) / max(1.0, min(qw, qh)))
     return warped, m, True, "card"
 
 
