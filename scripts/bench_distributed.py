@@ -7,7 +7,7 @@ Reports, for one generated batch:
   (first job started to last job ended) and by CPU time (what one core does when it is not shared);
 - the scaling efficiency of 2 workers over 1 (wall and CPU);
 - the queue + store overhead per dossier: distributed CPU per dossier minus embedded
-  (`pipeline.runner.process_batch`, local store) CPU per dossier, as a share of the embedded figure;
+  (`workers.embedded.process_batch`, local store) CPU per dossier, as a share of the embedded figure;
 - the ingestion rate (files per second) into the S3 server, jobs queued, for `--ingest-files` tiny files;
 - the worker cores Jawa Timur needs for `--province-dossiers` dossiers in `--hours` hours.
 Redis is the one at --redis-url (a dedicated db, flushed before and after); the S3 server is moto's
@@ -143,7 +143,7 @@ def run_embedded(input_dir: Path, work: Path) -> dict[str, Any]:
     `cpu_seconds`); the pool process then builds its OCR engine, which is counted. That engine start-up is
     measured here apart and subtracted, as the workers' start-up is left out of the distributed figures."""
     from pipeline.ocr.factory import make_engine
-    from pipeline.runner import process_batch
+    from workers.embedded import process_batch
 
     settings = Settings(store="local", store_path=work / "store", workers=1)
     store = open_store(settings)

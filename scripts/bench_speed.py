@@ -36,8 +36,8 @@ import cv2
 
 from config.settings import Settings
 from pipeline import intake
-from pipeline.runner import process_batch
 from pipeline.storage import open_store
+from workers.embedded import process_batch
 from workers.ingest import ingest
 
 

@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
                         "--count", str(args.count), "--seed", str(args.seed), *layouts], check=True)
     if not args.reuse and not args.truth_only:
         shutil.rmtree(out, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(args.dir / "input"), "--out", str(out),
+        subprocess.run([sys.executable, "-m", "berkas", "run", str(args.dir / "input"), "--out", str(out),
                         "--workers", str(args.workers)], check=False)
     truth = json.loads((args.dir / "truth.json").read_text())
     if args.truth_only:

@@ -1,6 +1,6 @@
 """CLI commands of the distributed mode: `berkas ingest`, `berkas worker`, `berkas status`.
 
-`pipeline/cli.py` mounts them with `register(app)`.
+`berkas/cli.py` mounts them with `register(app)`.
 """
 
 from __future__ import annotations

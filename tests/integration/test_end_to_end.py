@@ -27,7 +27,7 @@ def batch(tmp_path_factory) -> tuple[dict, dict[str, dict], Path]:
     subprocess.run([sys.executable, "-m", "scripts.generate_samples", "--out", str(root), "--count", "8",
                     "--seed", "31", "--scenarios", SCENARIOS], check=True, capture_output=True)
     out = root / "out"
-    run = subprocess.run([sys.executable, "-m", "pipeline.cli", "run", str(root / "input"), "--out", str(out),
+    run = subprocess.run([sys.executable, "-m", "berkas", "run", str(root / "input"), "--out", str(out),
                           "--workers", "2"], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     truth = json.loads((root / "truth.json").read_text())

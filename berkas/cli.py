@@ -54,8 +54,8 @@ def run(
     workers: int = typer.Option(0, "--workers", "-w", help="processes (default: BERKAS_WORKERS or 2)"),
 ) -> None:
     """Process a batch on this machine (embedded mode: local store under OUT/store, no servers needed)."""
-    from pipeline.runner import process_batch
     from pipeline.storage import open_store
+    from workers.embedded import process_batch
     from workers.ingest import ingest
 
     base = get_settings()
