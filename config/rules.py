@@ -7,7 +7,6 @@ rules stops a worker at start-up instead of silently changing verdicts.
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -145,9 +144,3 @@ def load_rules(path: Path | str | None = None) -> Rules:
     except ValidationError as e:
         details = "; ".join(f"{_where(err)}: {err['msg']}" for err in e.errors())
         raise ConfigError(f"rules file {path}: {details}") from e
-
-
-@lru_cache(maxsize=4)
-def default_rules() -> Rules:
-    """The packaged KPPS 2024 rules, loaded once per process."""
-    return load_rules(DEFAULT_RULES)

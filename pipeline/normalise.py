@@ -327,16 +327,6 @@ def _snap_blood(key: str, canonical: list[str], aliases: dict[str, str]) -> tupl
     return None, 0.0
 
 
-def find_phrase_value(text: str | None, table: dict[str, str]) -> tuple[str | None, str | None]:
-    """The value of the longest key of `table` that occurs as whole words in `text` (keyword look-up)."""
-    folded = f" {re.sub(r'[^A-Z0-9 ]', ' ', fold(text))} "
-    folded = re.sub(r"\s+", " ", folded)
-    for key in sorted(table, key=len, reverse=True):
-        if f" {key} " in folded:
-            return table[key], key
-    return None, None
-
-
 # ---- names and free text ------------------------------------------------------------------------
 
 LEADING_JUNK = ":;=-_~. »«|!*•>\"'“”‘’,([{"  # separators and stray marks OCR puts before a value

@@ -85,12 +85,6 @@ def _fetch(queue: Queue, job_id: str) -> Job | None:
         return None
 
 
-def live_job(queue: Queue, job_id: str) -> Job | None:
-    """The job with this id if it is waiting, scheduled or running; None otherwise."""
-    job = _fetch(queue, job_id)
-    return job if job is not None and job.get_status(refresh=False) in _LIVE else None
-
-
 def enqueue_dossier(
     queue: Queue,
     dossier_id: str,
