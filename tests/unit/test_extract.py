@@ -244,7 +244,7 @@ def test_read_page_on_a_card_from_another_renderer(nlp) -> None:
     WHEN it is read end to end with real tesseract THEN rows land in their fields, boxes in page pixels."""
     from pipeline.context import PageInput
     from pipeline.ocr.factory import make_engine
-    from pipeline.ocr.synth import DEMO_ROWS, render_card
+    from tests.unit.synth import DEMO_ROWS, render_card
     from pipeline.reading import read_page
 
     card, nik_box = render_card(NIK, DEMO_ROWS, width=1100, seed=3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from pipeline.ocr.synth import SANS, font
+from tests.unit.synth import SANS, font
 from pipeline.preprocess.formlines import clean_form_lines, ink_mask
 
 SIZE = 30

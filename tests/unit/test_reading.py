@@ -6,7 +6,7 @@ import numpy as np
 
 from models.contract import DocType
 from pipeline.context import OcrPage, PageInput
-from pipeline.ocr.synth import render_lines
+from tests.unit.synth import render_lines
 from pipeline.reading import _ocr_image
 from tests.unit.ocr_fakes import fake_page
 

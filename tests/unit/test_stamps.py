@@ -10,7 +10,7 @@ import numpy as np
 from pipeline.context import FieldValue
 from pipeline.extract.stamps import _stamps, reread_under_stamps
 from pipeline.nlp import build_nlp
-from pipeline.ocr.synth import render_lines
+from tests.unit.synth import render_lines
 from pipeline.preprocess.enhance import to_text_gray
 
 LINES = ["Surat keterangan ini dibuat untuk pendaftaran calon anggota KPPS.", "",
