@@ -78,8 +78,8 @@ def preload_pipeline() -> None:
     import pipeline.process  # noqa: F401 - imported for their side effect: the modules are loaded
     import workers.failures  # noqa: F401
     from pipeline.checks.messages import load_catalogue
-    from pipeline.nik_reader import classify_glyph, templates
     from pipeline.normalise import _month_table
+    from pipeline.reading.ktp.nik_templates import classify_glyph, templates
 
     codecs.lookup("utf-8-sig")  # registration.json is read with it
     templates()

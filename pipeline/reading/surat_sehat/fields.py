@@ -13,19 +13,6 @@ from datetime import date
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, OcrPage, Word
-from pipeline.extract.ktp import until_gap
-from pipeline.extract.lines import (
-    Line,
-    colon_x,
-    form_name_text,
-    make_field,
-    split_label,
-    strip_value,
-    visual_lines,
-    words_in_span,
-    words_text,
-)
-from pipeline.extract.sentences import read_sentences
 from pipeline.nlp import Nlp
 from pipeline.normalise import (
     DateMatch,
@@ -38,6 +25,19 @@ from pipeline.normalise import (
     looks_like_name,
     snap,
 )
+from pipeline.reading.common.lines import (
+    Line,
+    colon_x,
+    form_name_text,
+    make_field,
+    split_label,
+    strip_value,
+    until_gap,
+    visual_lines,
+    words_in_span,
+    words_text,
+)
+from pipeline.reading.common.sentences import read_sentences
 
 TITLE = "SURAT KETERANGAN SEHAT"
 DOCTOR_PREFIX = re.compile(r"^(DR|DRG)\b\.?", re.I)
@@ -123,7 +123,7 @@ def _name(words: list[Word], trust: float) -> FieldValue | None:
 
 
 def name_field(words: list[Word], trust: float, nlp: Nlp) -> FieldValue | None:
-    """The holder's name from a value region read again (`pipeline.extract.reread`)."""
+    """The holder's name from a value region read again (`pipeline.reading.common.reread`)."""
     return _name(words, trust)
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, Word
-from pipeline.extract.lines import Line, make_field, words_in_span, words_text
 from pipeline.nlp import Nlp
 from pipeline.normalise import clean_name, clean_text, find_dates, fold, load_vocab, looks_like_name
+from pipeline.reading.common.lines import Line, make_field, words_in_span, words_text
 
 VITALS = ("tekanan_darah", "gula_darah", "kolesterol")
 VALUE_REACH = 5  # a vital's value starts within this many words after its keyword
@@ -92,7 +92,9 @@ def _vital(body: Text, key: str, phrase: str, nlp: Nlp) -> FieldValue | None:
         if not after:
             continue
         if key == "tekanan_darah":
-            from pipeline.extract.surat_sehat import blood_pressure_field  # sibling reader: same repairs
+            from pipeline.reading.surat_sehat.fields import (
+                blood_pressure_field,  # sibling reader: same repairs
+            )
 
             fv = blood_pressure_field(after, TRUST, nlp)
             if fv.value is not None:

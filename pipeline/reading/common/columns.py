@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, Word
-from pipeline.extract.ktp import birth_fields
-from pipeline.extract.lines import COLON_CHARS, Line, make_field, words_text
 from pipeline.normalise import clean_text, find_dates, fold, load_vocab, squash
+from pipeline.reading.common.birth import birth_fields
+from pipeline.reading.common.lines import COLON_CHARS, Line, make_field, words_text
 
 MIN_LABEL = 0.9  # a label inside a row must match closely (a fuzzy "NIS" would be found in many values)
 MAX_LABEL_WORDS = 4
@@ -177,7 +177,7 @@ def birth_row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue
 def school_before_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
     """"Kepala SMK Negeri 3 Sumenep menerangkan bahwa:": the school named right before the statement
     phrase, from its first school-type word (SMA, SMK, MA, PKBM, ...). Only when no row gave the school."""
-    from pipeline.extract.ijazah import SCHOOL_START  # the reader's own list of school-name starts
+    from pipeline.reading.ijazah.fields import SCHOOL_START  # the reader's own list of school-name starts
 
     if "nama_sekolah" in fields:
         return
