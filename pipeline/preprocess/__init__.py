@@ -54,7 +54,7 @@ class PreparedPage:
     def to_original(self, box: Box) -> Box:
         """A box of the prepared image as the bounding box of its corners in the original image."""
         x, y, w, h = box
-        pts = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]).reshape(-1, 1, 2)
+        pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32).reshape(-1, 1, 2)
         inv = np.linalg.inv(self.transform)
         back = cv2.perspectiveTransform(pts, inv).reshape(-1, 2)
         x0, y0 = np.floor(back.min(axis=0)).astype(int)

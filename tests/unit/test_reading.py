@@ -95,8 +95,8 @@ def test_a_big_type_sheet_taken_for_a_card_is_read_again_as_a_sheet(monkeypatch)
     decided again as a sheet's and that reading is kept."""
     from dataclasses import replace
 
-    from pipeline.reading import acquire as reading
     from pipeline.context import Word
+    from pipeline.reading import acquire as reading
 
     page = _page()
     real = reading.rectify_and_clean(page)

@@ -122,8 +122,8 @@ def measure(gray: np.ndarray, option: Option, level: float, height: float) -> Ma
     the options' common word height (regions of the same size for every option)."""
     box = union_box(option.words)
     assert box is not None
-    x, y, w, _ = box
-    y = y + box[3] / 2 - height / 2
+    x, top, w, _ = box
+    y = top + box[3] / 2 - height / 2
     h = max(height, 4.0)
     left = x - CHOICE.box_width * h
     if option.before is not None:

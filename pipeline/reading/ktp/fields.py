@@ -101,7 +101,7 @@ def drop_colon_mark(words: list[Word], column: float | None) -> list[Word]:
     return words[1:] if abs(centre - column) <= reach else words
 
 
-def _order(key: str) -> int | None:
+def _order(key: str | None) -> int | None:
     key = "jenis_kelamin" if key == "golongan_darah" else key
     return ROW_ORDER.index(key) if key in ROW_ORDER else None
 

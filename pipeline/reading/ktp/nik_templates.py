@@ -92,7 +92,7 @@ def _match_scores(sample: np.ndarray) -> np.ndarray:
     norms = np.sqrt(np.einsum("ij,ij->i", windows, windows))
     flat = norms <= 1e-6  # a uniform placement correlates with nothing (0, as OpenCV)
     windows = windows / np.where(flat, 1.0, norms)[:, None]
-    r = cv2.gemm(windows, bank, 1.0, None, 0.0, flags=cv2.GEMM_2_T)
+    r = cv2.gemm(windows, bank, 1.0, None, 0.0, flags=cv2.GEMM_2_T)  # type: ignore[call-overload]  # no src3: OpenCV takes None
     r[flat] = 0.0
     return r.max(axis=0)
 
