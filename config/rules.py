@@ -94,6 +94,9 @@ class ConfidenceRule(_Strict):
         if self.disagree_cap >= self.min_field:
             raise ValueError(f"disagree_cap ({self.disagree_cap}) must be below min_field ({self.min_field}): "
                              "a value two readings disagree on must go to review")
+        if self.weak_reading > self.min_field:
+            raise ValueError(f"weak_reading ({self.weak_reading}) must not be above min_field ({self.min_field}): "
+                             "a reading good enough to pass review is evidence")
         if self.reread_below < self.min_field:
             raise ValueError(f"reread_below ({self.reread_below}) must not be below min_field "
                              f"({self.min_field}): a value that would go to review is read once more first")

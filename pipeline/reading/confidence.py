@@ -50,8 +50,8 @@ class ConfidencePolicy:
         if not 0.0 <= self.disagree_cap < self.review_below <= self.reread_below <= 1.0:
             raise ValueError(f"confidence policy out of order: need 0 <= disagree_cap ({self.disagree_cap}) "
                              f"< review threshold ({self.review_below}) <= reread_below ({self.reread_below}) <= 1")
-        if not 0.0 <= self.weak_reading <= 1.0:
-            raise ValueError(f"weak_reading {self.weak_reading} is not within 0..1")
+        if not 0.0 <= self.weak_reading <= self.review_below:
+            raise ValueError(f"weak_reading {self.weak_reading} is not within 0..review threshold ({self.review_below})")
 
     @classmethod
     def from_rules(cls, rules: Rules) -> ConfidencePolicy:
