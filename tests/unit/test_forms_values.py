@@ -8,7 +8,7 @@ from pipeline.context import FieldValue, Word
 from pipeline.nlp import build_nlp
 from pipeline.reading.common.lines import form_name_text
 from pipeline.reading.common.reread import same_text
-from pipeline.reading.surat_sehat.fields import blood_pressure_field, bp_plausible
+from pipeline.reading.surat_sehat.vitals import blood_pressure_field, bp_plausible
 from tests.unit.ocr_fakes import policy
 
 

@@ -25,7 +25,7 @@ from pipeline.normalise import (
     squash,
 )
 from pipeline.reading.common.birth import birth_fields
-from pipeline.reading.common.columns import SEPARATE_BIRTH, birth_row, school_before_statement, split_rows
+from pipeline.reading.common.columns import SEPARATE_BIRTH, birth_row, cut_statement, split_rows
 from pipeline.reading.common.lines import (
     Line,
     colon_x,
@@ -249,6 +249,24 @@ def _school_agreement(fields: dict[str, FieldValue], in_text: FieldValue | None,
 
 def _same_letters(a: object, b: object) -> bool:
     return squash(str(a)) == squash(str(b))
+
+
+def school_before_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """"Kepala SMK Negeri 3 Sumenep menerangkan bahwa:": the school named right before the statement
+    phrase, from its first school-type word (SMA, SMK, MA, PKBM, ...). Only when no row gave the school."""
+    if "nama_sekolah" in fields:
+        return
+    phrases = [fold(str(p)) for p in load_vocab().get("statement_phrases", [])]
+    for line in lines:
+        cut = cut_statement(line.words, phrases)
+        if cut is None:
+            continue
+        for j in range(cut - 1):
+            words = line.words[j:cut]
+            text = clean_text(fold(words_text(words))).strip(" ,.:")
+            if SCHOOL_START.match(text) and len(text.split()) >= 2:
+                fields["nama_sekolah"] = make_field(text, words, validation=0.8)
+                return
 
 
 def _jenjang(lines: list[Line], fields: dict[str, FieldValue]) -> None:

@@ -9,7 +9,8 @@ from pipeline.reading.common.reread import WeakValues
 from pipeline.reading.common.stamps import UnderStamps
 from pipeline.reading.common.ticks import PrintedChoice
 from pipeline.reading.protocol import Reader, ReadingTools
-from pipeline.reading.surat_sehat.fields import blood_pressure_field, extract_surat_sehat, name_field
+from pipeline.reading.surat_sehat.fields import extract_surat_sehat, name_field
+from pipeline.reading.surat_sehat.vitals import blood_pressure_field
 
 
 def _extract(ocr: OcrPage, tools: ReadingTools) -> dict[str, FieldValue]:
