@@ -243,7 +243,7 @@ def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bo
     """An upright, deskewed, cleaned grayscale of `page.image` (BGR or gray uint8).
 
     `engine` (the process's persistent OCR engine) enables OSD-based 0/180 decisions; without it only
-    90-degree text direction is corrected. (`pipeline.reading` calls the two halves itself so that a
+    90-degree text direction is corrected. (`pipeline.reading.acquire` calls the two halves itself so that a
     confident first OCR pass can spare the OSD.)
     """
     base = rectify_and_clean(page)
