@@ -37,7 +37,7 @@ DIGIT_LOOKALIKES = {
 LETTER_LOOKALIKES = {"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "|": "I", "!": "I"}
 
 SEPARATORS = re.compile(r"[\s\-/.,:;_'\"()]+")
-BRACKETED_DATE = 0.5  # trust in a date with a bracket between its parts (below the review threshold)
+BRACKETED_DATE = 0.5  # trust in a date with a bracket between its parts (<= the policy's disagree_cap: a test checks)
 SPLIT_DAY = 0.5  # trust in a date whose day may have lost a digit to a space ("1 4-10-2023")
 DATE_JOINERS = {"-", "/", "."}  # what joins a date's parts
 TWO_DIGIT_PIVOT = 40  # "5-6-99" -> 1999, "12-12-23" -> 2023

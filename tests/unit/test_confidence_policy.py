@@ -125,3 +125,12 @@ def test_reconcile_is_order_free_on_values_when_the_confidences_differ(first, se
     assert (a is None) == (b is None)
     if a is not None and b is not None:
         assert (a.value, a.confidence) == (b.value, b.confidence)
+
+
+def test_the_doubtful_date_trusts_stay_within_the_disagreement_cap() -> None:
+    """A date with a bracket between its parts, or a day that may have lost a digit, is trusted at most this
+    much (pipeline/normalise.py): such a date must go to review like two readings that disagree."""
+    from pipeline.normalise import BRACKETED_DATE, SPLIT_DAY, find_dates
+
+    assert max(BRACKETED_DATE, SPLIT_DAY) <= POLICY.disagree_cap
+    assert find_dates("01/1)/2023")[0].score <= POLICY.disagree_cap
