@@ -92,8 +92,8 @@ def area_of_dossier(store: ObjectStore, dossier_id: str, regions: Any) -> keys.A
     try:
         reg = store.get_json(keys.registration_key(dossier_id))
         w = reg["wilayah"]
-        match = regions.resolve_area(w["provinsi"], w["kabupaten_kota"], w["kecamatan"], w["desa_kelurahan"])
-        return keys.AreaCodes.from_match(match, tps=str(w.get("tps") or ""))
+        route = regions.route(w["provinsi"], w["kabupaten_kota"], w["kecamatan"], w["desa_kelurahan"])
+        return keys.AreaCodes.from_route(route, tps=str(w.get("tps") or ""))
     except (ObjectNotFound, StorageError, KeyError, TypeError, AttributeError):
         return keys.AreaCodes.unknown()
 
