@@ -54,12 +54,19 @@ def run(
     workers: int = typer.Option(0, "--workers", "-w", help="processes (default: BERKAS_WORKERS or 2)"),
 ) -> None:
     """Process a batch on this machine (embedded mode: local store under OUT/store, no servers needed)."""
+    from config.settings import require_secrets
+    from pipeline.errors import SecretUnsafe
     from pipeline.storage import open_store
+    from workers.commands import fail
     from workers.embedded import process_batch
     from workers.ingest import ingest
 
     base = get_settings()
     settings = base if base.store == "s3" else base.model_copy(update={"store_path": out / "store"})
+    try:
+        require_secrets(settings, what="berkas run")  # it writes the NIK index
+    except SecretUnsafe as e:
+        fail(e.detail)
     store = open_store(settings)
     summary = ingest(input_path, store, queue=None, progress=True)
     ids = sorted(summary.dossier_ids)

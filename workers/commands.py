@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -15,6 +15,12 @@ from rich.table import Table
 from config.settings import get_settings
 
 console = Console()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One red line on the console, no traceback, and exit `code`."""
+    console.print(message, style="red", markup=False, highlight=False)
+    raise typer.Exit(code)
 
 
 def ingest_command(
@@ -65,7 +71,12 @@ def worker_command(
         console.print(f"[red]Antrean tidak dikenal: {', '.join(unknown) or '(kosong)'}[/red] "
                       f"(pilihan: {', '.join(QUEUE_NAMES)})")
         raise typer.Exit(2)
-    run_worker(get_settings(), burst=burst, queues=names, simple=simple)
+    from pipeline.errors import SecretUnsafe
+
+    try:
+        run_worker(get_settings(), burst=burst, queues=names, simple=simple)
+    except SecretUnsafe as e:
+        fail(e.detail)
 
 
 def status_command(failed: Annotated[int, typer.Option("--failed", help="failed jobs to list")] = 10) -> None:
