@@ -55,7 +55,8 @@ def run(
 ) -> None:
     """Process a batch on this machine (embedded mode: local store under OUT/store, no servers needed)."""
     from config.settings import require_secrets
-    from pipeline.errors import SecretUnsafe
+    from pipeline.errors import InputError, SecretUnsafe, StorageError
+    from pipeline.logs import redact
     from pipeline.storage import open_store
     from workers.commands import fail
     from workers.embedded import process_batch
@@ -68,7 +69,10 @@ def run(
     except SecretUnsafe as e:
         fail(e.detail)
     store = open_store(settings)
-    summary = ingest(input_path, store, queue=None, progress=True)
+    try:
+        summary = ingest(input_path, store, queue=None, progress=True)
+    except (InputError, StorageError) as e:  # an input that cannot be walked at all (unsafe zip), a dead store
+        fail(f"{e.message_id} ({e.code}): {redact(e.detail)}")
     ids = sorted(summary.dossier_ids)
     if not ids:
         console.print("[red]Tidak ada berkas untuk diproses.[/red]")

@@ -102,7 +102,7 @@ def serve(
         require_secrets(settings, what="aplikasi review",
                         review_secret=review.secret if "secret" in review.model_fields_set else None)
     except SecretUnsafe as e:
-        console.print(e.detail, style="red", markup=False, highlight=False)
+        console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from e
     if demo:
         from pipeline.storage import open_store
