@@ -6,13 +6,14 @@ start): every process that writes the NIK index or serves the review app calls t
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.errors import SecretUnsafe
@@ -54,6 +55,12 @@ class Settings(BaseSettings):
     s3_bucket: str = "berkas"
     s3_secure: bool = False
     s3_region: str | None = None
+    # server-side encryption of every object written to S3 (docs/security.md): "sse-s3" (the server's own key),
+    # "sse-kms" (a named key of the server's KMS: s3_sse_kms_key_id), "sse-c" (our key, s3_sse_c_key = base64 of
+    # 32 random bytes, sent with every request, so HTTPS only); "none" leaves it to the bucket's default
+    s3_sse: Literal["none", "sse-s3", "sse-kms", "sse-c"] = "none"
+    s3_sse_kms_key_id: str | None = None
+    s3_sse_c_key: SecretStr | None = None
 
     # queue
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -72,6 +79,22 @@ class Settings(BaseSettings):
     dev_mode: bool = False
 
     limits: Limits = Field(default_factory=Limits)
+
+    @model_validator(mode="after")
+    def _sse_is_complete(self) -> Settings:
+        if self.s3_sse == "sse-kms" and not (self.s3_sse_kms_key_id or "").strip():
+            raise ValueError("BERKAS_S3_SSE=sse-kms needs BERKAS_S3_SSE_KMS_KEY_ID (the name of the KMS key)")
+        if self.s3_sse == "sse-c":
+            key = self.s3_sse_c_key.get_secret_value() if self.s3_sse_c_key else ""
+            try:
+                raw = base64.b64decode(key, validate=True)
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise ValueError("BERKAS_S3_SSE=sse-c needs BERKAS_S3_SSE_C_KEY: base64 of 32 random bytes")
+            if not self.s3_secure and not self.dev_mode:
+                raise ValueError("BERKAS_S3_SSE=sse-c sends the key with every request: it needs BERKAS_S3_SECURE=true")
+        return self
 
 
 @lru_cache(maxsize=1)

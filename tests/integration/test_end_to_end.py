@@ -34,6 +34,8 @@ def batch(tmp_path_factory) -> tuple[dict, dict[str, dict], Path]:
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     truth = json.loads((root / "truth.json").read_text())
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+    modes = {oct(p.stat().st_mode & 0o777) for p in out.rglob("*")}
+    assert modes <= {"0o600", "0o700"}, modes  # results and the store hold NIKs and names: this user only
     return truth, results, out
 
 

@@ -54,7 +54,7 @@ def test_minio_console_exposed():
 
 # ---- finding 9 and 12 (issue 13): no fixed secrets, nothing published beyond loopback ---------------------------
 
-SECRET_VARS = {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "BERKAS_INDEX_SECRET", "BERKAS_REVIEW_SECRET",
+SECRET_VARS = {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_KMS_SECRET_KEY", "BERKAS_INDEX_SECRET", "BERKAS_REVIEW_SECRET",
                "RQ_DASHBOARD_USERNAME", "RQ_DASHBOARD_PASSWORD"}
 
 
@@ -95,3 +95,11 @@ def test_ports_are_published_on_loopback_only():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
     assert "ports" not in _compose()["services"]["redis"]
+
+
+def test_objects_are_encrypted_at_rest():
+    """Finding 13: the workers ask for SSE-S3 on every write, and MinIO has a key to do it with."""
+    services = _compose()["services"]
+    assert Settings(**{k.removeprefix("BERKAS_").lower(): v for k, v in services["worker"]["environment"].items()
+                       if k in ("BERKAS_S3_SSE",)}).s3_sse == "sse-s3"
+    assert services["minio"]["environment"]["MINIO_KMS_SECRET_KEY"].startswith("${MINIO_KMS_SECRET_KEY:?")
