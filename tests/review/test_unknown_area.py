@@ -67,3 +67,18 @@ def test_a_confident_area_is_filed_under_its_codes(store, light_runtime, login):
     assert flag["area_match"]["confident"] is True
     assert flag["area_match"]["matched"]["desa"] == "35.75.02.1005"
     assert "KPPS-0001" in listed(login("pps.kebonagung").get("/antrean").text)
+
+
+def test_a_processing_failure_of_a_weak_area_is_flagged_under_unknown(store, light_runtime):
+    """The failure flag (workers/failures.py) files by the same rule as a published result."""
+    from workers.failures import area_of_dossier, record_failure
+
+    reg = store.get_json(keys.registration_key("KPPS-0004"))
+    reg["wilayah"]["kecamatan"] = "-"
+    store.put_json(keys.registration_key("KPPS-0004"), reg)
+    assert area_of_dossier(store, "KPPS-0004", light_runtime.regions) == keys.AreaCodes(tps="002")
+    record_failure(store, "KPPS-0004", job_id="j1", error=None, error_type="Boom", attempt=1, final=True,
+                   regions=light_runtime.regions)
+    flag = store.get_json("flags/unknown/unknown/unknown/002/KPPS-0004.json")
+    assert flag["reasons"] == ["PROCESSING_FAILED"]
+    assert flag["area_match"]["confident"] is False and flag["area_match"]["scores"]["kecamatan"] == 0.0
