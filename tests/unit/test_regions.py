@@ -157,3 +157,15 @@ def test_thresholds_are_data(tmp_path):
     (tmp_path / "matching.yaml").write_text("route_min_score: 1.5\n")
     with pytest.raises(ValueError, match="route_min_score"):
         MatchRules.load(tmp_path / "matching.yaml")
+
+
+def test_every_desa_of_the_table_is_filed_under_its_own_code(regions):
+    """The floor must not send real areas to `unknown`: each desa of Jawa Timur, named as the table names it."""
+    wrong = []
+    for kab in regions.children["35"]:
+        for kec in regions.children[kab]:
+            for desa in regions.children[kec]:
+                route = regions.route("JAWA TIMUR", regions.names[kab], regions.names[kec], regions.names[desa])
+                if not route.confident or route.match.desa_code != desa:
+                    wrong.append(desa)
+    assert wrong == []
