@@ -9,8 +9,8 @@ digit-for-letter slips mapped to one form; what remains is compared with rapidfu
 across kecamatan, so a desa is searched only inside its kecamatan, and a kecamatan only inside its kab/kota.
 A name that folds to nothing (`-`, `?`) matches nothing. The thresholds are data (config/wilayah/matching.yaml).
 
-Codes are kept as plain digits inside (`3575021005`); every method also takes the dotted form
-(`35.75.02.1005`), and `children_of` answers in the dotted form the store and the reports use.
+The table (`names`, `children`) is keyed by dotted codes (`35.75.02.1005`), as the store, the accounts and the
+reports write them; every method also takes plain digits (`3575021005`). An AreaMatch holds plain digits.
 """
 
 from __future__ import annotations
@@ -145,8 +145,8 @@ class AreaRoute:
 
 @dataclass
 class Regions:
-    names: dict[str, str]  # plain code -> name as in the source
-    children: dict[str, list[str]]  # plain code of parent -> plain codes of children ("" = provinces)
+    names: dict[str, str]  # dotted code -> name as in the source
+    children: dict[str, list[str]]  # dotted code of parent -> dotted codes of children ("" = provinces)
     rules: MatchRules = field(default_factory=MatchRules)
 
     @classmethod
@@ -158,39 +158,37 @@ class Regions:
     def from_rows(cls, rows: list[tuple[str, str]], rules: MatchRules | None = None) -> Regions:
         names: dict[str, str] = {}
         children: dict[str, list[str]] = {}
-        parent_len = {2: 0, 4: 2, 6: 4, 10: 6}  # code length -> length of its parent's code ("" = root)
         for code, name in rows:
-            key = plain_code(code)
-            if key in names or len(key) not in parent_len or not key.isdigit():
+            plain = plain_code(code)
+            key = dotted(plain)
+            if key in names or len(plain) not in (2, 4, 6, 10) or not plain.isdigit():
                 continue
             names[key] = name.strip()
-            children.setdefault(key[: parent_len[len(key)]], []).append(key)
+            children.setdefault(key.rpartition(".")[0], []).append(key)
         return cls(names=names, children=children, rules=rules or MatchRules())
 
     # ---- codes and names -----------------------------------------------------------------------
 
     def name_of(self, code: str) -> str | None:
         """The name of a code as in the source (plain or dotted code); None when the code is not known."""
-        return self.names.get(plain_code(code))
+        return self.names.get(dotted(code))
 
     def name(self, code: str) -> str:
         """The name printed in reports: the source's name, UNKNOWN_NAME for a placeholder code
         (`35.75.??`), and the code itself when it is not in the table."""
         if UNKNOWN_PART in code:
             return UNKNOWN_NAME
-        return self.names.get(plain_code(code), code)
+        return self.names.get(dotted(code), code)
 
     def children_of(self, code: str) -> list[str]:
         """Dotted codes directly below `code` ("" = the provinces), in the source's order."""
-        return [dotted(c) for c in self.children.get(plain_code(code), [])]
+        return list(self.children.get(dotted(code), []))
 
     def is_valid_kabkota_code(self, code: str) -> bool:
-        key = plain_code(code)
-        return len(key) == 4 and key in self.names
+        return len(plain_code(code)) == 4 and dotted(code) in self.names
 
     def is_valid_kecamatan_code(self, code: str) -> bool:
-        key = plain_code(code)
-        return len(key) == 6 and key in self.names
+        return len(plain_code(code)) == 6 and dotted(code) in self.names
 
     # ---- matching ------------------------------------------------------------------------------
 
@@ -236,7 +234,7 @@ class Regions:
         if not kabupaten_kota:
             return AreaMatch(provinsi_code=prov, scores=scores)
         if CODE_RE.match(kabupaten_kota.strip()) and self.is_valid_kabkota_code(kabupaten_kota):
-            kab_options = [(1.0, plain_code(kabupaten_kota))]
+            kab_options = [(1.0, dotted(kabupaten_kota))]
         else:
             ranked = [t for t in self._kabkota_candidates(prov_codes, kabupaten_kota) if t[0] > 0.0]
             top = ranked[0][0] if ranked else 0.0
@@ -246,9 +244,10 @@ class Regions:
             return AreaMatch(provinsi_code=prov, scores=scores)
         best: AreaMatch | None = None
         for kab_score, kab in kab_options:
-            lower = self._resolve_below(kab, kecamatan, desa)
-            s = dict(scores, kabupaten_kota=kab_score, **lower.scores)
-            cand = AreaMatch(kab[:2], kab, lower.kecamatan_code, lower.desa_code, s)
+            kec_code, desa_code, lower = self._resolve_below(kab, kecamatan, desa)
+            s = dict(scores, kabupaten_kota=kab_score, **lower)
+            cand = AreaMatch(*(plain_code(c) if c else None for c in (kab.split(".")[0], kab, kec_code, desa_code)),
+                             scores=s)
             if provinsi and prov is None:
                 cand.scores.pop("provinsi", None)
             if best is None or sum(cand.scores.values()) > sum(best.scores.values()):
@@ -270,25 +269,27 @@ class Regions:
 
     def _level(self, candidates: list[str], query: str, kinds: tuple[str, ...]) -> tuple[str | None, float]:
         q = query.strip()
-        if CODE_RE.match(q) and plain_code(q) in candidates:
-            return plain_code(q), 1.0
+        if CODE_RE.match(q) and dotted(q) in candidates:
+            return dotted(q), 1.0
         ranked = self._best(candidates, q, kinds)
         if not ranked or ranked[0][0] <= 0.0:  # nothing in common (`-`, `?`): no code, not the first in the list
             return None, 0.0
         return ranked[0][1], ranked[0][0]
 
-    def _resolve_below(self, kab: str, kecamatan: str | None, desa: str | None) -> AreaMatch:
+    def _resolve_below(self, kab: str, kecamatan: str | None, desa: str | None
+                       ) -> tuple[str | None, str | None, dict[str, float]]:
+        """(kecamatan code, desa code, scores) below the dotted kab/kota code `kab`."""
         scores: dict[str, float] = {}
         if not kecamatan:
-            return AreaMatch(scores=scores)
+            return None, None, scores
         kec, scores["kecamatan"] = self._level(self.children.get(kab, []), kecamatan, ("kec",))
         if not desa:
-            return AreaMatch(kecamatan_code=kec, scores=scores)
+            return kec, None, scores
         if kec is None:
             scores["desa"] = 0.0
-            return AreaMatch(scores=scores)
+            return None, None, scores
         ds, scores["desa"] = self._level(self.children.get(kec, []), desa, ("desa",))
-        return AreaMatch(kecamatan_code=kec, desa_code=ds, scores=scores)
+        return kec, ds, scores
 
 
 @lru_cache(maxsize=4)
