@@ -55,7 +55,7 @@ class ReportPaths:
 def _kab_codes(scope: str, regions: RegionTable) -> list[str]:
     if "." in scope:
         return [".".join(scope.split(".")[:2])]
-    return [*sorted(regions.children_of(scope)), UNKNOWN]
+    return [*sorted(regions.children.get(scope, [])), UNKNOWN]
 
 
 def build_report(
