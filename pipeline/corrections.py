@@ -81,7 +81,7 @@ def apply_corrections(store: ObjectStore, dossier_id: str, documents: list[Docum
     records = load(store, dossier_id)
     if not records:
         return out
-    by_sha = {(d.sha256, d.page): d for d in documents if d.sha256}
+    by_sha: dict[tuple[Any, Any], DocumentResult] = {(d.sha256, d.page): d for d in documents if d.sha256}
     by_name = {(d.file, d.page): d for d in documents}
     unreadable = {e.file for e in errors}
     for key, c in records:

@@ -105,7 +105,7 @@ def read_originals(ctx: DossierContext) -> None:
         ctx.errors.extend(errors)
         for page in pages:
             try:
-                ctx.readings.append(read_page(page, engine=ctx.runtime.engine, nlp=ctx.runtime.nlp))
+                ctx.readings.append(read_page(page, ctx.runtime.reading))
             except OcrFailed as e:
                 log.warning("dossier %s: %s page %d unreadable: %s", ctx.dossier_id, name, page.page, e.code)
                 ctx.errors.append(FileError(file=name, page=page.page, error="PAGE_UNREADABLE",

@@ -201,9 +201,9 @@ class ReviewService:
             raise ReviewError("Pilih dokumen yang diminta.")
         self._take(account, dossier_id)
         before = read_decision(self.store, dossier_id)
+        at = datetime.now(UTC).isoformat(timespec="seconds")
         body = {"dossier_id": dossier_id, "decision": decision, "reason": reason or None,
-                "documents": documents, "by": account.username, "role": account.role.value,
-                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "documents": documents, "by": account.username, "role": account.role.value, "at": at,
                 "result_processed_at": result.processed_at, "result_status": result.status.value}
         action = {"MS": "approve", "TMS": "reject", "DOCS_REQUESTED": "request_documents"}[decision]
         audit.append(self.store, dossier_id, action, account.username, account.role.value,
@@ -212,7 +212,7 @@ class ReviewService:
                      result_status=result.status.value)
         self.store.put_json(keys.decision_key(dossier_id), body)
         queue_index.mark(self.store, area, dossier_id)  # the queue's index re-reads the decision
-        self._record_for_reports(area, dossier_id, decision, body["at"])
+        self._record_for_reports(area, dossier_id, decision, at)
         self.claims.release(dossier_id, account.username)
         log.info("dossier %s: %s by %s", dossier_id, decision, account.username)
         return body

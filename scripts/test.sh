@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command behind `make test`: starts Redis when none answers, lints, runs pytest.
+# The test command behind `make test`: starts Redis when none answers, lints, type-checks, runs pytest.
 set -euo pipefail
 VENV=${VENV:-.venv}
 export OMP_THREAD_LIMIT=1
@@ -11,4 +11,5 @@ if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
   for _ in $(seq 50); do redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 "$VENV/bin/ruff" check .
+"$VENV/bin/mypy"  # what it checks: [tool.mypy] in pyproject.toml
 "$VENV/bin/python" -m pytest "$@"

@@ -85,12 +85,6 @@ def _fetch(queue: Queue, job_id: str) -> Job | None:
         return None
 
 
-def live_job(queue: Queue, job_id: str) -> Job | None:
-    """The job with this id if it is waiting, scheduled or running; None otherwise."""
-    job = _fetch(queue, job_id)
-    return job if job is not None and job.get_status(refresh=False) in _LIVE else None
-
-
 def enqueue_dossier(
     queue: Queue,
     dossier_id: str,
@@ -131,7 +125,7 @@ def requeue_failed(queue: Queue, *, dossier_ids: set[str] | None = None, limit: 
     for job_id in queue.failed_job_registry.get_job_ids(0, limit - 1):
         job = _fetch(queue, job_id)
         dossier_id = _dossier_of(job) if job is not None else None
-        if dossier_id is None or (dossier_ids is not None and dossier_id not in dossier_ids):
+        if job is None or dossier_id is None or (dossier_ids is not None and dossier_id not in dossier_ids):
             continue
         if enqueue_dossier(queue, dossier_id, version=(job.meta or {}).get("version")) is not None:
             done.append(dossier_id)

@@ -126,9 +126,9 @@ class S3Store(StoreBase):
 
     # ---- writing --------------------------------------------------------------------------------
 
-    def _headers(self, sha: str, metadata: dict[str, str] | None) -> dict[str, str]:
+    def _headers(self, sha: str, metadata: dict[str, str] | None) -> dict[str, str | list[str] | tuple[str]]:
         meta = validate_metadata(metadata)
-        return {**meta, SHA256_META: sha}
+        return {**meta, SHA256_META: sha}  # typed as the SDK's put_object takes it
 
     def put_bytes(
         self,
