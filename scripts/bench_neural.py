@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # onnxruntime's telemetry (see pipeline/ocr/neural.py)
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402

@@ -8,12 +8,17 @@ the recogniser run on our own sessions, so that recognition can be constrained t
 
 One intra-op and one inter-op thread per session: Berkas runs one process per core. Build the engine once per
 process (`pipeline.ocr.factory.make_neural_engine`); it is not thread-safe.
+
+ONNX Runtime (>= 1.29 on Linux) sends usage telemetry to Microsoft and keeps a device id under ~/.cache unless
+ORT_DISABLE_TELEMETRY=1 is set before its first session; importing this module sets it (a worker that reads
+personal data makes no outbound connection; docs/ocr.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -26,6 +31,7 @@ from pipeline.context import OcrPage, Word
 from pipeline.errors import EngineMissing
 
 log = logging.getLogger(__name__)
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is first used; see the docstring
 
 PACKAGE = "rapidocr"
 PIP_HINT = 'pip install "rapidocr>=3.10,<3.11" "onnxruntime>=1.32,<2"'

@@ -5,7 +5,10 @@ These run the real PP-OCR models the project installs (rapidocr's wheel); the en
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 from types import SimpleNamespace
@@ -228,3 +231,17 @@ def test_setting_rejects_an_unknown_engine(monkeypatch):
     monkeypatch.setenv("BERKAS_OCR_NEURAL", "paddle")
     with pytest.raises(ValueError, match="ocr_neural"):
         Settings()
+
+
+def test_onnxruntime_telemetry_is_off_in_a_worker(tmp_path):
+    """GIVEN a fresh process without ORT_DISABLE_TELEMETRY WHEN it builds the engine and reads THEN onnxruntime
+    keeps no device id or event cache under HOME (its telemetry never started)."""
+    code = ("from pipeline.ocr.neural import NeuralEngine; import numpy as np; "
+            "NeuralEngine().read(np.full((64, 64), 255, np.uint8))")
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env["HOME"] = str(tmp_path)
+    # without a network namespace where one can be made: a failure here must not reach the collector either
+    isolate = ["unshare", "-n"] if shutil.which("unshare") and os.geteuid() == 0 else []
+    subprocess.run([*isolate, sys.executable, "-c", code], env=env, check=True, timeout=120,
+                   cwd=Path(__file__).resolve().parents[2])
+    assert not (tmp_path / ".cache" / "Microsoft").exists()
