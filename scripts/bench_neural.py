@@ -1,11 +1,11 @@
 """The neural text engines (PP-OCR on ONNX Runtime) against tesseract, on the same images (docs/ocr.md).
 
-    python -m scripts.bench_neural read --samples DIR [--engines tesserocr,rapidocr,...] [--inputs raw,prepared]
-                                        [--rows FILE]      # is the true value in the raw text? CPU per read
+    python -m scripts.bench_neural read --samples DIR [--engines tesserocr,rapidocr,rapidocr@1280,...]
+                      [--inputs raw,prepared] [--max-pages N] [--rows FILE]   # true value in the text? CPU per read
     python -m scripts.bench_neural summary --rows FILE     # the tables again from saved rows
     python -m scripts.bench_neural lines --samples DIR [--pages N]   # recognition only on line crops
     python -m scripts.bench_neural synth                   # cards rendered like the unit tests, clean to damaged
-    python -m scripts.bench_neural memory                  # peak RSS: tesserocr, neural, both (fresh processes)
+    python -m scripts.bench_neural memory                  # peak RSS: tesserocr, neural, both, a worker + neural
 
 DIR is a `generate_samples` output (DIR/input, DIR/truth.json). "raw" is the decoded capture as submitted,
 "prepared" the project's preprocessing (`pipeline.preprocess.prepare`: card/sheet found, upright, deskewed,
@@ -74,10 +74,11 @@ def load_engine(name: str) -> Callable[[np.ndarray], Lines]:
 
         tess = make_engine("tesserocr")
         return lambda img: [(" ".join(w.text for w in ln), min(w.conf for w in ln)) for ln in tess.read(img).lines()]
-    if name == "rapidocr":
-        from pipeline.ocr.neural import NeuralEngine
+    if name.split("@")[0] == "rapidocr":  # rapidocr@1280: detection on a copy reduced to 1280 px
+        from pipeline.ocr.neural import DET_MAX_SIDE, NeuralEngine
 
-        neural = NeuralEngine()
+        side = int(name.split("@")[1]) if "@" in name else DET_MAX_SIDE
+        neural = NeuralEngine(det_max_side=side)
         return lambda img: [(" ".join(w.text for w in ln), min(w.conf for w in ln))
                             for ln in neural.read(img).lines()]
     if name == "rapidocr_pkg":  # the same models through rapidocr's own pipeline (checks our adapter)
@@ -157,7 +158,7 @@ def _pages(samples: Path):
             yield dossier_id, p, page
 
 
-def bench_read(samples: Path, engines: list[str], inputs: list[str], rows_path: Path) -> list[dict]:
+def bench_read(samples: Path, engines: list[str], inputs: list[str], rows_path: Path, max_pages: int) -> list[dict]:
     cv2.setNumThreads(1)
     from pipeline.ocr.factory import make_engine
     from pipeline.preprocess import prepare
@@ -166,7 +167,9 @@ def bench_read(samples: Path, engines: list[str], inputs: list[str], rows_path: 
     loaded = {name: load_engine(name) for name in engines}
     rows = []
     with rows_path.open("w") as out:
-        for dossier_id, p, page in _pages(samples):
+        for n, (dossier_id, p, page) in enumerate(_pages(samples)):
+            if max_pages and n >= max_pages:
+                break
             images = {"raw": page.image}
             if "prepared" in inputs:
                 images["prepared"] = prepare(page, tess).image
@@ -342,22 +345,26 @@ def bench_synth(engines: list[str]) -> dict:
 MEMORY_CHILD = """
 import os, resource, sys
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+import cv2
 from pipeline.runtime import fix_mmap_threshold
 fix_mmap_threshold()
 from pipeline.ocr.synth import DEMO_ROWS, render_card, render_lines
 card, _ = render_card("3514015506990003", DEMO_ROWS, width=1200)
-sheet = render_lines(["SURAT KETERANGAN SEHAT NOMOR 440/179/X/2023"] * 40, size=28)
+sheet = render_lines(["SURAT KETERANGAN SEHAT NOMOR 440/179/X/2023 PUSKESMAS"] * 48, size=28)
+sheet = cv2.copyMakeBorder(sheet, 0, max(0, 2400 - sheet.shape[0]), 0, max(0, 1700 - sheet.shape[1]),
+                           cv2.BORDER_CONSTANT, value=255)  # an A4 sheet at ~200 dpi
 what = sys.argv[1]
 engines = []
-if what in ("tesserocr", "both", "pipeline+both"):
+if what.startswith("worker"):
+    from config.settings import Settings
+    from pipeline.runtime import Runtime
+    engines.append(Runtime.load(Settings()).engine)
+elif what in ("tesserocr", "both"):
     from pipeline.ocr.factory import make_engine
     engines.append(make_engine("tesserocr"))
-if what in ("neural", "both", "pipeline+both"):
+if what in ("neural", "both", "worker+neural"):
     from pipeline.ocr.neural import NeuralEngine
     engines.append(NeuralEngine())
-if what == "pipeline+both":
-    from pipeline.nlp import load_nlp
-    load_nlp()
 for e in engines:
     e.read(card); e.read(sheet)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
@@ -365,8 +372,10 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 
 
 def bench_memory() -> dict:
+    """Peak RSS (MB) of fresh processes that load the engines and read one card and one A4 sheet with each;
+    "worker" is `Runtime.load` (tesserocr, spaCy, rules, regions) as a worker process starts today."""
     out = {}
-    for what in ("tesserocr", "neural", "both", "pipeline+both"):
+    for what in ("tesserocr", "neural", "both", "worker", "worker+neural"):
         done = subprocess.run([sys.executable, "-c", MEMORY_CHILD, what], capture_output=True, text=True,
                               check=True, cwd=Path(__file__).resolve().parents[1])
         out[f"peak_rss_mb[{what}]"] = int(done.stdout.split()[-1])
@@ -380,14 +389,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--engines", default=",".join(CANDIDATES))
     ap.add_argument("--inputs", default="raw,prepared")
     ap.add_argument("--rows", type=Path, default=Path("var/bench_neural/rows.jsonl"))
-    ap.add_argument("--pages", type=int, default=12)
+    ap.add_argument("--pages", type=int, default=12, help="lines: prepared pages to cut line crops from")
+    ap.add_argument("--max-pages", type=int, default=0, help="read: stop after this many pages (0: all)")
     a = ap.parse_args(argv)
     engines = [e for e in a.engines.split(",") if e]
     if a.what in ("read", "lines") and a.samples is None:
         ap.error("--samples DIR is needed")
     if a.what == "read":
         a.rows.parent.mkdir(parents=True, exist_ok=True)
-        result = summarise(bench_read(a.samples, engines, a.inputs.split(","), a.rows))
+        result = summarise(bench_read(a.samples, engines, a.inputs.split(","), a.rows, a.max_pages))
     elif a.what == "summary":
         result = summarise([json.loads(line) for line in a.rows.read_text().splitlines() if line.strip()])
     elif a.what == "lines":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import time
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -45,7 +46,11 @@ LINE_PSMS = {7, 8, 13}  # tesseract's single line / single word / raw line: no d
 REC_HEIGHT = 48  # the recogniser's input height (PP-OCRv6 rec: 3 x 48 x W)
 CLS_SHAPE = (48, 192)
 CLS_FLIP_CONF = 0.9  # a line is turned 180 degrees only when the classifier is this sure
+DET_MAX_SIDE = 2000  # see docs/ocr.md (detection resolution: cost, memory and what it finds)
 REC_BATCH = 8
+# a batch's input width in pixels (lines x padded width) is kept under this: the recogniser's output holds
+# 18,710 class scores per 8 px step, so eight 1,800 px lines of an A4 sheet would need ~135 MB for it alone
+REC_BATCH_PX = 4096
 
 
 @dataclass(frozen=True)
@@ -130,16 +135,20 @@ class NeuralEngine:
 
     name = "ppocr"
 
-    def __init__(self, *, model_dir: Path | None = None, verify: bool = True, max_side: int = 2000) -> None:
+    def __init__(self, *, model_dir: Path | None = None, verify: bool = True, det_max_side: int = DET_MAX_SIDE) -> None:
+        """`det_max_side`: detection runs on a copy of the image reduced to this longest side (recognition always
+        reads the caller's pixels); `verify`: check the models' sha256 (about 0.1 s)."""
         files = {m.role: m for m in check_models(model_dir, verify=verify)}
         try:
             from rapidocr import RapidOCR
         except ImportError as e:
             raise EngineMissing(f"paket {PACKAGE} tidak dapat dimuat: {e}; pasang dengan: {PIP_HINT}") from e
         self.models = list(files.values())
+        # CPU seconds spent per step since the engine was built (for the benchmarks' split by stage)
+        self.cpu = {"detect": 0.0, "classify": 0.0, "recognise": 0.0}
         self._detector = RapidOCR(params={
             "Global.use_cls": False, "Global.use_rec": False, "Global.log_level": "error",
-            "Global.max_side_len": max_side, "Det.model_path": str(files["det"].path),
+            "Global.max_side_len": det_max_side, "Det.model_path": str(files["det"].path),
             "EngineConfig.onnxruntime.intra_op_num_threads": 1,
             "EngineConfig.onnxruntime.inter_op_num_threads": 1,
         })
@@ -161,20 +170,29 @@ class NeuralEngine:
         h, w = img.shape[:2]
         if h < 4 or w < 4:
             return OcrPage(words=[], width=w, height=h)
+        t0 = time.process_time()
         if psm in LINE_PSMS:
             quads = [np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)]
             crops = [img]
         else:
             quads = self._detect(img)
             crops = [_crop_quad(img, q) for q in quads]
+        t1 = time.process_time()
         flipped = self._classify(crops) if psm not in LINE_PSMS else [False] * len(crops)
         crops = [cv2.rotate(c, cv2.ROTATE_180) if f else c for c, f in zip(crops, flipped, strict=True)]
+        t2 = time.process_time()
         readings = self._recognise(crops, whitelist)
+        self.cpu["detect"] += t1 - t0
+        self.cpu["classify"] += t2 - t1
+        self.cpu["recognise"] += time.process_time() - t2
         return OcrPage(words=_words(quads, crops, flipped, readings, w, h), width=w, height=h)
 
     def recognize_lines(self, crops: list[np.ndarray], *, whitelist: str | None = None) -> list[tuple[str, float]]:
         """Recognition only: (text, confidence 0..1) of each line image, in order; no detection, no turning."""
-        return [(r.text, r.conf) for r in self._recognise([as_bgr(c) for c in crops], whitelist)]
+        t0 = time.process_time()
+        out = [(r.text, r.conf) for r in self._recognise([as_bgr(c) for c in crops], whitelist)]
+        self.cpu["recognise"] += time.process_time() - t0
+        return out
 
     # ------------------------------------------------------------ steps
 
@@ -200,8 +218,7 @@ class NeuralEngine:
         allowed = self._allowed(whitelist)
         order = np.argsort([c.shape[1] / max(1, c.shape[0]) for c in crops])  # similar widths batch together
         name = self._rec.get_inputs()[0].name
-        for i in range(0, len(order), REC_BATCH):
-            idx = order[i : i + REC_BATCH]
+        for idx in _batches([crops[k].shape[1] / max(1, crops[k].shape[0]) for k in order], order):
             ratios = [crops[k].shape[1] / max(1, crops[k].shape[0]) for k in idx]
             max_ratio = max(320 / REC_HEIGHT, *ratios)
             width = int(REC_HEIGHT * max_ratio)
@@ -245,6 +262,19 @@ class NeuralEngine:
             confs += [float(p[t, best[t]]) if best[t] == 0 else 1.0 - float(probs[t, free[t]]) for t in runs]
         conf = float(np.mean(confs)) if confs else 0.0
         return LineReading(text, conf, chars)
+
+
+def _batches(ratios: list[float], order) -> list[list[int]]:
+    """`order` (crops sorted by width/height) cut into batches of at most REC_BATCH lines whose padded input
+    (lines x widest line, at the recogniser's height) stays under REC_BATCH_PX."""
+    out: list[list[int]] = []
+    for k, ratio in zip(order, ratios, strict=True):
+        width = REC_HEIGHT * max(320 / REC_HEIGHT, ratio)  # sorted: this line is the batch's widest
+        if out and len(out[-1]) < REC_BATCH and width * (len(out[-1]) + 1) <= REC_BATCH_PX:
+            out[-1].append(int(k))
+        else:
+            out.append([int(k)])
+    return out
 
 
 def _normalise(img: np.ndarray, height: int, width: int, max_ratio: float) -> np.ndarray:
