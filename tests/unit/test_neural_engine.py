@@ -23,6 +23,7 @@ from pipeline.context import OcrPage
 from pipeline.errors import EngineMissing
 from pipeline.ocr import factory, neural
 from pipeline.ocr.neural import NeuralEngine
+from pipeline.ocr.regions import read_region
 
 pytestmark = pytest.mark.neural
 
@@ -52,7 +53,7 @@ def render(lines: list[str], *, size: int = 36, font: str = DEJAVU, pad: int = 3
         for word in line.split(" "):
             d.text((x, y), word, font=f, fill=0)
             x0, y0, x1, y1 = d.textbbox((x, y), word, font=f)
-            boxes[word] = (x0, y0, x1 - x0, y1 - y0)
+            boxes[word] = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
             x += f.getlength(word + " ")
     return np.array(img), boxes
 
@@ -245,3 +246,13 @@ def test_onnxruntime_telemetry_is_off_in_a_worker(tmp_path):
     subprocess.run([*isolate, sys.executable, "-c", code], env=env, check=True, timeout=120,
                    cwd=Path(__file__).resolve().parents[2])
     assert not (tmp_path / ".cache" / "Microsoft").exists()
+
+
+def test_region_rereads_work_with_the_neural_engine(engine):
+    """The tesseract re-read helper (`read_region`, psm 7) takes the neural engine as it is: one line, words in
+    page coordinates, the digit whitelist applied."""
+    gray, drawn = render(LINES)
+    x, y, w, h = drawn["3514015506990003"]
+    words = read_region(engine, gray, (x, y, w, h), digits=True)
+    assert [wd.text for wd in words] == ["3514015506990003"]
+    assert centre_inside(drawn["3514015506990003"], words[0].box)
