@@ -5,7 +5,7 @@
     python -m scripts.bench_neural summary --rows FILE     # the tables again from saved rows
     python -m scripts.bench_neural lines --samples DIR [--pages N]   # recognition only on line crops
     python -m scripts.bench_neural synth                   # cards rendered like the unit tests, clean to damaged
-    python -m scripts.bench_neural memory                  # peak RSS: tesserocr, neural, both, a worker + neural
+    python -m scripts.bench_neural memory [--det-max-side N]   # peak RSS: tesserocr, neural, both, a worker + it
 
 DIR is a `generate_samples` output (DIR/input, DIR/truth.json). "raw" is the decoded capture as submitted,
 "prepared" the project's preprocessing (`pipeline.preprocess.prepare`: card/sheet found, upright, deskewed,
@@ -353,7 +353,7 @@ card, _ = render_card("3514015506990003", DEMO_ROWS, width=1200)
 sheet = render_lines(["SURAT KETERANGAN SEHAT NOMOR 440/179/X/2023 PUSKESMAS"] * 48, size=28)
 sheet = cv2.copyMakeBorder(sheet, 0, max(0, 2400 - sheet.shape[0]), 0, max(0, 1700 - sheet.shape[1]),
                            cv2.BORDER_CONSTANT, value=255)  # an A4 sheet at ~200 dpi
-what = sys.argv[1]
+what, side = sys.argv[1], int(sys.argv[2])
 engines = []
 if what.startswith("worker"):
     from config.settings import Settings
@@ -364,19 +364,19 @@ elif what in ("tesserocr", "both"):
     engines.append(make_engine("tesserocr"))
 if what in ("neural", "both", "worker+neural"):
     from pipeline.ocr.neural import NeuralEngine
-    engines.append(NeuralEngine())
+    engines.append(NeuralEngine(det_max_side=side))
 for e in engines:
     e.read(card); e.read(sheet)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
-def bench_memory() -> dict:
+def bench_memory(det_max_side: int) -> dict:
     """Peak RSS (MB) of fresh processes that load the engines and read one card and one A4 sheet with each;
     "worker" is `Runtime.load` (tesserocr, spaCy, rules, regions) as a worker process starts today."""
     out = {}
     for what in ("tesserocr", "neural", "both", "worker", "worker+neural"):
-        done = subprocess.run([sys.executable, "-c", MEMORY_CHILD, what], capture_output=True, text=True,
+        done = subprocess.run([sys.executable, "-c", MEMORY_CHILD, what, str(det_max_side)], capture_output=True, text=True,
                               check=True, cwd=Path(__file__).resolve().parents[1])
         out[f"peak_rss_mb[{what}]"] = int(done.stdout.split()[-1])
     return out
@@ -390,11 +390,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--inputs", default="raw,prepared")
     ap.add_argument("--rows", type=Path, default=Path("var/bench_neural/rows.jsonl"))
     ap.add_argument("--pages", type=int, default=12, help="lines: prepared pages to cut line crops from")
+    ap.add_argument("--det-max-side", type=int, default=0, help="memory: the engine's detection size (0: default)")
     ap.add_argument("--max-pages", type=int, default=0, help="read: stop after this many pages (0: all)")
     a = ap.parse_args(argv)
     engines = [e for e in a.engines.split(",") if e]
     if a.what in ("read", "lines") and a.samples is None:
         ap.error("--samples DIR is needed")
+    if not a.det_max_side:
+        from pipeline.ocr.neural import DET_MAX_SIDE
+
+        a.det_max_side = DET_MAX_SIDE
     if a.what == "read":
         a.rows.parent.mkdir(parents=True, exist_ok=True)
         result = summarise(bench_read(a.samples, engines, a.inputs.split(","), a.rows, a.max_pages))
@@ -405,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     elif a.what == "synth":
         result = bench_synth(engines)
     else:
-        result = bench_memory()
+        result = bench_memory(a.det_max_side)
     print(json.dumps(result, indent=1))
     return 0
 

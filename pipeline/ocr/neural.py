@@ -46,11 +46,12 @@ LINE_PSMS = {7, 8, 13}  # tesseract's single line / single word / raw line: no d
 REC_HEIGHT = 48  # the recogniser's input height (PP-OCRv6 rec: 3 x 48 x W)
 CLS_SHAPE = (48, 192)
 CLS_FLIP_CONF = 0.9  # a line is turned 180 degrees only when the classifier is this sure
-DET_MAX_SIDE = 2000  # see docs/ocr.md (detection resolution: cost, memory and what it finds)
+DET_MAX_SIDE = 1280  # detection on a copy no longer than this: docs/ocr.md (cost, memory, what it finds)
 REC_BATCH = 8
-# a batch's input width in pixels (lines x padded width) is kept under this: the recogniser's output holds
-# 18,710 class scores per 8 px step, so eight 1,800 px lines of an A4 sheet would need ~135 MB for it alone
-REC_BATCH_PX = 4096
+# a batch's input width in pixels (lines x padded width) is kept under this: recognition needs ~50 MB of
+# working memory per 1,000 px of batch width (one 1,800 px line of an A4 sheet +89 MB, two +163 MB, eight
+# 320 px crops +108 MB; onnxruntime peak RSS): a wide line fills a batch by itself
+REC_BATCH_PX = 2560
 
 
 @dataclass(frozen=True)
