@@ -79,8 +79,12 @@ def load_engine(name: str) -> Callable[[np.ndarray], Lines]:
 
         side = int(name.split("@")[1]) if "@" in name else DET_MAX_SIDE
         neural = NeuralEngine(det_max_side=side)
-        return lambda img: [(" ".join(w.text for w in ln), min(w.conf for w in ln))
-                            for ln in neural.read(img).lines()]
+
+        def read_neural(img: np.ndarray) -> Lines:
+            return [(" ".join(w.text for w in ln), min(w.conf for w in ln)) for ln in neural.read(img).lines()]
+
+        read_neural.engine = neural  # type: ignore[attr-defined]  # its CPU per step goes into the rows
+        return read_neural
     if name == "rapidocr_pkg":  # the same models through rapidocr's own pipeline (checks our adapter)
         from rapidocr import RapidOCR
 
@@ -176,12 +180,15 @@ def bench_read(samples: Path, engines: list[str], inputs: list[str], rows_path: 
             for kind in inputs:
                 img = images[kind]
                 for name, read in loaded.items():
+                    steps = dict(getattr(getattr(read, "engine", None), "cpu", {}))
                     t0 = time.process_time()
                     lines = read(img)
                     cpu = time.process_time() - t0
+                    if steps:
+                        steps = {k: round(v - steps[k], 3) for k, v in read.engine.cpu.items()}  # type: ignore
                     row = {"dossier": dossier_id, "file": p["file"], "page": p["page"], "type": p["type"],
                            "variant": p["variant"], "damage": p.get("degradations") or [], "layout": p.get("layout"),
-                           "input": kind, "engine": name, "cpu_s": round(cpu, 3), "size": list(img.shape[:2]),
+                           "input": kind, "engine": name, "cpu_s": round(cpu, 3), "size": list(img.shape[:2]), "steps": steps,
                            "present": presence("\n".join(t for t, _ in lines), p["fields"])}
                     rows.append(row)
                     out.write(json.dumps(row) + "\n")
@@ -213,6 +220,11 @@ def summarise(rows: list[dict]) -> dict:
         out["cpu_s"][key] = {"per_card_mean": _mean(cards), "per_card_max": max(cards, default=None),
                              "per_sheet_mean": _mean(sheets), "per_sheet_max": max(sheets, default=None),
                              "pages": len(rs)}
+        for kind_name, group in (("card", [r for r in rs if r["type"] == "ktp"]),
+                                 ("sheet", [r for r in rs if r["type"] != "ktp"])):
+            steps = [r["steps"] for r in group if r.get("steps")]
+            if steps:
+                out["cpu_s"][key][f"per_{kind_name}_by_step"] = {k: _mean([s[k] for s in steps]) for k in steps[0]}
         caps: dict[str, list[dict]] = defaultdict(list)
         for r in rs:
             caps[r["variant"]].append(r)
