@@ -32,6 +32,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # onnxruntime's telemetry (see pipeline/ocr/neural.py)
@@ -92,7 +93,7 @@ def load_engine(name: str) -> Callable[[np.ndarray], Lines]:
                                "EngineConfig.onnxruntime.inter_op_num_threads": 1, "Global.log_level": "error"})
 
         def read_pkg(img: np.ndarray) -> Lines:
-            out = pkg(_bgr(img), use_det=True, use_cls=True, use_rec=True)
+            out: Any = pkg(_bgr(img), use_det=True, use_cls=True, use_rec=True)  # RapidOCROutput, or empty
             return list(zip(out.txts or (), map(float, out.scores or ()), strict=True))
 
         return read_pkg

@@ -294,7 +294,7 @@ def _crop_quad(img: np.ndarray, quad: np.ndarray) -> np.ndarray:
     w = int(max(np.linalg.norm(quad[0] - quad[1]), np.linalg.norm(quad[2] - quad[3])))
     h = int(max(np.linalg.norm(quad[0] - quad[3]), np.linalg.norm(quad[1] - quad[2])))
     w, h = max(w, 1), max(h, 1)
-    dst = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     m = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
     return cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC)
 
@@ -348,7 +348,8 @@ def _words(quads, crops, flipped, readings, width: int, height: int) -> list[Wor
 
 def _split(chars: list[tuple[str, float, float, float]]) -> list[tuple[str, float, float, float]]:
     """(word, mean confidence, x0, x1) of each space-separated run of characters."""
-    words, run = [], []
+    words: list[tuple[str, float, float, float]] = []
+    run: list[tuple[str, float, float, float]] = []
     for c in [*chars, (" ", 0.0, 0.0, 0.0)]:
         if c[0].isspace():
             if run:

@@ -49,7 +49,7 @@ def render(lines: list[str], *, size: int = 36, font: str = DEJAVU, pad: int = 3
     d = ImageDraw.Draw(img)
     boxes: dict[str, tuple[int, int, int, int]] = {}
     for i, line in enumerate(lines):
-        x, y = pad, pad + i * step
+        x, y = float(pad), pad + i * step
         for word in line.split(" "):
             d.text((x, y), word, font=f, fill=0)
             x0, y0, x1, y1 = d.textbbox((x, y), word, font=f)
