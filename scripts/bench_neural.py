@@ -9,7 +9,7 @@
 
 DIR is a `generate_samples` output (DIR/input, DIR/truth.json). "raw" is the decoded capture as submitted,
 "prepared" the project's preprocessing (`pipeline.preprocess.prepare`: card/sheet found, upright, deskewed,
-cleaned grayscale). Every engine runs with one intra-op and one inter-op thread (`OMP_THREAD_LIMIT=1`, OpenCV one
+cleaned grayscale), "warped" the prepared geometry on the capture's own colours (no clean-up). Every engine runs with one intra-op and one inter-op thread (`OMP_THREAD_LIMIT=1`, OpenCV one
 thread); CPU seconds are `time.process_time()` around one read, so they hold on a shared machine.
 
 A field is "present" when its true value appears in the engine's text after normalisation: upper case, only
@@ -176,8 +176,14 @@ def bench_read(samples: Path, engines: list[str], inputs: list[str], rows_path: 
             if max_pages and n >= max_pages:
                 break
             images = {"raw": page.image}
-            if "prepared" in inputs:
-                images["prepared"] = prepare(page, tess).image
+            if "prepared" in inputs or "warped" in inputs:
+                prep = prepare(page, tess)
+                h, w = prep.image.shape[:2]
+                images["prepared"] = prep.image
+                # the prepared page's geometry (card or sheet cut out, upright, deskewed, scaled) on the capture's
+                # own pixels: no photometric clean-up, no form-line removal
+                images["warped"] = cv2.warpPerspective(page.image, prep.transform, (w, h), flags=cv2.INTER_LINEAR,
+                                                       borderMode=cv2.BORDER_REPLICATE)
             for kind in inputs:
                 img = images[kind]
                 for name, read in loaded.items():
