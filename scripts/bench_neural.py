@@ -3,6 +3,7 @@
     python -m scripts.bench_neural read --samples DIR [--engines tesserocr,rapidocr,rapidocr@1280,...]
                       [--inputs raw,prepared] [--max-pages N] [--rows FILE]   # true value in the text? CPU per read
     python -m scripts.bench_neural summary --rows FILE     # the tables again from saved rows
+    python -m scripts.bench_neural confidence --samples DIR [--engines ..] [--max-pages N]  # right lines per conf
     python -m scripts.bench_neural lines --samples DIR [--pages N]   # recognition only on line crops
     python -m scripts.bench_neural synth                   # cards rendered like the unit tests, clean to damaged
     python -m scripts.bench_neural memory [--det-max-side N]   # peak RSS: tesserocr, neural, both, a worker + it
@@ -268,6 +269,50 @@ def _mean(xs: list[float]) -> float | None:
     return round(statistics.mean(xs), 3) if xs else None
 
 
+# ---------------------------------------------------------------- confidence: is a confident line right?
+
+CONF_EDGES = (0.5, 0.8, 0.9, 0.95, 0.99)
+
+
+def bench_confidence(samples: Path, engines: list[str], max_pages: int) -> dict:
+    """For every true field value of a prepared page: the engine's line that holds it (read right), or else the
+    line most like it (rapidfuzz partial ratio >= 60 on the normalised text: read wrong), and that line's
+    confidence (its weakest word). Per confidence band: lines right / lines; wrong lines in a high band are
+    errors a confidence threshold cannot catch. Values with no line like them are left out (nothing read)."""
+    from rapidfuzz import fuzz
+
+    from pipeline.ocr.factory import make_engine
+    from pipeline.preprocess import prepare
+
+    cv2.setNumThreads(1)
+    tess = make_engine("tesserocr")
+    loaded = {name: load_engine(name) for name in engines}
+    bands: dict[str, dict[str, list[int]]] = {name: defaultdict(lambda: [0, 0]) for name in engines}
+    for n, (_, p, page) in enumerate(_pages(samples)):
+        if max_pages and n >= max_pages:
+            break
+        gray = prepare(page, tess).image
+        for name, read in loaded.items():
+            lines = [(alnum(t), c) for t, c in read(gray) if alnum(t)]
+            for field, value in p["fields"].items():
+                fs = [f for f in forms(field, value) if len(f) >= 4]
+                if not fs or not lines:
+                    continue
+                holding = [c for t, c in lines if any(f in t for f in fs)]
+                if holding:  # read right: the most confident line that holds the value
+                    right, conf = 1, max(holding)
+                else:  # read wrong, or not at all: the line most like the value, if any is
+                    score, conf = max((fuzz.partial_ratio(fs[0], t), c) for t, c in lines)
+                    if score < 60:
+                        continue
+                    right = 0
+                band = next((f"<{e}" for e in CONF_EDGES if conf < e), f">={CONF_EDGES[-1]}")
+                bands[name][band][0] += right
+                bands[name][band][1] += 1
+    order = [f"<{e}" for e in CONF_EDGES] + [f">={CONF_EDGES[-1]}"]
+    return {name: {b: _frac(bands[name][b]) for b in order if b in bands[name]} for name in engines}
+
+
 # ---------------------------------------------------------------- lines: recognition only
 
 
@@ -403,17 +448,17 @@ def bench_memory(det_max_side: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench_neural", description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["read", "summary", "lines", "synth", "memory"])
+    ap.add_argument("what", choices=["read", "summary", "confidence", "lines", "synth", "memory"])
     ap.add_argument("--samples", type=Path)
     ap.add_argument("--engines", default=",".join(CANDIDATES))
     ap.add_argument("--inputs", default="raw,prepared")
     ap.add_argument("--rows", type=Path, default=Path("var/bench_neural/rows.jsonl"))
     ap.add_argument("--pages", type=int, default=12, help="lines: prepared pages to cut line crops from")
     ap.add_argument("--det-max-side", type=int, default=0, help="memory: the engine's detection size (0: default)")
-    ap.add_argument("--max-pages", type=int, default=0, help="read: stop after this many pages (0: all)")
+    ap.add_argument("--max-pages", type=int, default=0, help="read, confidence: stop after N pages (0: all)")
     a = ap.parse_args(argv)
     engines = [e for e in a.engines.split(",") if e]
-    if a.what in ("read", "lines") and a.samples is None:
+    if a.what in ("read", "confidence", "lines") and a.samples is None:
         ap.error("--samples DIR is needed")
     if not a.det_max_side:
         from pipeline.ocr.neural import DET_MAX_SIDE
@@ -424,6 +469,8 @@ def main(argv: list[str] | None = None) -> int:
         result = summarise(bench_read(a.samples, engines, a.inputs.split(","), a.rows, a.max_pages))
     elif a.what == "summary":
         result = summarise([json.loads(line) for line in a.rows.read_text().splitlines() if line.strip()])
+    elif a.what == "confidence":
+        result = bench_confidence(a.samples, engines, a.max_pages)
     elif a.what == "lines":
         result = bench_lines(a.samples, a.pages)
     elif a.what == "synth":
