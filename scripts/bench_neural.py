@@ -370,7 +370,7 @@ def bench_lines(samples: Path, pages: int) -> dict:
 
 
 def bench_synth(engines: list[str]) -> dict:
-    from pipeline.ocr.synth import DEMO_ROWS, render_card
+    from tests.unit.synth import DEMO_ROWS, render_card
 
     cv2.setNumThreads(1)
     loaded = {name: load_engine(name) for name in engines}
@@ -412,7 +412,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import cv2
 from pipeline.runtime import fix_mmap_threshold
 fix_mmap_threshold()
-from pipeline.ocr.synth import DEMO_ROWS, render_card, render_lines
+from tests.unit.synth import DEMO_ROWS, render_card, render_lines
 card, _ = render_card("3514015506990003", DEMO_ROWS, width=1200)
 sheet = render_lines(["SURAT KETERANGAN SEHAT NOMOR 440/179/X/2023 PUSKESMAS"] * 48, size=28)
 sheet = cv2.copyMakeBorder(sheet, 0, max(0, 2400 - sheet.shape[0]), 0, max(0, 1700 - sheet.shape[1]),
