@@ -13,7 +13,8 @@ sixth of their fields. Here damaged captures are the rule: every page gets one c
 | rotated | a flatbed scan, low-dpi scan or photocopy turned 90/180/270 degrees | as its scan |
 
 and is printed in other office fonts and letter spacing half the time (restyle.py); health letters often carry
-a stamp over the name, the conclusion or the date. Truth pages record `capture`, `damaged` and, per field,
+a stamp over the name, the conclusion or the date, and the values of their hand-filled forms are written by a
+hand (handwriting.py) rather than set in italic. Truth pages record `capture`, `damaged` and, per field,
 `field_marks` ({handwritten, legible, stamped}).
 """
 
@@ -26,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from scripts.samplegen import capture as fx
-from scripts.samplegen import damage, degrade, pdf, restyle
+from scripts.samplegen import damage, degrade, handwriting, pdf, restyle
 from scripts.samplegen.files import _EXIF_FOR_ROTATION, DocLike, _name, _page_truth, write_bad_files
 from scripts.samplegen.handwriting import HANDS
 from scripts.samplegen.layout import FONTS, Page, rasterize
@@ -85,7 +86,8 @@ def allowed_forms(variants: tuple[str, ...]) -> tuple[str, ...]:
     """The forms whose renderings `--variants` allows (ValueError when none is)."""
     forms = tuple(f for f in FORMS if any(v in variants for v in FORM_VARIANTS[f]))
     if not forms:
-        raise ValueError(f"field mode needs one of the renderings {', '.join(VARIANTS)} except text_pdf alone")
+        raise ValueError(f"no capture form of field mode fits --variants {', '.join(variants) or '(none)'}; "
+                         f"use any of {', '.join(VARIANTS)}")
     return forms
 
 
@@ -112,7 +114,8 @@ def capture(rng: np.random.Generator, page: Page, form: str, *, text_pdf_ok: boo
     if form == "low_dpi":
         target = float(rng.choice([100, 120, 150], p=[0.25, 0.35, 0.4]) if _is_card(page)
                        else rng.choice([100, 110, 120, 150]))
-        img = fx.low_resolution(rng, _scan(rng, page, 300), 300, target)
+        first = 300.0 if _is_card(page) else 2 * target  # drawn finer than scanned: the optics then sample it
+        img = fx.low_resolution(rng, _scan(rng, page, first), first, target)
         img, _ = degrade.skew(rng, img, 1.5)
         return Capture(Shot(img, target), "low_dpi_scan", [f"dpi{target:.0f}"], int(rng.integers(45, 76)), True)
     if form == "photocopy":
@@ -205,6 +208,9 @@ def prepare(rng: np.random.Generator, doc: DocLike) -> _Prepared:
     for k, v in getattr(doc, "field_marks", {}).items():
         fmarks.setdefault(k, {}).update(v)
     if doc.type == "surat_sehat":
+        page, by_hand = handwriting.pen_entries_by_hand(rng, page, doc.fields)
+        for k in by_hand:
+            fmarks[k].update(handwritten=True, legible=True)
         if "stamp_over_value" in marks:  # the family put its stamp on the place and date line
             fmarks["tanggal_surat"]["stamped"] = True
         if rng.random() < STAMP_SHARE:

@@ -11,13 +11,14 @@ The result is a picture (RGBA, transparent paper) placed on the page like any ot
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from scripts.samplegen.layout import Color, Picture
+from scripts.samplegen.layout import Color, Page, Picture, Text, text_width_mm
 
 _HAND_DIR = "/usr/share/fonts"
 # font file and the Debian package that installs it
@@ -27,7 +28,7 @@ HANDS: dict[str, tuple[str, str]] = {
     "print": (f"{_HAND_DIR}/truetype/fifthhorseman/dkg.ttf", "fonts-dkg-handwriting"),
     "print-bold": (f"{_HAND_DIR}/truetype/fifthhorseman/dkgBd.ttf", "fonts-dkg-handwriting"),
 }
-_PX_PER_MM = 12.0  # drawing resolution of the picture (about 300 dpi)
+_PX_PER_MM = 10.0  # drawing resolution of the picture (254 dpi, above the scans made of it)
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ def pick_writer(rng: np.random.Generator, *, capitals: bool) -> Writer:
     return Writer(hand, float(rng.uniform(-4, 16)), ink, float(rng.uniform(0.0, 1.6)), float(rng.uniform(0.2, 0.6)))
 
 
+@lru_cache(maxsize=512)
 def _font(hand: str, px: int) -> ImageFont.FreeTypeFont:
     path, package = HANDS[hand]
     try:
@@ -94,7 +96,7 @@ def write(rng: np.random.Generator, text: str, height_mm: float, w: Writer, *, l
                            + float(rng.normal(0, 0.3))))
         g = _glyph(ch, gf, w.ink, pen)
         turn = float(rng.normal(0, 4 * wobble))
-        g = g.rotate(turn, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(*w.ink, 0))
+        g = g.rotate(turn, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=(*w.ink, 0))
         drift += float(rng.normal(0, 0.6 * wobble))
         top = gf.getbbox(ch, stroke_width=pen)[1]
         dy = round(base - (gf.getmetrics()[0] - top) + drift * px * 0.04 + rng.normal(0, px * 0.03 * wobble))
@@ -111,9 +113,12 @@ def write(rng: np.random.Generator, text: str, height_mm: float, w: Writer, *, l
     img = img.crop(box)
     baseline = (base + px // 2 + 2 - box[1]) / _PX_PER_MM
     w_mm, h_mm = img.width / _PX_PER_MM, img.height / _PX_PER_MM
-    if max_w_mm and w_mm > max_w_mm:
-        img = img.resize((max(1, round(max_w_mm * _PX_PER_MM)), img.height), Image.Resampling.LANCZOS)
-        w_mm = max_w_mm
+    if max_w_mm and w_mm > max_w_mm:  # squeezed up to a fifth, then written smaller
+        squeeze = max(max_w_mm / w_mm, 0.8)
+        shrink = max_w_mm / w_mm / squeeze
+        img = img.resize((max(1, round(img.width * squeeze * shrink)), max(1, round(img.height * shrink))),
+                         Image.Resampling.LANCZOS)
+        w_mm, h_mm, baseline = img.width / _PX_PER_MM, img.height / _PX_PER_MM, baseline * shrink
     return Picture(0, 0, w_mm, h_mm, img), baseline
 
 
@@ -126,7 +131,7 @@ def _slant(img: Image.Image, degrees: float, ink: Color) -> Image.Image:
     k = math.tan(math.radians(degrees))
     extra = int(abs(k) * img.height) + 2
     out = img.transform((img.width + extra, img.height), Image.Transform.AFFINE,
-                        (1, k, -extra if k > 0 else 0, 0, 1, 0), resample=Image.Resampling.BICUBIC,
+                        (1, k, -extra if k > 0 else 0, 0, 1, 0), resample=Image.Resampling.BILINEAR,
                         fillcolor=(*ink, 0))
     return out
 
@@ -155,3 +160,30 @@ def _spoil(rng: np.random.Generator, img: Image.Image, ink: Color) -> Image.Imag
         alpha = alpha * (1 - 0.5 * blot) + 90 * blot * (alpha > 8)
     arr[..., 3] = np.clip(alpha * float(rng.uniform(0.55, 0.8)), 0, 255)
     return Image.fromarray(arr.astype(np.uint8), "RGBA").filter(ImageFilter.GaussianBlur(0.6))
+
+
+_PEN_FONTS = ("serif-i", "free-serif-i")  # the italic the health-letter layouts use for "filled in by hand"
+
+
+def pen_entries_by_hand(rng: np.random.Generator, page: Page, fields: dict) -> tuple[Page, set[str]]:
+    """A form's values that the layout typeset in a pen-like italic, written by a hand instead.
+
+    Returns the page and the truth fields now handwritten (a value equal to the field, or a blood pressure
+    followed by its unit). The writing keeps the italic's position and colour, and at most 60 % more width.
+    """
+    writer: Writer | None = None
+    ops: list = []
+    hand: set[str] = set()
+    for op in page.ops:
+        if not (isinstance(op, Text) and op.font in _PEN_FONTS):
+            ops.append(op)
+            continue
+        if writer is None:
+            writer = replace(pick_writer(rng, capitals=True), ink=op.fill)
+        width = text_width_mm(op.text, op.font, op.size)
+        pic, base = write(rng, op.text, op.size * 0.38, writer, max_w_mm=width * 1.6)
+        ops.append(place(pic, base, op.x, op.y))
+        text = op.text.upper()
+        hand |= {k for k, v in fields.items() if isinstance(v, str) and v and (
+            text == v.upper() or (k == "tekanan_darah" and text.split()[0] == v))}
+    return Page(page.width_mm, page.height_mm, ops, page.paper), hand
