@@ -39,26 +39,41 @@ def _texts(page) -> str:
     return " ".join(op.text for op in page.ops if isinstance(op, Text))
 
 
+def _tiny(rng: np.random.Generator, page, form: str, *, text_pdf_ok: bool) -> fieldmode.Capture:
+    """A stand-in capture: the form's variant and damage on a tiny image (for tests of the draws, not pixels)."""
+    variant = {"flatbed": "flatbed_scan", "low_dpi": "low_dpi_scan", "phone_photo": "phone_photo",
+               "photocopy": "photocopy", "pdf": "image_pdf", "rotated": "rotated_scan"}[form]
+    return fieldmode.Capture(Shot(Image.new("RGB", (40, 30), "white"), 100.0), variant, [], 80,
+                             form in fieldmode.DAMAGED_FORMS)
+
+
+def _stubbed(out: Path, **kwargs) -> dict:
+    mp = pytest.MonkeyPatch()
+    mp.setattr(fieldmode, "capture", _tiny)
+    try:
+        generate(out, layouts="field", **kwargs)
+    finally:
+        mp.undo()
+    return _truth(out)
+
+
 @pytest.fixture(scope="module")
 def planned(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """GIVEN a 30-dossier field batch whose captures are stubbed (tiny images): the draws, not the pixels."""
-    out = tmp_path_factory.mktemp("field_plan")
-    real = fieldmode.capture
-    mp = pytest.MonkeyPatch()
+    return _stubbed(tmp_path_factory.mktemp("field_plan"), count=30, seed=1201)
 
-    def tiny(rng: np.random.Generator, page, form: str, *, text_pdf_ok: bool) -> fieldmode.Capture:
-        variant = {"flatbed": "flatbed_scan", "low_dpi": "low_dpi_scan", "phone_photo": "phone_photo",
-                   "photocopy": "photocopy", "pdf": "image_pdf", "rotated": "rotated_scan"}[form]
-        return fieldmode.Capture(Shot(Image.new("RGB", (40, 30), "white"), 100.0), variant, [],
-                                 80, form in fieldmode.DAMAGED_FORMS)
 
-    mp.setattr(fieldmode, "capture", tiny)
-    try:
-        generate(out, count=30, seed=1201, layouts="field")
-    finally:
-        mp.undo()
-    assert fieldmode.capture is real
-    return _truth(out)
+def test_every_scenario_keeps_its_expected_status_in_field_mode(tmp_path: Path) -> None:
+    """GIVEN one field-mode dossier per scenario WHEN the rules see the true values THEN each gets its status."""
+    from scripts.evaluate import truth_only_results
+    from scripts.samplegen.scenarios import SCENARIOS
+
+    truth = _stubbed(tmp_path, count=len(SCENARIOS) + 1, seed=8, scenarios=list(SCENARIOS))
+    results = truth_only_results(tmp_path)
+    for dossier_id, t in truth["dossiers"].items():
+        reasons = {c["reason"] for c in results[dossier_id]["checks"] if c["status"] != "pass"}
+        assert results[dossier_id]["status"] == t["expected_status"], (t["scenario"], sorted(reasons))
+        assert set(t["expected_reasons"]) <= reasons
 
 
 def test_field_batch_has_every_capture_form_and_mostly_damaged_pages(planned: dict) -> None:
