@@ -92,7 +92,7 @@ def compare(truth: dict, results: dict[str, dict], *, min_conf: float = 0.6) -> 
                    "capture": gauge.capture_of(page), "damaged": gauge.is_damaged(page), "type_ok": ok_type,
                    "fields": {}}
             for name, want in page.get("fields", {}).items():
-                got = d["fields"].get(name) if ok_type else None
+                got = d["fields"].get(name) if d is not None and ok_type else None
                 s = field_stats[(page["type"], name)]
                 s[0] += 1
                 s[1] += norm(got) == norm(want)
@@ -158,7 +158,7 @@ def truth_only_results(root: Path) -> dict[str, dict]:
                 fields.setdefault("gula_darah", "tercetak")
                 fields.setdefault("kolesterol", "tercetak")
             docs.append(DocumentResult(file=page["file"], page=page["page"], type=page["type"], fields=fields,
-                                       confidence=dict.fromkeys(fields, 1.0)))
+                                       confidence=dict.fromkeys(fields, 1.0), unreadable=False))
         prepared[dossier_id] = (reg, docs, errors)
     holders: dict[str, set[str]] = defaultdict(set)
     for dossier_id, (reg, docs, _) in prepared.items():

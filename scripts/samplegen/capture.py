@@ -21,10 +21,10 @@ from scripts.samplegen.damage import _desk, _finger
 def motion(img: Image.Image, length_px: float, angle: float) -> Image.Image:
     """A hand that moved while the shutter was open: a line kernel of `length_px` at `angle` degrees."""
     n = max(3, int(round(length_px)) | 1)
-    k = np.zeros((n, n), np.float32)
+    k: np.ndarray = np.zeros((n, n), np.float32)
     k[n // 2, :] = 1
     k = cv2.warpAffine(k, cv2.getRotationMatrix2D(((n - 1) / 2, (n - 1) / 2), angle, 1.0), (n, n))
-    k /= max(float(k.sum()), 1e-6)
+    k = (k / max(float(k.sum()), 1e-6)).astype(np.float32)
     return Image.fromarray(cv2.filter2D(np.asarray(img), -1, k, borderType=cv2.BORDER_REPLICATE))
 
 
@@ -148,7 +148,7 @@ def halftone(gray: np.ndarray, period: float, angle: float) -> np.ndarray:
 def photocopy(rng: np.random.Generator, img: Image.Image, generations: int, *, dots: bool) -> Image.Image:
     """A grey copy of a copy: per generation blur, contrast pushed, toner specks, a small shift; the first
     generation through a dot screen when `dots`. The last copy is scanned with its contrast washed out."""
-    g = np.asarray(img.convert("L")).astype(np.float32)
+    g: np.ndarray = np.asarray(img.convert("L")).astype(np.float32)
     for gen in range(generations):
         g = cv2.GaussianBlur(g, (0, 0), float(rng.uniform(0.45, 0.75)))
         if gen == 0 and dots:
@@ -159,7 +159,7 @@ def photocopy(rng: np.random.Generator, img: Image.Image, generations: int, *, d
         g = np.clip((g - mid) * gain + mid + float(rng.uniform(-10, 15)), 0, 255)
         specks = rng.random(g.shape, dtype=np.float32) < float(rng.uniform(0.0003, 0.0015))
         g[cv2.dilate(specks.astype(np.uint8), np.ones((2, 2), np.uint8)) > 0] = float(rng.uniform(20, 80))
-        m = np.float32([[1, 0, rng.uniform(-3, 3)], [0, 1, rng.uniform(-3, 3)]])
+        m = np.array([[1, 0, rng.uniform(-3, 3)], [0, 1, rng.uniform(-3, 3)]], np.float32)
         g = cv2.warpAffine(g, m, (g.shape[1], g.shape[0]), borderValue=255)
     lo, hi = float(rng.uniform(25, 75)), float(rng.uniform(205, 240))
     g = lo + (hi - lo) * g / 255

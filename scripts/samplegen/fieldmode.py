@@ -20,6 +20,7 @@ hand (handwriting.py) rather than set in italic. Truth pages record `capture`, `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,8 +153,8 @@ def _phone(rng: np.random.Generator, page: Page) -> Capture:
     size = (2000, 1500) if page.width_mm > page.height_mm else (1500, 2000)  # the phone turned to the paper
     if card and rng.random() < 0.2:  # a card is small enough to shoot either way
         size = (size[1], size[0])
-    kinds, p = zip(*_SURFACES["card" if card else "page"], strict=True)
-    surface = str(rng.choice(kinds, p=p))
+    surfaces = _SURFACES["card" if card else "page"]
+    surface = surfaces[int(rng.choice(len(surfaces), p=[w for _, w in surfaces]))][0]
     finger = card and bool(rng.random() < 0.12)
     arr, ppm = fx.photograph(rng, doc, (page.width_mm, page.height_mm), size, card=card, surface=surface,
                              finger=finger, fill=(0.5, 0.85) if card else (0.7, 0.92))
@@ -214,8 +215,7 @@ def prepare(rng: np.random.Generator, doc: DocLike) -> _Prepared:
         if "stamp_over_value" in marks:  # the family put its stamp on the place and date line
             fmarks["tanggal_surat"]["stamped"] = True
         if rng.random() < STAMP_SHARE:
-            names, p = zip(*_STAMP_TARGETS, strict=True)
-            target = str(rng.choice(names, p=p))
+            target = _STAMP_TARGETS[int(rng.choice(len(_STAMP_TARGETS), p=[w for _, w in _STAMP_TARGETS]))][0]
             words = doc.fields["penerbit"].split()[:2][::-1] if doc.fields.get("penerbit") else ["PUSKESMAS"]
             if restyle.overstamp(rng, page, target, doc.fields.get("nama"), words):
                 fmarks[target]["stamped"] = True
@@ -234,7 +234,7 @@ def _extra(form: str, cap: Capture, doc: _Prepared) -> dict:
     return out
 
 
-def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], scenario: str,
+def write_files(rng: np.random.Generator, folder: Path, docs: Sequence[DocLike], scenario: str,
                 variants: tuple[str, ...] = VARIANTS) -> tuple[list[dict], list[dict]]:
     """Write docs as field captures in folder; returns (truth pages, bad files)."""
     forms = allowed_forms(variants)

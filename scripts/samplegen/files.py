@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -9,13 +10,17 @@ import numpy as np
 
 from scripts.samplegen import damage, pdf
 from scripts.samplegen.families import Picker
+from scripts.samplegen.layout import Page
 from scripts.samplegen.render import VARIANTS, Shot, shoot
 
 
 class DocLike(Protocol):
-    type: str
-    page: object
-    fields: dict
+    @property
+    def type(self) -> str: ...
+    @property
+    def page(self) -> Page: ...
+    @property
+    def fields(self) -> dict: ...
 
 
 def _name(rng: np.random.Generator, kind: str, ext: str, used: set[str]) -> str:
@@ -110,7 +115,7 @@ def _truncate(rng: np.random.Generator, data: bytes) -> bytes:
     return data[: int(len(data) * rng.uniform(0.2, 0.6))]
 
 
-def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], scenario: str,
+def write_files(rng: np.random.Generator, folder: Path, docs: Sequence[DocLike], scenario: str,
                 variants: tuple[str, ...] = VARIANTS, picker: Picker | None = None) -> tuple[list[dict], list[dict]]:
     """Write docs as files in folder; returns (truth pages, bad files).
 
@@ -150,7 +155,7 @@ def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], sce
     return pages, bad
 
 
-def write_bad_files(rng: np.random.Generator, folder: Path, order: list[DocLike], scenario: str,
+def write_bad_files(rng: np.random.Generator, folder: Path, order: Sequence[DocLike], scenario: str,
                     used: set[str]) -> list[dict]:
     """The intentionally unreadable files of the bad_* scenarios (truncated KTP, an empty or fake extra file)."""
     bad: list[dict] = []

@@ -62,7 +62,7 @@ def _font(hand: str, px: int) -> ImageFont.FreeTypeFont:
 
 def _glyph(ch: str, f: ImageFont.FreeTypeFont, ink: Color, pen: int) -> Image.Image:
     box = f.getbbox(ch, stroke_width=pen)
-    w, h = max(box[2] - box[0], 1) + 4, max(box[3] - box[1], 1) + 4
+    w, h = int(max(box[2] - box[0], 1)) + 4, int(max(box[3] - box[1], 1)) + 4
     img = Image.new("RGBA", (w, h), (*ink, 0))  # transparent paper in the ink's colour: no dark fringes
     ImageDraw.Draw(img).text((2 - box[0], 2 - box[1]), ch, font=f, fill=(*ink, 255), stroke_width=pen,
                              stroke_fill=(*ink, 255))
@@ -140,13 +140,13 @@ def _spoil(rng: np.random.Generator, img: Image.Image, ink: Color) -> Image.Imag
     """Make the entry unreadable the way old papers are: ink that ran (smeared, pale) and a water blot."""
     arr = np.asarray(img).astype(np.float32)
     arr[..., :3] = ink
-    alpha = arr[..., 3]
+    alpha: np.ndarray = arr[..., 3]
     k = int(rng.integers(15, 25)) | 1
-    kernel = np.zeros((k, k), np.float32)
+    kernel: np.ndarray = np.zeros((k, k), np.float32)
     kernel[k // 2, :] = 1
     kernel = cv2.warpAffine(kernel, cv2.getRotationMatrix2D(((k - 1) / 2, (k - 1) / 2), float(rng.uniform(0, 180)),
                                                             1.0), (k, k))
-    kernel /= max(float(kernel.sum()), 1e-6)
+    kernel = (kernel / max(float(kernel.sum()), 1e-6)).astype(np.float32)
     alpha = cv2.filter2D(alpha, -1, kernel)
     alpha = cv2.GaussianBlur(alpha, (0, 0), float(rng.uniform(3.0, 4.5)))
     h, w = alpha.shape

@@ -16,7 +16,7 @@ import numpy as np
 from scripts.samplegen import handwriting
 from scripts.samplegen.ijazah import _AGE_AT_GRAD, Style, _grad_date
 from scripts.samplegen.ijazah_alt import _ministry, _old_level
-from scripts.samplegen.layout import BOLD_OF, Line, Page, Picture, Rect, Text, fit_size, text_width_mm
+from scripts.samplegen.layout import BOLD_OF, Color, Line, Page, Picture, Rect, Text, fit_size, text_width_mm
 from scripts.samplegen.patterns import paper_tint, photo, signature, stamp
 from scripts.samplegen.people import Person, make_name
 from scripts.samplegen.text import BULAN, tanggal_kata, title_case
@@ -49,10 +49,10 @@ def ijazah_page(rng: np.random.Generator, p: Person, jenjang: str, *,
     """(page, truth fields, marks, field_marks) of a hand-filled diploma of `p` at `jenjang`."""
     nama = (nama or p.nama).upper()
     page = Page(W, H)
-    paper = tuple(int(v) for v in rng.integers([230, 226, 200], [250, 246, 232]))  # aged, yellowed paper
+    paper = _colour(rng.integers([230, 226, 200], [250, 246, 232]))  # aged, yellowed paper
     page.add(Picture(0, 0, W, H, paper_tint(rng, 420, 594, paper, True)))
     fnt = str(rng.choice(["serif", "dserif", "free-serif"]))
-    ink = tuple(int(v) for v in rng.integers(10, 60, 3))
+    ink = _colour(rng.integers(10, 60, 3))
     st = Style(fnt, BOLD_OF[fnt], float(rng.uniform(10, 11.5)), ink, float(rng.uniform(-3, 3)),
                float(rng.uniform(-3, 3)))
     grad = _grad_date(rng, p, jenjang)
@@ -130,6 +130,11 @@ def ijazah_page(rng: np.random.Generator, p: Person, jenjang: str, *,
     for key in fields:
         marks.setdefault(key, {"handwritten": False, "legible": True})
     return page, fields, (), marks
+
+
+def _colour(values: np.ndarray) -> Color:
+    r, g, b = (int(v) for v in values)
+    return r, g, b
 
 
 def _dots(x1: float, x2: float, y: float) -> Line:

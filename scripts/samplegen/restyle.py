@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from scripts.samplegen.layout import Page, Text, text_width_mm
+from scripts.samplegen.layout import Color, Op, Page, Text, text_width_mm
 from scripts.samplegen.patterns import stamp
 
 _SANS = {"sans", "narrow", "dejavu", "dejavu-c", "free-sans"}
@@ -42,10 +42,10 @@ def restyle(rng: np.random.Generator, page: Page, *, share: float) -> tuple[Page
         return page, None
     swaps = {g: options[int(rng.integers(len(options)))] for g, options in _SWAPS.items()}
     tracking = float(rng.choice([0.0, 0.0, rng.uniform(-0.03, -0.01), rng.uniform(0.03, 0.12)]))  # em
-    ops = []
+    ops: list[Op] = []
     for op in page.ops:
         group = _group(op.font) if isinstance(op, Text) else None
-        if group is None:
+        if group is None or not isinstance(op, Text):
             ops.append(op)
             continue
         kind, bold = group
@@ -79,7 +79,8 @@ def overstamp(rng: np.random.Generator, page: Page, target: str, value_text: str
         width = text_width_mm(value_text, op.font, op.size)
     cx = left + min(width, 60) * float(rng.uniform(0.25, 0.75))
     cy = op.y - op.size * 0.12 + float(rng.uniform(-2.5, 2.5))
-    colour = tuple(int(v) for v in rng.choice([(70, 70, 170), (90, 60, 160), (40, 90, 160), (150, 50, 90)]))
+    colours: list[Color] = [(70, 70, 170), (90, 60, 160), (40, 90, 160), (150, 50, 90)]
+    colour = colours[int(rng.integers(len(colours)))]
     page.add(*stamp(cx, cy, float(rng.uniform(10.5, 13.5)), words, colour))
     return True
 
