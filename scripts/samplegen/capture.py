@@ -95,15 +95,8 @@ def photograph(rng: np.random.Generator, doc: Image.Image, doc_mm: tuple[float, 
     for i in pairs:
         shrink[i] = (np.array([cx, cy], np.float32) - corners[i]) * keystone
     dst = corners + shrink + rng.uniform(-0.03, 0.03, (4, 2)).astype(np.float32) * np.array([hw, hh], np.float32)
-    ang = np.deg2rad(float(rng.uniform(-12, 12)))
-    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
-    dst = ((dst - [cx, cy]) @ rot.T + [cx, cy]).astype(np.float32)
-    src = np.array([[0, 0], [dw, 0], [dw, dh], [0, dh]], np.float32)
-    m = cv2.getPerspectiveTransform(src, dst)
-    warped = cv2.warpPerspective(np.asarray(doc), m, (w, h), flags=cv2.INTER_AREA)
-    outline = np.asarray(degrade.card_mask((dw, dh))) if card else np.full((dh, dw), 255, np.uint8)
-    mask = cv2.warpPerspective(outline, m, (w, h), flags=cv2.INTER_LINEAR)
-    arr = np.ascontiguousarray(np.where(mask[..., None] > 127, warped, canvas))
+    dst = degrade.turned(dst, cx, cy, float(rng.uniform(-12, 12)))
+    arr = degrade.lay(doc, dst, canvas, card=card, flags=cv2.INTER_AREA)
     if finger:
         k = int(rng.choice([0, 1, 2]))
         inward = dst.mean(axis=0) - dst[k]
