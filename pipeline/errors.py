@@ -79,6 +79,16 @@ class IntegrityError(StorageError):
     message_id = "Isi file tidak cocok dengan checksum-nya."
 
 
+class WriteConflict(StorageError):
+    """A conditional write lost: the object changed (or appeared, or went) since it was read.
+
+    `pipeline.storage.cas.update_json` reads again and retries; after its budget it raises this, so a lost
+    update is never silent."""
+
+    code = "WRITE_CONFLICT"
+    message_id = "Data berubah ketika sedang disimpan oleh proses lain. Coba lagi."
+
+
 # Reason codes of rejected files, with the message a verifier reads.
 FILE_REASONS: dict[str, str] = {
     "FILE_EMPTY": "File kosong (0 byte). Minta pendaftar mengunggah ulang.",
