@@ -55,6 +55,7 @@ def run(
 ) -> None:
     """Process a batch on this machine (embedded mode: local store under OUT/store, no servers needed)."""
     from pipeline.storage import open_store
+    from workers.commands import print_skipped
     from workers.embedded import process_batch
     from workers.ingest import ingest
 
@@ -62,6 +63,7 @@ def run(
     settings = base if base.store == "s3" else base.model_copy(update={"store_path": out / "store"})
     store = open_store(settings)
     summary = ingest(input_path, store, queue=None, progress=True)
+    print_skipped(console, summary)
     ids = sorted(summary.dossier_ids)
     if not ids:
         console.print("[red]Tidak ada berkas untuk diproses.[/red]")

@@ -18,7 +18,7 @@ from models.contract import (
     FileError,
     Registration,
 )
-from pipeline import __version__, corrections, intake
+from pipeline import __version__, corrections, intake, manifest
 from pipeline.checks import dossier_niks_of, run_checks
 from pipeline.context import DocumentReading
 from pipeline.decide import decide
@@ -45,6 +45,7 @@ class DossierContext:
     dossier_id: str
     store: ObjectStore
     runtime: Runtime
+    manifest: dict = field(default_factory=dict)
     registration: Registration | None = None
     registration_error: FileError | None = None
     readings: list[DocumentReading] = field(default_factory=list)
@@ -54,6 +55,7 @@ class DossierContext:
 def process_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) -> DossierResult:
     """Read, check, decide and publish one dossier. Never raises for bad input; storage errors propagate."""
     ctx = DossierContext(dossier_id=dossier_id, store=store, runtime=runtime)
+    load_manifest(ctx)
     load_registration(ctx)
     read_originals(ctx)
     documents = [to_document(r) for r in ctx.readings]
@@ -65,11 +67,22 @@ def process_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) ->
     return result
 
 
+def load_manifest(ctx: DossierContext) -> None:
+    ctx.manifest = manifest.read(ctx.store, ctx.dossier_id) or {"files": []}
+
+
 def load_registration(ctx: DossierContext) -> None:
+    if not ctx.manifest:
+        load_manifest(ctx)
+    refused = next((r for r in ctx.manifest.get("rejected", []) if r.get("file") == intake.REGISTRATION_FILE), None)
     try:
         data = ctx.store.get_bytes(keys.registration_key(ctx.dossier_id))
     except ObjectNotFound:
         data = None
+    if data is None and refused is not None:  # refused at ingestion (too large, a symlink): say why, not "missing"
+        ctx.registration_error = FileError(file="registration.json", error=refused["error"],
+                                           message=refused.get("message"))
+        return
     try:
         ctx.registration = intake.read_registration(data, folder_name=ctx.dossier_id)
     except (RegistrationMissing, RegistrationInvalid) as e:
@@ -86,20 +99,16 @@ def load_registration(ctx: DossierContext) -> None:
 
 def read_originals(ctx: DossierContext) -> None:
     limits = ctx.runtime.settings.limits
-    try:
-        manifest = ctx.store.get_json(keys.manifest_key(ctx.dossier_id))
-    except ObjectNotFound:
-        manifest = {"files": []}
-    for rejected in manifest.get("rejected", []):  # refused at ingestion (too large, symlink, too many files)
+    for rejected in ctx.manifest.get("rejected", []):  # refused at ingestion (too large, symlink, too many files)
         if rejected.get("file") and rejected["file"] != intake.REGISTRATION_FILE:  # registration: see above
             ctx.errors.append(FileError(file=rejected["file"], error=rejected["error"],
                                         message=rejected.get("message")))
-    for entry in manifest.get("files", []):
+    for entry in ctx.manifest.get("files", []):
         name, sha = entry["name"], entry["sha256"]
         try:
-            data = ctx.store.get_bytes(keys.original_key(ctx.dossier_id, sha, name))
+            data = ctx.store.get_bytes(manifest.entry_key(ctx.dossier_id, entry))
         except (ObjectNotFound, IntegrityError) as e:
-            ctx.errors.append(FileError(file=name, error=e.code, message=e.message_id))
+            ctx.errors.append(FileError(file=name, error=e.code, message=FILE_REASONS.get(e.code, e.message_id)))
             continue
         pages, errors = intake.load_pages(name, data, sha256=sha, limits=limits)
         ctx.errors.extend(errors)

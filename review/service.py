@@ -16,7 +16,7 @@ from typing import Any
 
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, DocType, DossierResult, Registration
-from pipeline import corrections, queue_index
+from pipeline import corrections, manifest, queue_index
 from pipeline.errors import ObjectNotFound, OcrFailed
 from pipeline.queue_index import read_decision
 from pipeline.regions import Regions
@@ -289,36 +289,16 @@ class ReviewService:
             raise ReviewError("File melebihi batas ukuran.", status=413)
         self._take(account, dossier_id)
         sha = hashlib.sha256(data).hexdigest()
-        manifest = self._manifest(dossier_id)
-        files = manifest.setdefault("files", [])
-        entry = next((f for f in files if f.get("sha256") == sha), None)
-        if entry is None:
-            name = _unique_name(name, {f.get("name") for f in files})
-            self.store.put_if_absent(keys.original_key(dossier_id, sha, name), data,
-                                     content_type=UPLOAD_TYPES[ext])
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            entry = {"name": name, "sha256": sha, "size": len(data), "content_type": UPLOAD_TYPES[ext],
-                     "version": 1, "source": "review-upload", "uploaded_by": account.username, "uploaded_at": now}
-            files.append(entry)
-            files.sort(key=lambda f: f.get("name", ""))
-            manifest["version"] = int(manifest.get("version", 0)) + 1
-            manifest["updated_at"] = now
-            self.store.put_json(keys.manifest_key(dossier_id), manifest)
-        job = self.enqueue(dossier_id, int(manifest.get("version", 0))) if self.enqueue is not None else None
+        # the bytes first, then the manifest by compare-and-swap: parallel uploads never drop each other
+        self.store.put_if_absent(manifest.upload_key(dossier_id, sha, filename), data, content_type=UPLOAD_TYPES[ext])
+        listed = manifest.add_upload(self.store, dossier_id, filename=filename, sha256=sha, size=len(data),
+                                     content_type=UPLOAD_TYPES[ext], by=account.username)
+        entry = listed.entry
+        job = self.enqueue(dossier_id, listed.version) if self.enqueue is not None else None
         audit.append(self.store, dossier_id, "upload", account.username, account.role.value,
                      after={"file": entry["name"], "sha256": sha, "size": len(data)},
                      reprocess=("queued" if job else "pending"), job_id=job)
         return {**entry, "queued": bool(job)}
-
-
-def _unique_name(name: str, taken: set) -> str:
-    if name not in taken:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    n = 2
-    while f"{stem}-{n}{dot}{ext}" in taken:
-        n += 1
-    return f"{stem}-{n}{dot}{ext}"
 
 
 def normalise_value(field: str, value: str) -> str:

@@ -163,7 +163,7 @@ def test_ingest_is_idempotent_and_versions_changed_files(tmp_path, store, queue)
     folder = make_dossier(inp, "D-1", {"IMG_1.jpg": b"ktp v1", "sub/ijazah.pdf": b"ijazah"})
     make_dossier(inp, "D-2", {"x.jpg": b"x"})
     first = ingest(inp, store, queue)
-    assert first.counts() == {"dossiers": 2, "changed": 2, "queued": 2, "stored": 3, "skipped": 0, "rejected": 0}
+    assert first.counts() == {"dossiers": 2, "changed": 2, "queued": 2, "stored": 3, "skipped": 0, "rejected": 0, "skipped_inputs": 0}
 
     again = ingest(inp, store, queue)
     assert again.counts()["stored"] == 0 and again.counts()["skipped"] == 3

@@ -24,7 +24,7 @@ SHARED_REASONS = {
     "NIK_INCONSISTENT", "NOT_WNI", "DUPLICATE_NIK", "LOW_CONFIDENCE", "FIELD_UNREADABLE",
 }
 # Codes beyond the shared table (documented in docs/rules.md), all with outcome needs_review.
-EXTRA_REASONS = {"HEALTH_LETTER_AFTER_REFERENCE", "VITALS_OUT_OF_RANGE", "DOCUMENT_UNREADABLE"}
+EXTRA_REASONS = {"HEALTH_LETTER_AFTER_REFERENCE", "VITALS_OUT_OF_RANGE", "DOCUMENT_UNREADABLE", "ORIGINAL_DAMAGED"}
 
 
 def registration(**over) -> Registration:

@@ -638,16 +638,20 @@ def test_not_a_zip_is_invalid(tmp_path):
 def test_scan_files_skips_and_flags(tmp_path):
     folder = tmp_path / "D-1"
     write_dossier(folder, "D-1")
-    (folder / ".hidden.jpg").write_bytes(b"x")
+    (folder / ".hidden.jpg").write_bytes(b"x")  # a dot-name is a file like any other (a scan named `..ktp.jpg`)
+    (folder / ".DS_Store").write_bytes(b"x")  # the operating system's own files are skipped, and listed
     (folder / "big.pdf").write_bytes(b"%PDF-" + b"0" * 200)
     (folder / "link.jpg").symlink_to(folder / "IMG_2031.jpg")
-    files, errors = intake.scan_files(folder, limits=limits(max_file_bytes=150))
-    assert [n for n, _ in files] == []  # the JPEG itself is over 150 bytes too
+    skipped = []
+    files, errors = intake.scan_files(folder, limits=limits(max_file_bytes=150), skipped=skipped, prefix="D-1/")
+    assert [n for n, _ in files] == [".hidden.jpg"]  # the JPEG itself is over 150 bytes
     assert sorted((e.file, e.error) for e in errors) == [
         ("IMG_2031.jpg", "FILE_TOO_LARGE"), ("big.pdf", "FILE_TOO_LARGE"), ("link.jpg", "FILE_UNSUPPORTED")]
+    assert [(s.path, s.reason) for s in skipped] == [("D-1/.DS_Store", "SYSTEM_FILE")]
     files, errors = intake.scan_files(folder, limits=limits(max_files_per_dossier=1))
-    assert [n for n, _ in files] == ["IMG_2031.jpg"]
-    assert {e.file: e.error for e in errors} == {"big.pdf": "FILE_UNSUPPORTED", "link.jpg": "FILE_UNSUPPORTED"}
+    assert [n for n, _ in files] == [".hidden.jpg"]
+    assert {e.file: e.error for e in errors} == {"IMG_2031.jpg": "FILE_UNSUPPORTED", "big.pdf": "FILE_UNSUPPORTED",
+                                                 "link.jpg": "FILE_UNSUPPORTED"}
 
 
 def _decode_in_fork(guard, data, out):
