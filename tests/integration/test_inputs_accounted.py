@@ -65,6 +65,7 @@ def hostile_input(tmp_path):
     (root / "catatan.txt").write_text("loose file beside the dossier folders")
     (root / ".DS_Store").write_bytes(b"\x00")
     dossier(root, "D.6", {"a.png": png(6)})  # a dot: valid by the contract
+    dossier(root, "D-9", {}, reg=b"[" * 30_000 + b"]" * 30_000)  # 60 KB of nesting: under the size cap
     return root, reader, ok
 
 
@@ -72,7 +73,7 @@ def test_every_input_is_a_dossier_a_file_or_a_skipped_line(tmp_path, hostile_inp
     root, _reader, _ok = hostile_input
     store = LocalStore(tmp_path / "store", fsync=False)
     summary = ingest(root, store)
-    assert summary.dossier_ids == ["D-1", "D.6"]
+    assert summary.dossier_ids == ["D-1", "D-9", "D.6"]
     skipped = {s.path: s.reason for s in summary.skipped_inputs}
     assert skipped == {
         "D 2 spasi": "DOSSIER_ID_INVALID", "Désa-3": "DOSSIER_ID_INVALID", "-D4": "DOSSIER_ID_INVALID",
@@ -82,7 +83,7 @@ def test_every_input_is_a_dossier_a_file_or_a_skipped_line(tmp_path, hostile_inp
     assert all(s.message for s in summary.skipped_inputs)
     record = store.get_json(summary.batch_key)
     assert {s["path"] for s in record["skipped_inputs"]} == set(skipped)
-    assert record["dossiers"] == ["D-1", "D.6"]
+    assert record["dossiers"] == ["D-1", "D-9", "D.6"]
 
     files = store.get_json(keys.manifest_key("D-1"))["files"]
     by_original = {f.get("original_name", f["name"]): f for f in files}
@@ -131,7 +132,9 @@ def test_run_prints_what_it_skipped_and_processes_every_dossier(tmp_path, hostil
         assert line in res.output
     assert NIK not in res.output
     results = {p.parent.name for p in out.glob("*/result.json")}
-    assert results == {"D-1", "D.6"}
+    assert results == {"D-1", "D-9", "D.6"}  # the nested registration too (it stopped the whole run)
+    d9 = DossierResult.model_validate_json((out / "D-9" / "result.json").read_text())
+    assert "REGISTRATION_INVALID" in {e.error for e in d9.errors}
     d1 = DossierResult.model_validate_json((out / "D-1" / "result.json").read_text())
     seen = {d.file for d in d1.documents} | {e.file for e in d1.errors}
     assert {"ktp.png", "ktp2.png", "scan/ijazah.png", "KTP NIK-disamarkan.png"} <= seen
