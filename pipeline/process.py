@@ -30,14 +30,17 @@ from pipeline.errors import (
     OcrFailed,
     RegistrationInvalid,
     RegistrationMissing,
+    WriteConflict,
 )
-from pipeline.publish import publish_result
+from pipeline.publish import ANY, publish_result, read_result
 from pipeline.reading import read_page
 from pipeline.runtime import Runtime
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
+
+PUBLISH_ATTEMPTS = 20  # rounds of "someone published meanwhile: check again on what is stored now"
 
 
 @dataclass
@@ -53,18 +56,36 @@ class DossierContext:
 
 
 def process_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) -> DossierResult:
-    """Read, check, decide and publish one dossier. Never raises for bad input; storage errors propagate."""
+    """Read, check, decide and publish one dossier. Never raises for bad input; storage errors propagate.
+
+    The result is published by compare-and-swap against the result stored when this run began. When another
+    writer published meanwhile (a verifier's correction, a duplicate re-check) the checks run again, without
+    OCR, on what is stored now, with the corrections recorded by now; when the dossier's manifest changed
+    meanwhile (a new upload: a newer run will read it), this run publishes nothing and returns what is stored."""
+    _stored, base = read_result(store, dossier_id)  # before reading: whatever is published later is newer
     ctx = DossierContext(dossier_id=dossier_id, store=store, runtime=runtime)
     load_manifest(ctx)
     load_registration(ctx)
     read_originals(ctx)
-    documents = [to_document(r) for r in ctx.readings]
-    # a verifier's corrections of these pages outlive the reading (pipeline/corrections.py)
-    reapplied = corrections.apply_corrections(ctx.store, dossier_id, documents, ctx.errors)
-    result = evaluate_and_publish(ctx.store, ctx.runtime, dossier_id, ctx.registration, documents,
-                                  ctx.errors, ctx.registration_error)
-    corrections.audit_reapplied(ctx.store, dossier_id, reapplied, result)
-    return result
+    for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+        documents = [to_document(r) for r in ctx.readings]
+        # a verifier's corrections of these pages outlive the reading (pipeline/corrections.py)
+        reapplied = corrections.apply_corrections(ctx.store, dossier_id, documents, ctx.errors)
+        try:
+            result = evaluate_and_publish(ctx.store, ctx.runtime, dossier_id, ctx.registration, documents,
+                                          ctx.errors, ctx.registration_error, expect=base)
+        except WriteConflict:
+            stored, base = read_result(store, dossier_id)
+            if manifest.version_of(manifest.read(store, dossier_id)) != manifest.version_of(ctx.manifest):
+                log.info("dossier %s: new files arrived while it was read; this run's result is not published",
+                         dossier_id)
+                assert stored is not None
+                return stored
+            log.info("dossier %s: result changed while it was read (round %d); checking again", dossier_id, attempt)
+            continue
+        corrections.audit_reapplied(ctx.store, dossier_id, reapplied, result)
+        return result
+    raise WriteConflict(f"results/{dossier_id}: still changing after {PUBLISH_ATTEMPTS} attempts")
 
 
 def load_manifest(ctx: DossierContext) -> None:
@@ -146,8 +167,12 @@ def evaluate_and_publish(
     registration_error: FileError | None = None,
     *,
     notify_others: bool = True,
+    expect: object = ANY,
 ) -> DossierResult:
-    """Checks + decision + publish. Also the re-check path (no OCR): verifier corrections, duplicate updates."""
+    """Checks + decision + publish. Also the re-check path (no OCR): verifier corrections, duplicate updates.
+
+    `expect`: the etag of the stored result these documents come from (None: there was none); WriteConflict
+    (nothing published) when another writer published since (pipeline/publish.py). ANY publishes regardless."""
     index = DuplicateIndex(store, runtime.index_secret)
     niks = dossier_niks_of(registration, documents)
     previous_others = set(index.others_of(dossier_id)) if notify_others else set()
@@ -156,14 +181,14 @@ def evaluate_and_publish(
 
     all_errors = list(errors) + ([registration_error] if registration_error else [])
     result = _decide(runtime, dossier_id, registration, documents, all_errors, others)
-    publish_result(store, result, runtime=runtime)
+    published = publish_result(store, result, runtime=runtime, expect=expect)
 
     # Another dossier may have taken one of our NIKs while we were reading: look again after writing.
     again = sorted(index.others(dossier_id, niks))
     if again != others:
         others = again
         result = _decide(runtime, dossier_id, registration, documents, all_errors, others)
-        publish_result(store, result, runtime=runtime)
+        publish_result(store, result, runtime=runtime, expect=published.etag)
 
     if notify_others:
         for other in sorted(previous_others | set(others)):
@@ -193,24 +218,31 @@ def _decide(runtime, dossier_id, registration, documents, errors, others) -> Dos
 def recheck_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) -> DossierResult | None:
     """Re-run the checks of a stored result without OCR when what it depends on changed (duplicates).
 
-    Returns None when the dossier has no result yet (its own processing will see the current index).
+    Built from the stored result and published only over that same result (compare-and-swap): when the dossier's
+    own processing or a correction publishes meanwhile, the re-check starts again from the newer result, so it
+    never replaces it with stale documents. Returns None when the dossier has no result yet (its own processing
+    will see the current index).
     """
-    try:
-        old = DossierResult.model_validate(store.get_json(keys.result_key(dossier_id)))
-    except ObjectNotFound:
-        return None
-    index = DuplicateIndex(store, runtime.index_secret)
-    others = sorted(index.others_of(dossier_id))
-    if others == old.duplicate_dossiers:
-        return old
-    ctx = DossierContext(dossier_id=dossier_id, store=store, runtime=runtime)
-    load_registration(ctx)
-    file_errors = [e for e in old.errors if e.file != "registration.json"]
-    result = _decide(runtime, dossier_id, ctx.registration, old.documents,
-                     file_errors + ([ctx.registration_error] if ctx.registration_error else []), others)
-    publish_result(store, result, runtime=runtime)
-    log.info("dossier %s re-checked: duplicates now %d", dossier_id, len(others))
-    return result
+    for _attempt in range(PUBLISH_ATTEMPTS):
+        old, etag = read_result(store, dossier_id)
+        if old is None:
+            return None
+        index = DuplicateIndex(store, runtime.index_secret)
+        others = sorted(index.others_of(dossier_id))
+        if others == old.duplicate_dossiers:
+            return old
+        ctx = DossierContext(dossier_id=dossier_id, store=store, runtime=runtime)
+        load_registration(ctx)
+        file_errors = [e for e in old.errors if e.file != "registration.json"]
+        result = _decide(runtime, dossier_id, ctx.registration, old.documents,
+                         file_errors + ([ctx.registration_error] if ctx.registration_error else []), others)
+        try:
+            publish_result(store, result, runtime=runtime, expect=etag)
+        except WriteConflict:
+            continue
+        log.info("dossier %s re-checked: duplicates now %d", dossier_id, len(others))
+        return result
+    raise WriteConflict(f"results/{dossier_id}: still changing after {PUBLISH_ATTEMPTS} re-checks")
 
 
 __all__ = ["DossierContext", "DossierStatus", "process_dossier", "recheck_dossier", "evaluate_and_publish"]

@@ -78,10 +78,10 @@ def queue_enqueuer(settings: Settings) -> Callable[[str, int], str | None]:
     return enqueue
 
 
-def recheck_default(store, runtime, dossier_id, registration, documents, errors, registration_error=None):
+def recheck_default(store, runtime, dossier_id, registration, documents, errors, registration_error=None, **kw):
     from pipeline.process import evaluate_and_publish
 
-    return evaluate_and_publish(store, runtime, dossier_id, registration, documents, errors, registration_error)
+    return evaluate_and_publish(store, runtime, dossier_id, registration, documents, errors, registration_error, **kw)
 
 
 @dataclass
@@ -246,21 +246,10 @@ class ReviewService:
         # recorded apart from the result first, so a re-processing from the scans applies it again
         record_key, provenance = corrections.record(self.store, dossier_id, doc, field, new_value,
                                                     by=account.username, role=account.role.value, before=before)
-        earlier = doc.corrected.get(field)
-        if earlier is not None:  # what the machine read stays the machine's reading, not a previous correction
-            provenance = provenance.model_copy(update={"read_value": earlier.read_value})
-        documents = [d.model_copy(deep=True) for d in result.documents]
-        documents[doc_index].fields[field] = new_value
-        documents[doc_index].confidence[field] = 1.0
-        documents[doc_index].corrected[field] = provenance
-
-        from pipeline.process import DossierContext, load_registration
-
-        ctx = DossierContext(dossier_id=dossier_id, store=self.store, runtime=self.runtime)
-        load_registration(ctx)
-        errors = [e for e in result.errors if e.file != "registration.json"]
-        new = self.recheck(self.store, self.runtime, dossier_id, ctx.registration, documents, errors,
-                           ctx.registration_error)
+        # put on the result stored now and published by compare-and-swap (again on a newer one when a worker
+        # publishes first); what the machine read stays the machine's reading, not a previous correction
+        new = corrections.publish_correction(self.store, self.runtime, dossier_id, doc=doc, field_name=field,
+                                             value=new_value, provenance=provenance, recheck=self.recheck)
         audit.append(self.store, dossier_id, "correct", account.username, account.role.value,
                      before={"value": before, "status": result.status.value},
                      after={"value": new_value, "status": new.status.value},

@@ -79,3 +79,15 @@ def install(reader: TruthReader, monkeypatch=None) -> None:
     else:
         pipeline.process.read_page = reader
         pipeline.ocr.factory.make_engine = no_engine
+
+
+def light_runtime():
+    """Rules and regions, no OCR engine and no spaCy: enough for the stand-in reader and for re-checks."""
+    from config.rules import load_rules
+    from config.settings import Settings
+    from pipeline.regions import Regions
+    from pipeline.runtime import Runtime
+
+    settings = Settings()
+    return Runtime(settings=settings, engine=NoEngine(), nlp=None, rules=load_rules(settings.rules_file),
+                   regions=Regions.load())

@@ -13,7 +13,7 @@ import json
 import os
 
 import pytest
-from fake_reading import TruthReader, install
+from fake_reading import TruthReader, install, light_runtime
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -165,9 +165,6 @@ def test_a_damaged_stored_original_is_a_file_error_and_reingest_repairs_it(tmp_p
     """GIVEN a stored KTP whose bytes changed underneath the store
     THEN processing reports CHECKSUM_MISMATCH for that file and reviews the KTP (not 'KTP tidak ditemukan');
     AND ingesting the good file again writes it back, queues a new version and the KTP is found again."""
-    from config.settings import Settings
-    from pipeline.runtime import Runtime
-
     reader = TruthReader()
     install(reader, monkeypatch)
     root = tmp_path / "input"
@@ -177,7 +174,7 @@ def test_a_damaged_stored_original_is_a_file_error_and_reingest_repairs_it(tmp_p
     ingest(root, store)
     entry = store.get_json(keys.manifest_key("D-1"))["files"][0]
     (store.root / "objects" / entry["key"]).write_bytes(b"bit rot")
-    runtime = _runtime()
+    runtime = light_runtime()
     result = process.process_dossier("D-1", store=store, runtime=runtime)
     assert [(e.file, e.error) for e in result.errors] == [("ktp.png", "CHECKSUM_MISMATCH")]
     assert "penyimpanan rusak" in result.errors[0].message
@@ -190,20 +187,6 @@ def test_a_damaged_stored_original_is_a_file_error_and_reingest_repairs_it(tmp_p
     assert store.get_bytes(entry["key"]) == png(1)
     result = process.process_dossier("D-1", store=store, runtime=runtime)
     assert result.errors == [] and any(d.type.value == "ktp" for d in result.documents)
-    del Settings, Runtime
-
-
-def _runtime():
-    from config.rules import load_rules
-    from config.settings import Settings
-    from pipeline.regions import Regions
-    from pipeline.runtime import Runtime
-
-    settings = Settings()
-    from fake_reading import NoEngine
-
-    return Runtime(settings=settings, engine=NoEngine(), nlp=None, rules=load_rules(settings.rules_file),
-                   regions=Regions.load())
 
 
 def test_a_too_large_registration_is_reported_as_too_large(tmp_path):
