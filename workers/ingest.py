@@ -146,7 +146,14 @@ def ingest(
             summary.dossiers[outcome.dossier_id] = outcome
             summary.rejected.extend(outcome.rejected)
             if queue is not None:
-                outcome.queued = _enqueue(queue, store, outcome)
+                try:
+                    outcome.queued = _enqueue(queue, store, outcome)
+                except ValueError as e:  # this dossier cannot be queued; the others still are
+                    log.error("dossier %s: not queued (%s)", outcome.dossier_id, e)
+                    refusal = Rejection(outcome.dossier_id, None, "QUEUE_REFUSED",
+                                        "Berkas tersimpan tetapi tidak dapat dimasukkan ke antrean.")
+                    outcome.rejected.append(refusal)
+                    summary.rejected.append(refusal)
             tick(outcome.dossier_id)
 
     try:
