@@ -81,7 +81,11 @@ def read_registration(data: bytes | None, *, folder_name: str) -> Registration:
         reg = Registration.model_validate(raw)
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(map(str, err['loc'])) or '(root)'}: {err['type']}" for err in e.errors())
-        raise RegistrationInvalid(problems) from None
+        error = RegistrationInvalid(problems)
+        fields = ", ".join(sorted({".".join(map(str, err["loc"])) or "(isi)" for err in e.errors()}))
+        error.message_id = (f"registration.json tidak valid pada isian: {fields}. Periksa isinya (NIK 16 angka 0-9, "
+                            f"nama paling panjang 200 huruf, nomor TPS 1-3 angka) dan kirim ulang.")
+        raise error from None
     if reg.dossier_id != folder_name:
         raise RegistrationInvalid(f"dossier_id {reg.dossier_id!r} differs from folder name {folder_name!r}")
     return reg

@@ -252,7 +252,7 @@ def nik_hmac(nik: str, secret: str | bytes | SecretStr) -> str:
         secret = secret.encode("utf-8")
     if not secret:
         raise ValueError("index secret is empty")
-    digits = "".join(ch for ch in str(nik) if ch.isdigit())
+    digits = "".join(ch for ch in str(nik) if ch in "0123456789")  # ASCII only: '٣'.isdigit() is True too
     return hmac.new(secret, digits.encode("ascii"), hashlib.sha256).hexdigest()
 
 
