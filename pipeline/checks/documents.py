@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from models.contract import Check, CheckStatus, DocType, Evidence
 from pipeline.checks.base import CheckContext
-from pipeline.errors import STORED_COPY_ERRORS
+from pipeline.errors import FILE_WARNINGS, STORED_COPY_ERRORS
 
 DOCUMENT_UNREADABLE = "DOCUMENT_UNREADABLE"
 ORIGINAL_DAMAGED = "ORIGINAL_DAMAGED"
@@ -59,8 +59,15 @@ def _maybe_in_damaged(ctx: CheckContext, check_id: str, doc_type: DocType, files
 
 
 def check_files_readable(ctx: CheckContext) -> Check:
-    """Scan files that could not be read; registration.json problems belong to the `registration` check."""
-    errors = [e for e in ctx.errors if not e.error.startswith("REGISTRATION_")]
+    """Scan files that could not be read; registration.json problems belong to the `registration` check. A file
+    read in spite of damage (FILE_WARNINGS) is reviewed too, with what was recovered (FILE_DAMAGED)."""
+    problems = [e for e in ctx.errors if not e.error.startswith("REGISTRATION_")]
+    errors = [e for e in problems if e.error not in FILE_WARNINGS]
+    if not errors and problems:
+        files = sorted({e.file for e in problems})
+        evidence = [Evidence(file=e.file, page=e.page, value=e.error, note=e.message) for e in problems]
+        return ctx.make("files_readable", CheckStatus.REVIEW, "FILE_DAMAGED",
+                        {"count": len(files), "files": ", ".join(files)}, evidence)
     if not errors:
         return ctx.make("files_readable", CheckStatus.PASS)
     files = sorted({e.file for e in errors})

@@ -339,6 +339,20 @@ def test_cut_off_pdf_is_truncated_not_repaired(fraction):
     assert load("scan.pdf", data + b"\x00" * 10)[1] == []  # padding after %%EOF is fine
 
 
+def test_damaged_pdf_read_in_part_carries_a_warning_saying_what_was_recovered():
+    """Issue 13 finding 8: a PDF whose cross-reference table is broken is rebuilt by the readers and read without
+    a word; the result must say the file was damaged and what was recovered."""
+    data = pdf_bytes([TEXT_PAGE, TEXT_PAGE])
+    assert load("scan.pdf", data)[1] == []  # intact: no warning
+    at = data.rindex(b"startxref")
+    broken = data[:at] + b"startxref\n17\n%%EOF\n"  # points into the middle of an object
+    pages, errors = load("scan.pdf", broken, limits(render_dpi=72))
+    assert [p.page for p in pages] == [1, 2] and pages[0].text_layer is not None
+    assert [(e.file, e.error) for e in errors] == [("scan.pdf", "FILE_DAMAGED")]
+    assert "2 dari 2 halaman terbaca" in errors[0].message and "teks tertanam" in errors[0].message
+    assert "xref" in errors[0].message
+
+
 def test_encrypted_pdf_is_rejected():
     assert only_error("ijazah.pdf", pdf_bytes([TEXT_PAGE], encrypt="rahasia")) == "FILE_ENCRYPTED"
 
