@@ -80,6 +80,12 @@ def process_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) ->
                 log.info("dossier %s: new files arrived while it was read; this run's result is not published",
                          dossier_id)
                 assert stored is not None
+                # this run wrote its NIKs to the duplicate index before it lost: put back the stored result's
+                # (a newer run that has not published yet writes its own again when it publishes)
+                now = DossierContext(dossier_id=dossier_id, store=store, runtime=runtime)
+                load_registration(now)
+                DuplicateIndex(store, runtime.index_secret).update(
+                    dossier_id, dossier_niks_of(now.registration, stored.documents))
                 return stored
             log.info("dossier %s: result changed while it was read (round %d); checking again", dossier_id, attempt)
             continue
@@ -182,6 +188,8 @@ def evaluate_and_publish(
     all_errors = list(errors) + ([registration_error] if registration_error else [])
     result = _decide(runtime, dossier_id, registration, documents, all_errors, others)
     published = publish_result(store, result, runtime=runtime, expect=expect)
+    if published:
+        index.update(dossier_id, niks)  # again: a run that lost a race may have written older NIKs meanwhile
 
     # Another dossier may have taken one of our NIKs while we were reading: look again after writing.
     again = sorted(index.others(dossier_id, niks))
