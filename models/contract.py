@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 DOSSIER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 # What a registration may hold (docs/limits.md): a NIK of ASCII digits (spaces, dots or dashes between groups are
@@ -22,6 +22,7 @@ NIK_DECLARED_RE = re.compile(r"^[0-9](?:[0-9 .-]{0,30}[0-9])?$")
 TPS_RE = re.compile(r"^(?:[Tt][Pp][Ss][ .-]?)?[0-9]{1,3}$")
 MAX_NAME_CHARS = 200
 MAX_AREA_CHARS = 100
+Trimmed = Annotated[str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)]
 _MARKUP_OR_CONTROL = re.compile(r"[<>\"`\x00-\x1f\x7f]")
 
 
@@ -83,7 +84,7 @@ class RegisteredWilayah(Wilayah):
     kabupaten_kota: str = Field(max_length=MAX_AREA_CHARS)
     kecamatan: str = Field(max_length=MAX_AREA_CHARS)
     desa_kelurahan: str = Field(max_length=MAX_AREA_CHARS)
-    tps: str = Field(pattern=TPS_RE.pattern, description="TPS number, 1-3 digits, optionally after 'TPS'")
+    tps: Trimmed = Field(pattern=TPS_RE.pattern, description="TPS number, 1-3 digits, optionally after 'TPS'")
 
     @field_validator("provinsi", "kabupaten_kota", "kecamatan", "desa_kelurahan")
     @classmethod
@@ -91,11 +92,6 @@ class RegisteredWilayah(Wilayah):
         if _MARKUP_OR_CONTROL.search(v) or not v.strip():
             raise ValueError("area names hold letters, digits, spaces and . , ' ( ) / - only")
         return v
-
-    @field_validator("tps", mode="before")
-    @classmethod
-    def _tps_trimmed(cls, v: object) -> object:
-        return v.strip() if isinstance(v, str) else v
 
 
 class Registration(BaseModel):
@@ -105,7 +101,7 @@ class Registration(BaseModel):
 
     dossier_id: str
     nama: str = Field(max_length=MAX_NAME_CHARS)
-    nik: str = Field(pattern=NIK_DECLARED_RE.pattern, max_length=32,
+    nik: Trimmed = Field(pattern=NIK_DECLARED_RE.pattern, max_length=32,
                      description="16 digits 0-9; spaces, dots or dashes between groups are ignored")
     tanggal_lahir: date | None = None
     wilayah: RegisteredWilayah
@@ -119,11 +115,6 @@ class Registration(BaseModel):
         if _MARKUP_OR_CONTROL.search(v.replace('"', "")) or not v.strip():
             raise ValueError("nama must be non-empty text without markup or control characters")
         return v
-
-    @field_validator("nik", mode="before")
-    @classmethod
-    def _nik_trimmed(cls, v: object) -> object:
-        return v.strip() if isinstance(v, str) else v
 
     @field_validator("dossier_id")
     @classmethod

@@ -12,3 +12,8 @@ if ! redis-cli -u "$REDIS_URL" ping >/dev/null 2>&1; then
 fi
 "$VENV/bin/ruff" check .
 "$VENV/bin/python" -m pytest "$@"
+# The concurrency stress test (issue 13: 200 dossiers, four workers, uploads and corrections through the review
+# app) takes minutes, so it is marked slow and left out of the default run above; CI runs it here, after it.
+if [ $# -eq 0 ]; then
+  "$VENV/bin/python" -m pytest -m slow tests/integration/test_stress.py
+fi
