@@ -32,7 +32,7 @@ from pipeline.errors import (
     RegistrationMissing,
     WriteConflict,
 )
-from pipeline.publish import ANY, publish_result, read_result
+from pipeline.publish import ANY, area_match_info, publish_result, read_result
 from pipeline.reading import read_page
 from pipeline.runtime import Runtime
 from pipeline.storage import keys
@@ -219,6 +219,7 @@ def _decide(runtime, dossier_id, registration, documents, errors, others) -> Dos
         errors=errors,
         pipeline_version=__version__,
         wilayah=registration.wilayah if registration else None,
+        area_match=area_match_info(registration.wilayah if registration else None, runtime.regions),
         duplicate_dossiers=others,
     )
 

@@ -12,7 +12,9 @@ temporary file. A process killed between the renames leaves that pending record,
 next finishes the write (roll forward); killed before it, the old object stays whole. Conditional writes
 (`if_match`, `if_none_match`) compare under the same lock. Locks are `flock`: released by the kernel when a
 process dies, valid between the processes of one machine (not over NFS). Keys are checked by
-`validate_key`, so nothing is written outside the root.
+`validate_key`, so nothing is written outside the root. Files are created 0600 (mkstemp; lock files too) and
+the folders the store creates 0700: scans, NIKs and names are readable by the store's own user only
+(docs/security.md).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class LocalStore(StoreBase):
         self._locks = self.root / "locks"
         try:
             for d in (self._objects, self._meta, self._tmp, self._locks):
-                d.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(d)
         except OSError as e:
             raise StorageError(f"cannot create the store folder {self.root}: {e}") from e
 
@@ -96,10 +98,10 @@ class LocalStore(StoreBase):
         staged = self._tmp / str(record.get("staged", ""))
         if record.get("staged") and staged.is_file():
             dest = self._data_path(key)
-            dest.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(dest.parent)
             os.replace(staged, dest)
         meta = self._meta_path(key)
-        meta.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(meta.parent)
         os.replace(pending, meta)
         return True
 
@@ -163,10 +165,10 @@ class LocalStore(StoreBase):
                     pending = self._pending_path(key)
                     os.replace(rec_tmp, pending)  # commit point: from here the write is finished, even if killed
                     committed = True
-                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    make_private_dirs(dest.parent)
                     os.replace(tmp, dest)
                     meta_path = self._meta_path(key)
-                    meta_path.parent.mkdir(parents=True, exist_ok=True)
+                    make_private_dirs(meta_path.parent)
                     os.replace(pending, meta_path)
             finally:
                 _unlink(rec_tmp)
@@ -298,6 +300,18 @@ class LocalStore(StoreBase):
                         pass
         except OSError as e:
             raise StorageError(f"{key_for_log(key)}: delete failed: {e.strerror or type(e).__name__}") from e
+
+
+def make_private_dirs(path: Path) -> None:
+    """mkdir -p with mode 0700 for every folder it creates (Path.mkdir gives missing parents the umask's mode)."""
+    if path.is_dir():
+        return
+    make_private_dirs(path.parent)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
 
 
 def _unlink(path: str) -> None:

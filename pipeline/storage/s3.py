@@ -1,7 +1,8 @@
 """S3 backend through the `minio` SDK (MinIO in deployments; moto's server in tests).
 
 Same keys as the local backend. The sha256 of each object is stored as user metadata
-(`x-amz-meta-sha256`) and checked by `get_bytes`. Connection errors and 5xx answers are retried
+(`x-amz-meta-sha256`) and checked by `get_bytes`. With `sse`, every write asks for server-side encryption
+(SSE-S3, SSE-KMS or SSE-C); with SSE-C the customer key also goes with every read and stat. Connection errors and 5xx answers are retried
 with exponential backoff; after the budget a StorageError says the store cannot be reached.
 
 Conditional writes send `If-Match: "<etag>"` / `If-None-Match: *` with the PUT (MinIO, S3 and moto's server
@@ -24,6 +25,7 @@ import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error, ServerError
 from minio.helpers import genheaders
+from minio.sse import Sse, SseCustomerKey, SseKMS, SseS3
 
 from pipeline.errors import ObjectNotFound, StorageError, WriteConflict
 from pipeline.storage.base import (
@@ -65,6 +67,7 @@ class S3Store(StoreBase):
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         create_bucket: bool = True,
+        sse: Sse | None = None,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError("S3 multipart parts must be at least 5 MiB")
@@ -73,6 +76,8 @@ class S3Store(StoreBase):
         self.part_size = part_size
         self.attempts = max(1, attempts)
         self.backoff = backoff
+        self.sse = sse
+        self._ssec = sse if isinstance(sse, SseCustomerKey) else None  # reads need the customer key too
         # retries are ours (below), so urllib3 gives up at once and tells us
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
@@ -154,7 +159,8 @@ class S3Store(StoreBase):
         res = self._call(
             key,
             lambda: self.client.put_object(
-                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=headers
+                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=headers,
+                sse=self.sse,
             ),
         )
         return ObjectInfo(key, len(data), sha, res.etag, validate_metadata(metadata))
@@ -165,7 +171,7 @@ class S3Store(StoreBase):
     ) -> ObjectInfo:
         """One PUT with If-Match / If-None-Match. The SDK's put_object would send those names as user metadata
         (x-amz-meta-...), so the request goes through its lower-level `_put_object` with the headers as given."""
-        http_headers = genheaders(headers, None, None, None, False)
+        http_headers = genheaders(headers, self.sse, None, None, False)
         http_headers["Content-Type"] = content_type
         if if_match is not None:
             http_headers["If-Match"] = f'"{if_match.strip(chr(34))}"'
@@ -198,7 +204,7 @@ class S3Store(StoreBase):
             with open(path, "rb") as fh:  # reopened on each attempt, so a retry starts from byte 0
                 return self.client.put_object(
                     self.bucket, key, fh, size, content_type=content_type, metadata=headers,
-                    part_size=self.part_size, num_parallel_uploads=2,
+                    part_size=self.part_size, num_parallel_uploads=2, sse=self.sse,
                 )
 
         res = self._call(key, upload)
@@ -221,7 +227,7 @@ class S3Store(StoreBase):
         validate_key(key)
 
         def fetch() -> tuple[bytes, str | None, str]:
-            resp = self.client.get_object(self.bucket, key)
+            resp = self.client.get_object(self.bucket, key, ssec=self._ssec)
             try:
                 return (resp.read(), resp.headers.get(_META_PREFIX + SHA256_META),
                         (resp.headers.get("ETag") or "").strip('"'))
@@ -235,7 +241,7 @@ class S3Store(StoreBase):
     def stat(self, key: str) -> ObjectInfo | None:
         validate_key(key)
         try:
-            obj = self._call(key, lambda: self.client.stat_object(self.bucket, key))
+            obj = self._call(key, lambda: self.client.stat_object(self.bucket, key, ssec=self._ssec))
         except ObjectNotFound:
             return None
         meta: dict[str, str] = {}
@@ -280,3 +286,21 @@ class S3Store(StoreBase):
             self._call(key, lambda: self.client._execute("DELETE", self.bucket, key, headers=headers))
         except ObjectNotFound as e:
             raise conflict(key, "gone since it was read") from e
+
+
+def server_side_encryption(mode: str, *, kms_key_id: str | None = None, customer_key: bytes | None = None
+                           ) -> Sse | None:
+    """The SSE of settings.s3_sse: "none", "sse-s3", "sse-kms" (with `kms_key_id`), "sse-c" (32-byte key)."""
+    if mode == "none":
+        return None
+    if mode == "sse-s3":
+        return SseS3()
+    if mode == "sse-kms":
+        if not kms_key_id:
+            raise ValueError("sse-kms needs the name of a KMS key")
+        return SseKMS(kms_key_id, {})
+    if mode == "sse-c":
+        if customer_key is None or len(customer_key) != 32:
+            raise ValueError("sse-c needs a 32-byte key")
+        return SseCustomerKey(customer_key)
+    raise ValueError(f"unknown server-side encryption {mode!r}")

@@ -112,6 +112,7 @@ def test_a_windows_zip_unpacked_on_linux(tmp_path):
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch):
     monkeypatch.setenv("BERKAS_STORE", "local")
+    monkeypatch.setenv("BERKAS_DEV_MODE", "1")  # synthetic data: the development index key is fine
     from config.settings import get_settings
 
     get_settings.cache_clear() if hasattr(get_settings, "cache_clear") else None

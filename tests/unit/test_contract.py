@@ -120,3 +120,14 @@ def test_an_invalid_registration_names_the_fields_for_the_verifier():
         read_registration(json.dumps(data).encode(), folder_name=data["dossier_id"])
     assert "nik" in e.value.message_id and "wilayah.tps" in e.value.message_id
     assert "35750245069900AB" not in e.value.message_id + str(e.value)
+
+
+def test_registration_takes_a_plain_wilayah_and_checks_it():
+    from models.contract import Wilayah
+
+    area = {"provinsi": "JAWA TIMUR", "kabupaten_kota": "KOTA PASURUAN", "kecamatan": "PURWOREJO",
+            "desa_kelurahan": "KEBONAGUNG"}
+    reg = Registration(**{**_reg(), "wilayah": Wilayah(**area, tps="003")})
+    assert reg.wilayah.tps == "003"
+    with pytest.raises(ValidationError):
+        Registration(**{**_reg(), "wilayah": Wilayah(**area, tps="0024x")})
