@@ -33,7 +33,7 @@ from typing import Any
 from config.settings import Limits
 from models.contract import DOSSIER_ID_RE
 from pipeline import intake, manifest
-from pipeline.errors import IntegrityError, ObjectNotFound
+from pipeline.errors import IntegrityError, ObjectNotFound, StorageError
 from pipeline.storage import keys
 from pipeline.storage.base import JSON_TYPE, ObjectStore, key_for_log
 from pipeline.walk import Skipped
@@ -41,6 +41,7 @@ from pipeline.walk import Skipped
 log = logging.getLogger(__name__)
 
 Progress = bool | Callable[[str], None] | None
+UNREADABLE = {"CHECKSUM_MISMATCH", "OBJECT_NOT_JSON"}  # a stored manifest that cannot be read back
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,17 @@ def _read_dossier(dossier_id: str, folder: Path, limits: Limits, skipped: list[S
 
 def _store_dossier(store: ObjectStore, read: _Read) -> DossierIngest:
     d = read.dossier_id
-    old = manifest.read(store, d)
+    try:
+        old = manifest.read(store, d)
+    except StorageError as e:
+        if e.code not in UNREADABLE:
+            raise
+        # damaged in the store (not by a concurrent writer: those are compare-and-swap now). Its other entries
+        # (a verifier's uploads) cannot be known, so it is not overwritten: reported, left for a person
+        log.error("dossier %s: manifest unreadable (%s); dossier not ingested", d, e.code)
+        refusal = Rejection(d, None, "MANIFEST_UNREADABLE", "Daftar file berkas (manifest.json) di penyimpanan "
+                            "rusak; berkas ini tidak diperbarui. Periksa penyimpanan atau hubungi admin.")
+        return DossierIngest(d, version=0, changed=False, rejected=[refusal])
     listed = {(manifest.submitted_name(e), e.get("sha256")): e for e in (old or {}).get("files", [])
               if e.get("source") != manifest.REVIEW_UPLOAD}
     inputs: list[manifest.InputFile] = []
@@ -276,6 +287,8 @@ def _enqueue(queue: Any, store: ObjectStore, outcome: DossierIngest) -> bool:
     """Queue a changed dossier; an unchanged one only if it has no result yet and no job waiting for it."""
     from workers.queues import enqueue_dossier
 
+    if any(r.reason == "MANIFEST_UNREADABLE" for r in outcome.rejected):
+        return False
     if not outcome.changed and store.exists(keys.result_key(outcome.dossier_id)):
         return False
     return enqueue_dossier(queue, outcome.dossier_id, version=outcome.version) is not None

@@ -216,3 +216,21 @@ def test_nested_brackets_are_an_invalid_registration_not_a_crash(tmp_path):
         store.get_json(keys.registration_key("D-1"))
     assert e.value.code == "OBJECT_NOT_JSON"
     assert os.path.getsize(root / "D-1" / "registration.json") < 64 * 1024
+
+
+def test_a_damaged_manifest_is_reported_and_the_other_dossiers_go_on(tmp_path):
+    """Finding 1's aftermath: a manifest.json that cannot be read back stopped `berkas run` at that dossier.
+    Ingestion now reports it (MANIFEST_UNREADABLE), leaves it as it is (it may list a verifier's uploads), and
+    goes on with the others."""
+    root = tmp_path / "input"
+    dossier(root, "D-1", {"ktp.png": png(1)})
+    dossier(root, "D-2", {"ktp.png": png(2)})
+    store = LocalStore(tmp_path / "store", fsync=False)
+    ingest(root, store)
+    broken = store.root / "objects" / keys.manifest_key("D-1")
+    broken.write_bytes(b'{"files": [')
+    (root / "D-2" / "surat.png").write_bytes(png(3))
+    again = ingest(root, store)
+    assert [(r.dossier_id, r.reason) for r in again.rejected] == [("D-1", "MANIFEST_UNREADABLE")]
+    assert again.dossiers["D-2"].changed and again.dossiers["D-2"].stored == ["surat.png"]
+    assert broken.read_bytes() == b'{"files": ['
