@@ -44,6 +44,23 @@ from pipeline.storage.base import (
 _CHUNK = 1024 * 1024
 LOCK_STRIPES = 1024  # keys share lock files by hash; two keys on one stripe only wait for each other
 
+# Lock descriptors open in this process. A flock belongs to the open file, which a fork shares: a child forked
+# while another thread holds a lock (a pool or work horse started mid-write) would keep it held for its whole
+# life after the parent closes its copy. The child closes its copies at once, so only the parent holds it.
+_HELD: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
+
 
 class LocalStore(StoreBase):
     def __init__(self, root: Path | str, *, fsync: bool = True) -> None:
@@ -79,10 +96,12 @@ class LocalStore(StoreBase):
         digest = hashlib.sha256(validate_key(key).encode("utf-8")).digest()
         path = self._locks / f"{int.from_bytes(digest[:4], 'big') % LOCK_STRIPES:04d}"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        _HELD.add(fd)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             yield
         finally:
+            _HELD.discard(fd)
             os.close(fd)  # closing the descriptor releases the lock
 
     def _roll_forward(self, key: str) -> bool:

@@ -10,6 +10,7 @@ import hashlib
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -230,3 +231,44 @@ def atomic_moto(request):
         yield
     finally:
         S3Response.put_object = real
+
+
+def test_a_fork_while_a_lock_is_held_does_not_keep_it(tmp_path):
+    """GIVEN a thread inside a write (holding the key's lock) while the process forks a long-lived child
+    THEN once the write ends, another process can write the key: the child does not hold the lock on."""
+    store = LocalStore(tmp_path / "store", fsync=False)
+    entered, release = threading.Event(), threading.Event()
+    real = store._roll_forward
+
+    def slow_roll_forward(key):  # runs under the exclusive lock
+        entered.set()
+        release.wait(10)
+        return real(key)
+
+    store._roll_forward = slow_roll_forward
+    writer = threading.Thread(target=store.put_bytes, args=(KEY, b"first"))
+    writer.start()
+    assert entered.wait(10)
+    child = os.fork()
+    if child == 0:  # the child lives on, doing nothing with the store
+        time.sleep(8)
+        os._exit(0)
+    try:
+        release.set()
+        writer.join(10)
+        ctx = multiprocessing.get_context("fork")
+        p = ctx.Process(target=_put_once, args=(str(tmp_path / "store"),))
+        p.start()
+        p.join(5)
+        done = p.exitcode == 0
+        if p.is_alive():
+            p.kill()
+        assert done, "the key's lock stayed held by the forked child"
+        assert LocalStore(tmp_path / "store").get_bytes(KEY) == b"second"
+    finally:
+        os.kill(child, 9)
+        os.waitpid(child, 0)
+
+
+def _put_once(root: str) -> None:
+    LocalStore(root, fsync=False).put_bytes(KEY, b"second")
