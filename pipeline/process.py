@@ -248,6 +248,7 @@ def recheck_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) ->
         try:
             publish_result(store, result, runtime=runtime, expect=etag)
         except WriteConflict:
+            log.info("dossier %s: re-check overtaken by a newer result; checking that one", dossier_id)
             continue
         log.info("dossier %s re-checked: duplicates now %d", dossier_id, len(others))
         return result
