@@ -13,3 +13,8 @@ fi
 "$VENV/bin/ruff" check .
 "$VENV/bin/mypy"  # what it checks: [tool.mypy] in pyproject.toml
 "$VENV/bin/python" -m pytest "$@"
+# The concurrency stress test (issue 13: 200 dossiers, four workers, uploads and corrections through the review
+# app) takes minutes, so it is marked slow and left out of the default run above; CI runs it here, after it.
+if [ $# -eq 0 ]; then
+  "$VENV/bin/python" -m pytest -m slow tests/integration/test_stress.py
+fi

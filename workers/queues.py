@@ -5,8 +5,9 @@ RQ's JSON serializer, never pickle. A dossier job has a wall-clock limit (`job_t
 backoff, and on every failure calls `on_dossier_failure`, which records the error in the object store and,
 once the retry budget is spent, flags the dossier for review so it is never lost.
 
-The job id of a dossier is `dossier-<dossier_id>-v<manifest version>`: enqueuing the same version twice
-while the first job is still waiting or running does nothing.
+The job id of a dossier is `dossier-<dossier_id>-v<manifest version>` (`dossierx-...` for an id with a dot,
+which RQ refuses in job ids: `dossier_job_id`): enqueuing the same version twice while the first job is still
+waiting or running does nothing.
 """
 
 from __future__ import annotations
@@ -71,7 +72,13 @@ def get_queue(name: str, connection: Redis, *, is_async: bool = True) -> Queue:
 
 
 def dossier_job_id(dossier_id: str, version: int | None = None) -> str:
-    return f"dossier-{dossier_id}" + (f"-v{int(version)}" if version is not None else "")
+    """`dossier-<id>-v<version>`. RQ allows only letters, digits, `_` and `-` in a job id, while a dossier id may
+    hold dots: such an id is written `dossierx-<id with '_' as '_u' and '.' as '_d'>`, one job id per dossier id."""
+    if "." in dossier_id:
+        name = "dossierx-" + dossier_id.replace("_", "_u").replace(".", "_d")
+    else:
+        name = f"dossier-{dossier_id}"
+    return name + (f"-v{int(version)}" if version is not None else "")
 
 
 def default_retry() -> Retry:
