@@ -19,19 +19,28 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from pipeline.errors import ObjectNotFound, WriteConflict
-from pipeline.storage.base import ObjectStore, key_for_log
+from pipeline.storage.base import key_for_log
 
 log = logging.getLogger(__name__)
+
+
+
+class JsonStore(Protocol):
+    """What compare-and-swap needs of a store (every ObjectStore has it; test fakes may have only this)."""
+
+    def get_json_etag(self, key: str) -> tuple[Any, str]: ...
+    def put_json(self, key: str, obj: Any, **conditions: Any) -> Any: ...
+
 
 UNCHANGED: Any = type("Unchanged", (), {"__repr__": lambda self: "UNCHANGED"})()
 ATTEMPTS = 40
 BACKOFF = 0.005  # seconds; doubled per lost round up to 64 times this, with jitter
 
 
-def read_json(store: ObjectStore, key: str) -> tuple[Any, str | None]:
+def read_json(store: JsonStore, key: str) -> tuple[Any, str | None]:
     """(object, etag), or (None, None) when nothing is stored under `key`."""
     try:
         return store.get_json_etag(key)
@@ -40,7 +49,7 @@ def read_json(store: ObjectStore, key: str) -> tuple[Any, str | None]:
 
 
 def update_json(
-    store: ObjectStore,
+    store: JsonStore,
     key: str,
     change: Callable[[Any], Any],
     *,
@@ -68,4 +77,4 @@ def update_json(
     raise WriteConflict(f"{key_for_log(key)}: still changing after {attempts} attempts; nothing was written")
 
 
-__all__ = ["UNCHANGED", "read_json", "update_json"]
+__all__ = ["UNCHANGED", "JsonStore", "read_json", "update_json"]

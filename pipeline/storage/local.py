@@ -223,9 +223,11 @@ class LocalStore(StoreBase):
     ) -> ObjectInfo:
         try:
             with open(path, "rb") as fh:
-                return self._put(key, iter(lambda: fh.read(_CHUNK), b""), content_type, metadata)
+                info = self._put(key, iter(lambda: fh.read(_CHUNK), b""), content_type, metadata)
         except FileNotFoundError as e:
             raise StorageError(f"source file not found: {path}", code="SOURCE_NOT_FOUND") from e
+        assert info is not None  # only a quiet put_if_absent returns None
+        return info
 
     def put_if_absent(self, key: str, data: bytes, **kw: Any) -> bool:
         content_type = kw.get("content_type", "application/octet-stream")

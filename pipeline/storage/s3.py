@@ -42,6 +42,8 @@ from pipeline.storage.base import (
 )
 
 log = logging.getLogger(__name__)
+
+_Headers = dict[str, str | list[str] | tuple[str]]  # the header mapping as the minio SDK types it
 T = TypeVar("T")
 
 _META_PREFIX = "x-amz-meta-"
@@ -136,7 +138,7 @@ class S3Store(StoreBase):
 
     # ---- writing --------------------------------------------------------------------------------
 
-    def _headers(self, sha: str, metadata: dict[str, str] | None) -> dict[str, str | list[str] | tuple[str]]:
+    def _headers(self, sha: str, metadata: dict[str, str] | None) -> _Headers:
         meta = validate_metadata(metadata)
         return {**meta, SHA256_META: sha}  # typed as the SDK's put_object takes it
 
@@ -166,7 +168,7 @@ class S3Store(StoreBase):
         return ObjectInfo(key, len(data), sha, res.etag, validate_metadata(metadata))
 
     def _put_conditional(
-        self, key: str, data: bytes, sha: str, content_type: str, headers: dict[str, str],
+        self, key: str, data: bytes, sha: str, content_type: str, headers: _Headers,
         if_match: str | None, if_none_match: bool,
     ) -> ObjectInfo:
         """One PUT with If-Match / If-None-Match. The SDK's put_object would send those names as user metadata
@@ -181,7 +183,7 @@ class S3Store(StoreBase):
             res = self._call(key, lambda: self.client._put_object(self.bucket, key, data, http_headers))
         except ObjectNotFound as e:  # If-Match on an object that is gone
             raise conflict(key, "gone since it was read") from e
-        meta = {k: v for k, v in headers.items() if k != SHA256_META}
+        meta = {k: v for k, v in headers.items() if k != SHA256_META and isinstance(v, str)}
         return ObjectInfo(key, len(data), sha, res.etag, meta)
 
     def put_file(
@@ -281,7 +283,7 @@ class S3Store(StoreBase):
         if if_match is None:
             self._call(key, lambda: self.client.remove_object(self.bucket, key))
             return
-        headers = {"If-Match": f'"{if_match.strip(chr(34))}"'}
+        headers: _Headers = {"If-Match": f'"{if_match.strip(chr(34))}"'}
         try:
             self._call(key, lambda: self.client._execute("DELETE", self.bucket, key, headers=headers))
         except ObjectNotFound as e:
