@@ -54,7 +54,7 @@ class TruthReader:
     def load(cls, path: Path) -> TruthReader:
         return cls({(sha, page): body for sha, page, body in json.loads(Path(path).read_text())})
 
-    def __call__(self, page, *, engine, nlp) -> DocumentReading:
+    def __call__(self, page, tools=None) -> DocumentReading:  # read_page(page, tools)
         body = self.pages.get((page.sha256, page.page))
         if body is None:
             return DocumentReading(file=page.file, page=page.page, sha256=page.sha256, type=DocType.UNKNOWN)

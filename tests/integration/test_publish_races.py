@@ -134,13 +134,13 @@ def test_a_run_whose_input_changed_meanwhile_does_not_publish_over_the_newer_run
     real_reader = process.read_page
     state = {}
 
-    def slow_reader(page, **kw):
+    def slow_reader(page, tools=None):
         if not state:
             state["entry"] = add_upload(store, reader, 9, "ijazah", {"nama": "SITI AMINAH", "jenjang": "SMA"})
             monkeypatch.setattr(process, "read_page", real_reader)
             state["newer"] = process.process_dossier("D-1", store=store, runtime=runtime)
             monkeypatch.setattr(process, "read_page", slow_reader)
-        return real_reader(page, **kw)
+        return real_reader(page, tools)
 
     monkeypatch.setattr(process, "read_page", slow_reader)
     process.process_dossier("D-1", store=store, runtime=runtime)
@@ -154,7 +154,7 @@ def test_a_correction_recorded_while_a_run_reads_is_in_the_run_result(world, mon
     real_reader = process.read_page
     state = {}
 
-    def reader_with_correction(page, **kw):
+    def reader_with_correction(page, tools=None):
         if not state:
             current = stored(store)
             ktp = next(d for d in current.documents if d.type == DocType.KTP)
@@ -165,7 +165,7 @@ def test_a_correction_recorded_while_a_run_reads_is_in_the_run_result(world, mon
 
             corrections.publish_correction(store, runtime, "D-1", doc=ktp, field_name="nama",
                                            value="SITI AMINAH KOREKSI", provenance=prov, recheck=recheck_default)
-        return real_reader(page, **kw)
+        return real_reader(page, tools)
 
     monkeypatch.setattr(process, "read_page", reader_with_correction)
     result = process.process_dossier("D-1", store=store, runtime=runtime)
