@@ -34,7 +34,8 @@ STATUS_MIX = (  # (status, weight, reasons to draw from, missing documents to dr
     (DossierStatus.COMPLETE, 70, (), ()),
     (DossierStatus.INCOMPLETE, 10, ("KTP_MISSING", "IJAZAH_MISSING", "SURAT_SEHAT_MISSING"), ()),
     (DossierStatus.NEEDS_REVIEW, 15, ("VITALS_MISSING", "NAME_MISMATCH", "OVER_55", "OUT_OF_AREA",
-                                      "LOW_CONFIDENCE", "HEALTH_LETTER_STALE"), ()),
+                                      "LOW_CONFIDENCE", "HEALTH_LETTER_STALE", "FIELD_UNREADABLE",
+                                      "DOCUMENT_UNREADABLE"), ()),
     (DossierStatus.NOT_ELIGIBLE, 5, ("UNDER_AGE", "EDUCATION_TOO_LOW", "NOT_HEALTHY"), ()),
 )
 MISSING_OF = {"KTP_MISSING": "ktp", "IJAZAH_MISSING": "ijazah", "SURAT_SEHAT_MISSING": "surat_sehat"}
