@@ -217,3 +217,37 @@ def test_a_five_column_snapshot_of_an_earlier_version_still_counts(kpu_list):
     paths = build_report(store, date="2023-12-14", tps_csv=kpu_list, now=NOW)
     rows = _csv(store, paths.changes_csv)
     assert [(r["berkas"], r["perubahan"]) for r in rows] == [(ids[7], "status_berubah")]
+
+
+# ---- the command line ----------------------------------------------------------------------------------
+
+
+def test_berkas_report_command_takes_the_list_and_its_provenance(tmp_path, monkeypatch):
+    """GIVEN a local store with the plan's rows WHEN `berkas report` runs twice with a TPS list and its source
+    THEN the second run names its changes file; a bad list stops it with exit code 2 and the reason."""
+    from typer.testing import CliRunner
+
+    from berkas.cli import app
+    from config.settings import get_settings
+    from pipeline.storage import LocalStore
+
+    monkeypatch.setenv("BERKAS_STORE", "local")
+    monkeypatch.setenv("BERKAS_STORE_PATH", str(tmp_path / "store"))
+    get_settings.cache_clear()
+    store = LocalStore(tmp_path / "store", fsync=False)
+    _load(store)
+    tps = _write_list(tmp_path / "tps.csv", TPS_LIST)
+    runner = CliRunner()
+    args = ["report", "--area", "35.75", "--tps-csv", str(tps), "--tps-source", "KPU uji", "--tps-date", "2023-12-01"]
+    try:
+        first = runner.invoke(app, [*args, "--date", "2023-12-13"])
+        second = runner.invoke(app, [*args, "--date", "2023-12-14"])
+        (tmp_path / "bad.csv").write_text("kode_desa,tps\n35.75.02.1005,x\n")
+        bad = runner.invoke(app, ["report", "--date", "2023-12-14", "--tps-csv", str(tmp_path / "bad.csv")])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0 and "reports/2023-12-14/35.75/perubahan_berkas.csv" in second.output
+    html = store.get_bytes("reports/2023-12-14/35.75/laporan.html").decode()
+    assert "Daftar TPS: tps.csv (KPU uji; per 2023-12-01;" in html
+    assert bad.exit_code == 2 and "TPS_LIST_INVALID" in bad.output and "baris 2" in bad.output
