@@ -107,6 +107,7 @@ def render_pdf(view: ReportView) -> bytes:
         story += [PageBreak() if section.new_page else Spacer(1, 0.3 * cm), CondPageBreak(KEEP_BELOW_HEADING),
                   Paragraph(escape(section.title), STYLES["Heading2"])]
         story += [Paragraph(escape(note), STYLES["Normal"]) for note in section.notes]
+        story.append(Spacer(1, 0.15 * cm))
         for heading, table in section.tables:
             if heading:
                 story += [CondPageBreak(KEEP_BELOW_HEADING), Paragraph(escape(heading), STYLES["Heading3"])]
