@@ -15,7 +15,7 @@ from pipeline.reports.labels import NEEDED_PER_TPS, NOT_ELIGIBLE_REASONS, OTHER,
 from pipeline.reports.summary import ReviewDecision, SummaryRow, parse_time
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Change:
     """How a row differs from the previous night's snapshot (all False for a row with no baseline)."""
 
@@ -31,6 +31,9 @@ class Change:
     def listed(self) -> bool:
         """Shown in the list of changed dossiers."""
         return self.new or self.status_changed or self.decided
+
+
+NO_CHANGE = Change()  # shared, never changed: a row counted without a previous night
 
 
 def counts_toward_tps(row: SummaryRow) -> bool:
@@ -211,7 +214,7 @@ class Aggregator:
             count = self.tps[(desa, tps)] = TpsCount()
         return count
 
-    def add(self, row: SummaryRow, change: Change = Change()) -> str:
+    def add(self, row: SummaryRow, change: Change = NO_CHANGE) -> str:
         """Count one row; returns the desa code it was counted under."""
         desa = self.desa_of(row)
         counts = self.desa.get(desa)

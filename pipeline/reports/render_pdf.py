@@ -1,6 +1,6 @@
 """The PDF report, laid out with ReportLab (platypus), charts as PNG from matplotlib.
 
-Tables: names left-aligned and wrapped inside their column, figures right-aligned, the header row
+Tables: names left-aligned (wrapped inside their column when too long), figures right-aligned, the header row
 repeated on every page (`repeatRows`), a row never cut across pages (`splitInRow=0`: a table breaks only
 between rows), and a heading never left alone at the foot of a page (`CondPageBreak`).
 """
@@ -43,6 +43,8 @@ CHART_HEIGHT = 0.6  # of the page's frame: a chart leaves room for its table on 
 KEEP_BELOW_HEADING = 3 * cm  # a heading with less room than this below it starts a new page
 
 TABLE_STYLE = TableStyle([
+    ("FONT", (0, 0), (-1, -1), "Helvetica", FONT_SIZE, FONT_SIZE + 1.5),
+    ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", FONT_SIZE, FONT_SIZE + 1.5),
     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeff")),
     ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -75,16 +77,23 @@ def _widths(table: TextTable, frame_w: float) -> list[float]:
 
 
 def pdf_table(table: TextTable, frame_w: float) -> Table:
-    """A platypus Table from a text table (every cell a Paragraph, so long names wrap, never overflow)."""
+    """A platypus Table from a text table. A cell too long for its column is a Paragraph (it wraps, never
+    overflows); the others stay plain strings, which lay out much faster."""
     cut = table.text_cols
-
-    def cells(row: list[str], left: ParagraphStyle, right: ParagraphStyle) -> list[Paragraph]:
-        return [Paragraph(escape(v), left if i < cut else right) for i, v in enumerate(row)]
-
-    data = [cells(table.header, HEAD, HEAD_RIGHT)] + [cells(r, CELL, CELL_RIGHT) for r in table.rows]
     widths = _widths(table, frame_w)
+
+    def cells(row: list[str], font: str, left: ParagraphStyle, right: ParagraphStyle) -> list:
+        return [
+            value if _text_width(value, font) <= widths[i]
+            else Paragraph(escape(value), left if i < cut else right)
+            for i, value in enumerate(row)
+        ]
+
+    data = [cells(table.header, "Helvetica-Bold", HEAD, HEAD_RIGHT)]
+    data += [cells(r, "Helvetica", CELL, CELL_RIGHT) for r in table.rows]
     out = Table(data, colWidths=widths, repeatRows=1, splitByRow=1, splitInRow=0, hAlign="LEFT")
     out.setStyle(TABLE_STYLE)
+    out.setStyle(TableStyle([("ALIGN", (0, 0), (cut - 1, -1), "LEFT"), ("ALIGN", (cut, 0), (-1, -1), "RIGHT")]))
     return out
 
 

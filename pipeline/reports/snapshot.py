@@ -23,7 +23,7 @@ REPORTS_PREFIX = "reports/"
 SNAPSHOT_RE = re.compile(r"^reports/(\d{4}-\d{2}-\d{2})/snapshot/([\d.]+|unknown)\.tsv\.gz$")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Previous:
     desa: str
     tps: str | None  # None in a five-column snapshot
