@@ -198,10 +198,8 @@ def urgency(t: TpsRow) -> tuple:
 class Aggregator:
     """Feed rows with `add`; call `finish` once with the TPS list to get every level."""
 
-    def __init__(self, province: str = "35", *, track_changes: bool = False) -> None:
-        """`track_changes`: there is a previous night to compare with (count changed dossiers per TPS)."""
+    def __init__(self, province: str = "35") -> None:
         self.province = province
-        self.track_changes = track_changes
         self.desa: dict[str, Counts] = {}
         self.tps: dict[tuple[str, str], TpsCount] = {}
 
@@ -214,8 +212,9 @@ class Aggregator:
             count = self.tps[(desa, tps)] = TpsCount()
         return count
 
-    def add(self, row: SummaryRow, change: Change = NO_CHANGE) -> str:
-        """Count one row; returns the desa code it was counted under."""
+    def add(self, row: SummaryRow, change: Change = NO_CHANGE, *, listed: bool = False) -> str:
+        """Count one row; returns the desa code it was counted under. `listed`: the row is in tonight's
+        list of changed dossiers (counted per TPS)."""
         desa = self.desa_of(row)
         counts = self.desa.get(desa)
         if counts is None:
@@ -226,7 +225,7 @@ class Aggregator:
         tps.complete += row.status == DossierStatus.COMPLETE
         tps.approved += bool(row.review and row.review.decision == ReviewDecision.APPROVED)
         tps.filled += counts_toward_tps(row)
-        tps.changed += self.track_changes and change.listed
+        tps.changed += listed
         return desa
 
     def add_before(self, desa: str, tps: str, filled: bool, *, gone: bool = False) -> None:
@@ -252,8 +251,8 @@ class Aggregator:
                     seen.add((desa, number))
                     tps_rows.append(TpsRow(desa, number, self.tps.get((desa, number), TpsCount()), True))
         for (desa, number), count in self.tps.items():
-            if (desa, number) not in seen:
-                tps_rows.append(TpsRow(desa, number, count, tps_list is None))
+            if (desa, number) not in seen:  # without a list, a TPS known only from last night is no TPS now
+                tps_rows.append(TpsRow(desa, number, count, tps_list is None and count.received > 0))
         tps_rows.sort(key=lambda t: (t.desa, t.tps))
 
         levels = Levels(scope=scope, tps=tps_rows, tps_list_given=tps_list is not None)
@@ -302,8 +301,8 @@ class Levels:
         return self._shortage
 
     def unlisted(self) -> list[TpsRow]:
-        """TPS that applicants named but the TPS list lacks (empty without a list)."""
-        return [t for t in self.tps if not t.listed]
+        """TPS that tonight's applicants named but the TPS list lacks (empty without a list)."""
+        return [t for t in self.tps if not t.listed and t.counts.received] if self.tps_list_given else []
 
     def changed_tps(self) -> list[TpsRow]:
         """TPS whose dossiers or filled seats changed since the previous night: seats lost first."""

@@ -54,6 +54,7 @@ class ReportPaths:
     rows_skipped: int = 0
     baseline: str | None = None
     baselines: list[str] = field(default_factory=list)
+    not_compared: list[str] = field(default_factory=list)  # kabupaten/kota with dossiers but no previous report
 
 
 def _kab_codes(scope: str, regions: RegionTable) -> list[str]:
@@ -100,26 +101,34 @@ def build_report(
 
     previous_dates = latest_snapshots(store, before=date)
     changes = ChangeLog() if previous_dates else None
-    aggregator = Aggregator(province=scope.split(".")[0], track_changes=changes is not None)
+    # a kabupaten/kota without a snapshot had no dossier at the last province-wide report; unless there was
+    # none, its dossiers are new. After area reports only, it is not compared (no flood of "new" lines).
+    latest = max(previous_dates.values(), default=None)
+    whole_province_before = latest is not None and store.exists(f"reports/{latest}/{PROVINCE}/laporan.pdf")
+    aggregator = Aggregator(province=scope.split(".")[0])
     paths = ReportPaths(prefix=f"reports/{date}/{scope}/", html="", pdf="")
     for kab in _kab_codes(scope, regions):
         previous = {}
         if kab in previous_dates:
             previous = load_snapshot(store, snapshot_key(previous_dates[kab], kab), scope)
+        compared = changes is not None and (kab in previous_dates or whole_province_before)
         writer = SnapshotWriter() if covers_kab else None
         read_before = paths.rows_read
         for row in _rows(store, scope if "." in scope else kab, paths):
             before = previous.pop(row.dossier_id, None)
             change = change_of(row, before)
-            desa = aggregator.add(row, change)
+            listed = compared and change.listed
+            desa = aggregator.add(row, change, listed=listed)
             if before is not None:
                 aggregator.add_before(before.desa, before.tps or row.tps, before.filled)
-            if changes is not None and change.listed:
+            if listed:
                 changes.add_row(desa, row.tps, row.dossier_id, str(row.status),
                                 str(row.review.decision) if row.review else None,
                                 bool(row.review and row.review.override), change)
             if writer:
                 writer.add(row, desa)
+        if changes is not None and not compared and paths.rows_read > read_before:
+            paths.not_compared.append(kab)
         if changes is not None:
             for dossier_id, gone in sorted(previous.items()):
                 if gone.tps is not None:
@@ -134,7 +143,7 @@ def build_report(
 
     levels = aggregator.finish(tps_list.tps if tps_list else None, scope)
     context = ReportContext(date=date, as_of=as_of, baselines=paths.baselines, tps_list=tps_list,
-                            rules_version=rules_version, changes=changes)
+                            rules_version=rules_version, changes=changes, not_compared=paths.not_compared)
     _write_outputs(store, paths, levels, regions, context)
     log.info("report %s for %s: %d rows read, %d skipped", date, scope, paths.rows_read, paths.rows_skipped)
     return paths

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from pipeline.reports.aggregate import AreaReport, Levels, TpsRow
-from pipeline.reports.areas import LEVELS, RegionTable, level_of, parent_codes
+from pipeline.reports.areas import LEVELS, UNKNOWN_NAME, RegionTable, level_of, parent_codes
 from pipeline.reports.changes import KIND_LABELS, MAX_SHOWN, ChangeLog, DossierChange
 from pipeline.reports.charts import Chart
 from pipeline.reports.labels import (
@@ -18,6 +18,7 @@ from pipeline.reports.labels import (
     READING,
     reason_table,
 )
+from pipeline.reports.summary import UNKNOWN
 from pipeline.reports.tps import NO_LIST_NOTE, TpsList
 
 MAX_SHORT_ROWS = 100
@@ -35,6 +36,7 @@ class ReportContext:
     tps_list: TpsList | None
     rules_version: str
     changes: ChangeLog | None
+    not_compared: list[str] = field(default_factory=list)  # kabupaten/kota codes
 
 
 @dataclass
@@ -188,6 +190,10 @@ class ReportView:
             return Section(title, ["Belum ada laporan sebelumnya untuk wilayah ini: perubahan belum dapat "
                                    "ditampilkan. Laporan malam berikutnya akan memuatnya."], new_page=True)
         notes = ["Berkas disebut dengan nomor berkasnya saja, tanpa nama, NIK atau tanggal lahir."]
+        if self.context.not_compared:
+            names = ", ".join(UNKNOWN_NAME if code == UNKNOWN else self.regions.name(code)
+                              for code in self.context.not_compared)
+            notes.append(f"Belum ada laporan sebelumnya untuk {names}: berkasnya tidak dibandingkan.")
         if len(self.changed_tps) > MAX_TPS_CHANGES:
             notes.append(f"Ditampilkan {MAX_TPS_CHANGES} TPS pertama; semuanya ada di tps_berubah.csv.")
         if log.total > MAX_SHOWN:

@@ -251,3 +251,19 @@ def test_berkas_report_command_takes_the_list_and_its_provenance(tmp_path, monke
     html = store.get_bytes("reports/2023-12-14/35.75/laporan.html").decode()
     assert "Daftar TPS: tps.csv (KPU uji; per 2023-12-01;" in html
     assert bad.exit_code == 2 and "TPS_LIST_INVALID" in bad.output and "baris 2" in bad.output
+
+
+def test_after_an_area_report_other_kabupaten_are_not_listed_as_new(kpu_list):
+    """GIVEN last night's report covered Kota Pasuruan only WHEN tonight's covers the province THEN the
+    dossiers of Kab. Malang (no snapshot: not reported, not necessarily absent) are not listed as new, and
+    the report says so; Kota Pasuruan is compared as usual."""
+    store = MemoryStore()
+    ids = _load(store)
+    build_report(store, date="2023-12-13", area="35.75", tps_csv=kpu_list, now=NOW)
+    write_summary(store, summary_from_result(_result(ids[7], "complete", "2023-12-13T10:00:00+00:00"),
+                                             _area(A, "001")))
+    paths = build_report(store, date="2023-12-14", tps_csv=kpu_list, now=NOW)
+    assert [r["berkas"] for r in _csv(store, paths.changes_csv)] == [ids[7]]
+    assert paths.not_compared == ["35.07", "unknown"]
+    assert "untuk KAB. MALANG, (wilayah tidak dikenal): berkasnya tidak dibandingkan." in _html(
+        store, paths.html)
