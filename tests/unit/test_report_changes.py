@@ -13,6 +13,7 @@ import pytest
 from config.settings import CONFIG_DIR
 from pipeline.errors import ConfigError
 from pipeline.reports import build_report, record_review, summary_from_result, write_summary
+from pipeline.reports.areas import default_regions
 from pipeline.reports.snapshot import snapshot_key
 from pipeline.reports.tps import NO_LIST_NOTE, load_tps_list
 from tests.unit.test_reports import NOW, TPS_LIST, A, B, C, MemoryStore, _area, _csv, _load, _result
@@ -265,5 +266,6 @@ def test_after_an_area_report_other_kabupaten_are_not_listed_as_new(kpu_list):
     paths = build_report(store, date="2023-12-14", tps_csv=kpu_list, now=NOW)
     assert [r["berkas"] for r in _csv(store, paths.changes_csv)] == [ids[7]]
     assert paths.not_compared == ["35.07", "unknown"]
-    assert "untuk KAB. MALANG, (wilayah tidak dikenal): berkasnya tidak dibandingkan." in _html(
+    malang = default_regions().name("35.07")
+    assert f"untuk {malang}, (wilayah tidak dikenal): berkasnya tidak dibandingkan." in _html(
         store, paths.html)

@@ -14,6 +14,7 @@ import yaml
 from config.settings import CONFIG_DIR
 from pipeline.reports import build_report, record_review, summary_from_result, write_summary
 from pipeline.reports.aggregate import AreaReport, Counts, Staffing
+from pipeline.reports.areas import default_regions
 from pipeline.reports.charts import reasons_figure, staffing_figure, status_figure
 from pipeline.reports.labels import READING, load_reason_table, reason_table
 from tests.unit.test_reports import NOW, TPS_LIST, A, B, MemoryStore, _area, _csv, _load
@@ -53,7 +54,7 @@ def test_province_short_tps_table_names_the_kabupaten(tmp_path):
     short = _section(_html(store, paths.html), "TPS kurang calon KPPS")
     assert '<th class="t">Kabupaten/Kota</th><th class="t">Kecamatan</th><th class="t">Desa/Kelurahan</th>' in short
     assert '<td class="t">KOTA PASURUAN</td><td class="t">Purworejo</td><td class="t">Kebonagung</td>' in short
-    assert '<td class="t">KAB. MALANG</td>' in short  # D/001 lacks one candidate
+    assert f'<td class="t">{default_regions().name("35.07")}</td>' in short  # D/001 (Kab. Malang) lacks one
 
 
 def test_kabupaten_report_needs_no_kabupaten_column(pasuruan):
@@ -190,7 +191,8 @@ def test_every_reason_code_has_a_report_section():
     table = reason_table()
     assert codes - set(table.reasons) == set()
     assert {c for c, info in table.reasons.items() if info.section == READING} == {
-        "LOW_CONFIDENCE", "FIELD_UNREADABLE", "DOCUMENT_UNREADABLE", "FILE_UNREADABLE"}
+        "LOW_CONFIDENCE", "FIELD_UNREADABLE", "DOCUMENT_UNREADABLE", "FILE_UNREADABLE", "FILE_DAMAGED",
+        "ORIGINAL_DAMAGED"}
 
 
 def test_a_wrong_reason_table_is_refused_with_its_key(tmp_path):
