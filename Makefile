@@ -15,10 +15,12 @@ $(VENV)/.installed: pyproject.toml scripts/setup.sh
 	PY=$(PY) VENV=$(VENV) bash scripts/setup.sh
 	touch $@
 
+# The demo's data is synthetic: BERKAS_DEV_MODE=1 lets `berkas run` use the development NIK-index key
+# (docs/security.md); real data needs BERKAS_INDEX_SECRET.
 demo: setup
 	rm -rf var/demo
 	$(BIN)/python -m scripts.generate_samples --out var/demo --count $(N) --seed $(SEED)
-	$(BIN)/berkas run $(SAMPLES) --out $(OUT)
+	BERKAS_DEV_MODE=1 $(BIN)/berkas run $(SAMPLES) --out $(OUT)
 	$(BIN)/berkas report --store $(OUT)/store
 
 test: setup

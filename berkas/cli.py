@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -54,14 +55,26 @@ def run(
     workers: int = typer.Option(0, "--workers", "-w", help="processes (default: BERKAS_WORKERS or 2)"),
 ) -> None:
     """Process a batch on this machine (embedded mode: local store under OUT/store, no servers needed)."""
+    from config.settings import require_secrets
+    from pipeline.errors import InputError, SecretUnsafe, StorageError
+    from pipeline.logs import redact
     from pipeline.storage import open_store
+    from pipeline.storage.local import make_private_dirs
+    from workers.commands import fail
     from workers.embedded import process_batch
     from workers.ingest import ingest
 
     base = get_settings()
     settings = base if base.store == "s3" else base.model_copy(update={"store_path": out / "store"})
+    try:
+        require_secrets(settings, what="berkas run")  # it writes the NIK index
+    except SecretUnsafe as e:
+        fail(e.detail)
     store = open_store(settings)
-    summary = ingest(input_path, store, queue=None, progress=True)
+    try:
+        summary = ingest(input_path, store, queue=None, progress=True)
+    except (InputError, StorageError) as e:  # an input that cannot be walked at all (unsafe zip), a dead store
+        fail(f"{e.message_id} ({e.code}): {redact(e.detail)}")
     ids = sorted(summary.dossier_ids)
     if not ids:
         console.print("[red]Tidak ada berkas untuk diproses.[/red]")
@@ -79,11 +92,10 @@ def run(
 
         outcome = process_batch(ids, settings, processes=workers or settings.workers, on_done=tick)
 
-    out.mkdir(parents=True, exist_ok=True)
-    for dossier_id, result in outcome.results.items():
+    for dossier_id, result in outcome.results.items():  # NIKs and names: readable by this user only
         folder = out / dossier_id
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "result.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        make_private_dirs(folder)
+        _write_private(folder / "result.json", result.model_dump_json(indent=2) + "\n")
     print_summary(list(outcome.results.values()), outcome.crashed)
     rate = len(outcome.results) / outcome.seconds * 60 if outcome.seconds else 0.0
     console.print(f"{len(outcome.results)} berkas dalam {outcome.seconds:.1f} s ({rate:.1f} berkas/menit, "
@@ -93,6 +105,14 @@ def run(
     console.print(f"Penyimpanan: {store_hint} (results/, flags/ = antrean pemeriksaan, originals/)")
     if outcome.crashed:
         raise typer.Exit(2)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file of mode 0600 (also when the file was there before with a wider mode)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fh.fileno(), 0o600)
+        fh.write(text)
 
 
 def print_summary(results: list[DossierResult], crashed: dict[str, str] | None = None) -> None:

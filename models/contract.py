@@ -148,6 +148,20 @@ class FileError(BaseModel):
     message: str | None = None
 
 
+class AreaMatchInfo(BaseModel):
+    """How the registered area matched the region table (config/wilayah), and so where the dossier is filed.
+
+    The dossier is filed under the `matched` codes (review queue of that desa, reports) only when `confident`:
+    kabupaten/kota, kecamatan and desa each scored at least `min_score`. Otherwise it waits in the `unknown`
+    queue, which only an admin sees; `matched` then only says what scored best.
+    """
+
+    confident: bool
+    min_score: float
+    scores: dict[str, float] = Field(default_factory=dict, description="level -> match score 0..1")
+    matched: dict[str, str] = Field(default_factory=dict, description="level -> best Kemendagri code (dotted)")
+
+
 class DossierResult(BaseModel):
     dossier_id: str
     status: DossierStatus
@@ -157,6 +171,7 @@ class DossierResult(BaseModel):
     errors: list[FileError] = Field(default_factory=list)
     pipeline_version: str
     wilayah: Wilayah | None = None
+    area_match: AreaMatchInfo | None = Field(None, description="where the registered area was filed, and why")
     duplicate_dossiers: list[str] = Field(
         default_factory=list, description="other dossiers holding the same NIK (ids only)"
     )

@@ -25,6 +25,13 @@ class ConfigError(BerkasError):
     message_id = "Konfigurasi Berkas tidak valid."
 
 
+class SecretUnsafe(ConfigError):
+    """A secret (NIK-index key, session key) is unset, a known default, or too short, outside development mode."""
+
+    code = "SECRET_UNSAFE"
+    message_id = "Kunci rahasia Berkas belum diatur atau terlalu lemah."
+
+
 class EngineMissing(BerkasError):
     """An external engine (tesseract, its language data) is not installed."""
 

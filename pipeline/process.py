@@ -31,7 +31,7 @@ from pipeline.errors import (
     RegistrationInvalid,
     RegistrationMissing,
 )
-from pipeline.publish import publish_result
+from pipeline.publish import area_match_info, publish_result
 from pipeline.reading import read_page
 from pipeline.runtime import Runtime
 from pipeline.storage import keys
@@ -177,6 +177,7 @@ def _decide(runtime, dossier_id, registration, documents, errors, others) -> Dos
         errors=errors,
         pipeline_version=__version__,
         wilayah=registration.wilayah if registration else None,
+        area_match=area_match_info(registration.wilayah if registration else None, runtime.regions),
         duplicate_dossiers=others,
     )
 

@@ -12,9 +12,10 @@ import json
 import logging
 from datetime import UTC, datetime
 
-from models.contract import DossierResult, DossierStatus
+from models.contract import AreaMatchInfo, DossierResult, DossierStatus, Wilayah
 from pipeline import queue_index
 from pipeline.errors import ObjectNotFound
+from pipeline.regions import Regions, dotted
 from pipeline.reports.summary import delete_summary, summary_from_result, write_summary
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
@@ -28,11 +29,25 @@ def content_digest(result: DossierResult) -> str:
 
 
 def area_of(result: DossierResult, runtime) -> keys.AreaCodes:
+    """Where the dossier is filed (flags/, summaries/): the registered area's codes when it matched the region
+    table confidently, `unknown` otherwise (pipeline.regions.Regions.route)."""
     w = result.wilayah
     if w is None:
         return keys.AreaCodes.unknown()
-    match = runtime.regions.resolve_area(w.provinsi, w.kabupaten_kota, w.kecamatan, w.desa_kelurahan)
-    return keys.AreaCodes.from_match(match, tps=w.tps)
+    route = runtime.regions.route(w.provinsi, w.kabupaten_kota, w.kecamatan, w.desa_kelurahan)
+    return keys.AreaCodes.from_route(route, tps=w.tps)
+
+
+def area_match_info(wilayah: Wilayah | None, regions: Regions) -> AreaMatchInfo | None:
+    """The match scores of the registered area, as result.json and the review flag record them."""
+    if wilayah is None:
+        return None
+    route = regions.route(wilayah.provinsi, wilayah.kabupaten_kota, wilayah.kecamatan, wilayah.desa_kelurahan)
+    m = route.match
+    codes = {"provinsi": m.provinsi_code, "kabupaten_kota": m.kabkota_code, "kecamatan": m.kecamatan_code,
+             "desa": m.desa_code}
+    return AreaMatchInfo(confident=route.confident, min_score=route.min_score, scores=route.scores,
+                         matched={level: dotted(c) for level, c in codes.items() if c})
 
 
 def publish_result(store: ObjectStore, result: DossierResult, *, runtime) -> bool:
@@ -78,6 +93,7 @@ def flag_body(result: DossierResult) -> dict:
         "missing_documents": [d.value for d in result.missing_documents],
         "flagged_at": result.processed_at,
         "result_key": keys.result_key(result.dossier_id),
+        "area_match": result.area_match.model_dump(mode="json") if result.area_match else None,
     }
 
 

@@ -6,7 +6,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from config.settings import get_settings
+from config.settings import get_settings, require_secrets
+from pipeline.errors import SecretUnsafe
 from review.accounts import ROLE_LABEL, AccountError, Accounts, Role
 
 console = Console()
@@ -95,6 +96,14 @@ def serve(
     if use_queue is not None:
         review = review.model_copy(update={"use_queue": use_queue})
     settings = get_settings()
+    if demo:  # synthetic dossiers and accounts: development mode, explicitly
+        settings = settings.model_copy(update={"dev_mode": True})
+    try:  # the app re-checks dossiers (it writes the NIK index) and signs sessions
+        require_secrets(settings, what="aplikasi review",
+                        review_secret=review.secret if "secret" in review.model_fields_set else None)
+    except SecretUnsafe as e:
+        console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from e
     if demo:
         from pipeline.storage import open_store
         from review.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo

@@ -204,8 +204,7 @@ def seed_dossier(store: ObjectStore, regions: Regions, d: DemoDossier) -> Dossie
     result = DossierResult(dossier_id=d.dossier_id, status=status, missing_documents=missing, documents=documents,
                            checks=checks, pipeline_version="demo", wilayah=wilayah, processed_at=d.flagged_at)
     store.put_json(keys.result_key(d.dossier_id), result.model_dump(mode="json"))
-    match = regions.resolve_area(prov, kab, kec, desa)
-    area = keys.AreaCodes.from_match(match, tps=d.tps)
+    area = keys.AreaCodes.from_route(regions.route(prov, kab, kec, desa), tps=d.tps)
     store.put_json(keys.flag_key(area, d.dossier_id), flag_body(result))
     queue_index.mark(store, area, d.dossier_id)
     return result

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -187,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse and not args.truth_only:
         shutil.rmtree(out, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "berkas", "run", str(args.dir / "input"), "--out", str(out),
-                        "--workers", str(args.workers)], check=False)
+                        "--workers", str(args.workers)], check=False,
+                       env=dict(os.environ, BERKAS_DEV_MODE="1"))  # generated data: the development key will do
     truth = json.loads((args.dir / "truth.json").read_text())
     if args.truth_only:
         results = truth_only_results(args.dir)

@@ -5,16 +5,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 
 console = Console()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """One red line on the console, no traceback, and exit `code`."""
+    console.print(message, style="red", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def redis_errors(settings: Settings) -> Iterator[None]:
+    """Redis unreachable (or lost mid-command): one line naming where it was looked for, exit 1."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as e:
+        fail(f"Redis tidak dapat dihubungi di {settings.redis_url.split('@')[-1]} ({type(e).__name__}); "
+             "periksa BERKAS_REDIS_URL dan apakah Redis berjalan")
 
 
 def ingest_command(
@@ -29,10 +50,16 @@ def ingest_command(
     from workers.queues import DOSSIER_QUEUE, connect, get_queue
 
     settings = get_settings()
-    queue = None if no_queue else get_queue(DOSSIER_QUEUE, connect(settings))
+    queue = None
+    if not no_queue:
+        with redis_errors(settings):  # before anything is uploaded
+            connection = connect(settings)
+            connection.ping()
+            queue = get_queue(DOSSIER_QUEUE, connection)
     try:
-        summary = ingest(input_path, open_store(settings), queue, progress=True,
-                         limits=settings.limits, concurrency=concurrency)
+        with redis_errors(settings):
+            summary = ingest(input_path, open_store(settings), queue, progress=True,
+                             limits=settings.limits, concurrency=concurrency)
     except (InputError, StorageError) as e:
         console.print(f"[red]{e.message_id}[/red] ({e.code})")
         raise typer.Exit(1) from e
@@ -65,22 +92,22 @@ def worker_command(
         console.print(f"[red]Antrean tidak dikenal: {', '.join(unknown) or '(kosong)'}[/red] "
                       f"(pilihan: {', '.join(QUEUE_NAMES)})")
         raise typer.Exit(2)
-    run_worker(get_settings(), burst=burst, queues=names, simple=simple)
+    from pipeline.errors import SecretUnsafe
+
+    try:
+        run_worker(get_settings(), burst=burst, queues=names, simple=simple)
+    except SecretUnsafe as e:
+        fail(e.detail)
 
 
 def status_command(failed: Annotated[int, typer.Option("--failed", help="failed jobs to list")] = 10) -> None:
     """Tampilkan isi antrean, worker yang aktif, dan job yang gagal."""
-    from redis.exceptions import ConnectionError as RedisConnectionError
-
     from workers.queues import connect
     from workers.status import collect_status
 
     settings = get_settings()
-    try:
+    with redis_errors(settings):
         st = collect_status(connect(settings), failed_limit=failed)
-    except RedisConnectionError as e:
-        console.print(f"[red]Redis tidak dapat dihubungi[/red] ({settings.redis_url.split('@')[-1]})")
-        raise typer.Exit(1) from e
     q = Table(title="Antrean")
     for col in ("antrean", "menunggu", "berjalan", "dijadwalkan ulang", "gagal", "selesai"):
         q.add_column(col, justify="right" if col != "antrean" else "left")
@@ -88,11 +115,18 @@ def status_command(failed: Annotated[int, typer.Option("--failed", help="failed 
         q.add_row(s.name, *(str(v) for v in (s.queued, s.started, s.scheduled, s.failed, s.finished)))
     console.print(q)
     w = Table(title=f"Worker ({len(st.workers)})")
-    for col in ("nama", "status", "antrean", "job"):
+    for col in ("nama", "status", "antrean", "job", "detak terakhir"):
         w.add_column(col)
     for info in st.workers:
-        w.add_row(info.name, info.state, ",".join(info.queues), info.current_job or "-")
+        age = info.heartbeat_age()
+        w.add_row(info.name, info.shown_state if info.responding else f"[red]{info.shown_state}[/red]",
+                  ",".join(info.queues), info.current_job or "-", "-" if age is None else f"{age:.0f} s lalu")
     console.print(w)
+    gone = [info for info in st.workers if not info.responding]
+    if gone:
+        console.print(f"{len(gone)} worker tidak merespons (dimatikan paksa atau terputus): RQ melupakannya saat "
+                      "kuncinya kedaluwarsa, dan job yang ditinggalkannya diulang atau ditandai gagal "
+                      "(docs/distributed.md).")
     if st.failed:
         f = Table(title="Job gagal (terbaru)")
         for col in ("job", "berkas", "galat"):
@@ -108,8 +142,10 @@ def requeue_command(
     """Antrekan ulang berkas yang gagal diproses (job di daftar gagal)."""
     from workers.queues import DOSSIER_QUEUE, connect, get_queue, requeue_failed
 
-    queue = get_queue(DOSSIER_QUEUE, connect(get_settings()))
-    done = requeue_failed(queue, dossier_ids=set(dossier_id) if dossier_id else None)
+    settings = get_settings()
+    with redis_errors(settings):
+        queue = get_queue(DOSSIER_QUEUE, connect(settings))
+        done = requeue_failed(queue, dossier_ids=set(dossier_id) if dossier_id else None)
     console.print(f"{len(done)} berkas diantrekan ulang" + (f": {', '.join(done)}" if done else ""))
 
 

@@ -11,8 +11,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
+
+from models.contract import Wilayah
 from pipeline import queue_index
 from pipeline.errors import BerkasError, ObjectNotFound, StorageError
+from pipeline.publish import area_match_info
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 
@@ -58,8 +62,10 @@ def record_failure(
         key = keys.failure_key(dossier_id, now, attempt)
         store.put_json(key, record)
         if final:
-            area = area_of_dossier(store, dossier_id, regions)
-            store.put_json(keys.flag_key(area, dossier_id), failure_flag(dossier_id, key, code, now))
+            area, area_match = _registered_area(store, dossier_id, regions)
+            flag = failure_flag(dossier_id, key, code, now)
+            flag["area_match"] = area_match
+            store.put_json(keys.flag_key(area, dossier_id), flag)
             queue_index.mark(store, area, dossier_id)  # the review queue's index re-reads this flag
     except (StorageError, ValueError) as e:
         log.error("dossier job %s: failure could not be recorded (%s)", job_id, type(e).__name__)
@@ -87,15 +93,20 @@ def failure_flag(dossier_id: str, failure_key: str, code: str, now: datetime) ->
 
 def area_of_dossier(store: ObjectStore, dossier_id: str, regions: Any) -> keys.AreaCodes:
     """The registered area's codes, as pipeline.publish computes them; unknown when it cannot be read."""
+    return _registered_area(store, dossier_id, regions)[0]
+
+
+def _registered_area(store: ObjectStore, dossier_id: str, regions: Any) -> tuple[keys.AreaCodes, dict | None]:
+    """(area codes, match scores as the flag records them); (unknown, None) when the area cannot be read."""
     if regions is None:
-        return keys.AreaCodes.unknown()
+        return keys.AreaCodes.unknown(), None
     try:
-        reg = store.get_json(keys.registration_key(dossier_id))
-        w = reg["wilayah"]
-        match = regions.resolve_area(w["provinsi"], w["kabupaten_kota"], w["kecamatan"], w["desa_kelurahan"])
-        return keys.AreaCodes.from_match(match, tps=str(w.get("tps") or ""))
-    except (ObjectNotFound, StorageError, KeyError, TypeError, AttributeError):
-        return keys.AreaCodes.unknown()
+        wilayah = Wilayah.model_validate(store.get_json(keys.registration_key(dossier_id))["wilayah"])
+    except (ObjectNotFound, StorageError, KeyError, TypeError, ValidationError):
+        return keys.AreaCodes.unknown(), None
+    route = regions.route(wilayah.provinsi, wilayah.kabupaten_kota, wilayah.kecamatan, wilayah.desa_kelurahan)
+    info = area_match_info(wilayah, regions)
+    return keys.AreaCodes.from_route(route, tps=wilayah.tps), info.model_dump(mode="json") if info else None
 
 
 def clear_failure_flag(store: ObjectStore, area: keys.AreaCodes, dossier_id: str, replacement: dict | None) -> bool:

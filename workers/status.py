@@ -1,9 +1,15 @@
-"""What the distributed mode is doing: queue depths, workers, failed jobs (for `berkas status`)."""
+"""What the distributed mode is doing: queue depths, workers, failed jobs (for `berkas status`).
+
+A worker killed outside RQ's control (SIGKILL, OOM killer, a lost node) cannot deregister: RQ keeps its entry
+until the key expires, and its last state (`busy`) with it. Each heartbeat sets the key to expire
+RQ_TTL_MARGIN seconds after the next heartbeat is due, so the key's remaining TTL says how late that heartbeat
+is; a worker more than `heartbeat_grace` seconds late is shown as not responding, whatever state it last wrote.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from redis import Redis
 from rq import Worker
@@ -12,6 +18,10 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from workers.queues import QUEUE_NAMES, get_queue
+
+RQ_TTL_MARGIN = 60  # rq 3.x: every heartbeat expires the worker's key this long after the next one is due
+HEARTBEAT_GRACE = 30.0  # seconds a heartbeat may be late before the worker counts as gone
+GONE = "tidak merespons"
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,17 @@ class WorkerInfo:
     queues: list[str]
     current_job: str | None
     last_heartbeat: datetime | None
+    responding: bool = True  # False: its heartbeat is overdue (killed or cut off); `state` is what it last wrote
+
+    @property
+    def shown_state(self) -> str:
+        return self.state if self.responding else GONE
+
+    def heartbeat_age(self, now: datetime | None = None) -> float | None:
+        if self.last_heartbeat is None:
+            return None
+        last = self.last_heartbeat if self.last_heartbeat.tzinfo else self.last_heartbeat.replace(tzinfo=UTC)
+        return max(0.0, ((now or datetime.now(UTC)) - last).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -49,7 +70,8 @@ class ClusterStatus:
     failed: list[FailedJob] = field(default_factory=list)
 
 
-def collect_status(connection: Redis, *, queues: tuple[str, ...] = QUEUE_NAMES, failed_limit: int = 20) -> ClusterStatus:
+def collect_status(connection: Redis, *, queues: tuple[str, ...] = QUEUE_NAMES, failed_limit: int = 20,
+                   heartbeat_grace: float = HEARTBEAT_GRACE) -> ClusterStatus:
     out = ClusterStatus()
     for name in queues:
         q = get_queue(name, connection)
@@ -63,10 +85,20 @@ def collect_status(connection: Redis, *, queues: tuple[str, ...] = QUEUE_NAMES, 
     for w in Worker.all(connection=connection, serializer=JSONSerializer):
         out.workers.append(WorkerInfo(
             name=w.name, state=w.get_state(), queues=w.queue_names(), current_job=w.get_current_job_id(),
-            last_heartbeat=w.last_heartbeat,
+            last_heartbeat=w.last_heartbeat, responding=_responding(connection, w.key, heartbeat_grace),
         ))
     out.workers.sort(key=lambda w: w.name)
     return out
+
+
+def _responding(connection: Redis, worker_key: str, grace: float) -> bool:
+    """False when the worker's next heartbeat is more than `grace` seconds overdue (or its key just expired)."""
+    ttl = connection.ttl(worker_key)
+    if ttl == -2:  # expired between listing and now
+        return False
+    if ttl < 0:  # no expiry set: nothing to tell from
+        return True
+    return RQ_TTL_MARGIN - ttl <= grace
 
 
 def _failed(connection: Redis, queue: str, job_id: str) -> FailedJob:

@@ -27,7 +27,7 @@ from redis import Redis
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
-from config.settings import Settings
+from config.settings import Settings, require_secrets
 from pipeline.decode_guard import GuardUnavailable, shared_guard
 from pipeline.logs import log_context
 from workers import jobs
@@ -144,7 +144,10 @@ def run_worker(
     with_scheduler: bool = True,
 ) -> bool:
     """Run a worker until stopped (or, with `burst`, until the queues are empty). Retries that wait for their
-    backoff are moved back to the queue by the worker's scheduler (`with_scheduler`)."""
+    backoff are moved back to the queue by the worker's scheduler (`with_scheduler`).
+
+    Refuses to start (pipeline.errors.SecretUnsafe) with an unsafe NIK-index key, outside development mode."""
+    require_secrets(settings, what="worker")
     jobs.init_process(settings)
     worker = make_worker(settings, queues=queues, simple=simple)
     log.info("worker %s on %s (burst=%s)", worker.name, ", ".join(queues), burst)

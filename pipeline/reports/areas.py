@@ -1,23 +1,19 @@
-"""Region names and codes for reports (Kemendagri 2023 table in `config/wilayah`).
+"""Region codes as the reports count them: levels, placeholders for what the pipeline could not place.
 
-The table is read once per process. Codes look like `35` (provinsi), `35.75` (kabupaten/kota),
-`35.75.02` (kecamatan) and `35.75.02.1005` (desa/kelurahan).
+Codes look like `35` (provinsi), `35.75` (kabupaten/kota), `35.75.02` (kecamatan) and `35.75.02.1005`
+(desa/kelurahan). Names come from the one region table, `pipeline.regions.Regions` (`name`, `children_of`).
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
-from config.settings import CONFIG_DIR
+from pipeline.regions import UNKNOWN_NAME, UNKNOWN_PART, Regions
 
-WILAYAH_CSV = CONFIG_DIR / "wilayah" / "wilayah_2023_jawa_timur.csv"
+__all__ = ["CODE_RE", "LEVELS", "UNKNOWN_NAME", "UNKNOWN_PART", "RegionTable", "default_regions",
+           "effective_codes", "in_area", "level_of", "parent_codes"]
+
 LEVELS = ("provinsi", "kabupaten", "kecamatan", "desa", "tps")
-UNKNOWN_PART = "?"
-UNKNOWN_NAME = "(wilayah tidak dikenal)"
 CODE_RE = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 
 
@@ -49,62 +45,11 @@ def parent_codes(desa_code: str) -> tuple[str, str, str]:
     return parts[0], ".".join(parts[:2]), ".".join(parts[:3])
 
 
-def normalise_name(name: str) -> str:
-    """Upper case, single spaces, `KAB.` written `KABUPATEN` (as registration.json writes it)."""
-    text = " ".join(name.upper().split())
-    return re.sub(r"^KAB\.\s*", "KABUPATEN ", text)
+# The reports read names from the one region table (pipeline/regions.py); these two names are the
+# reports' way in to it.
+RegionTable = Regions
 
 
-@dataclass
-class RegionTable:
-    """Names by code, and the codes below each code, for one or more provinces."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    children: dict[str, list[str]] = field(default_factory=dict)
-
-    def add(self, code: str, name: str) -> None:
-        self.names[code] = name
-        if "." in code:
-            self.children.setdefault(code.rsplit(".", 1)[0], []).append(code)
-
-    def name(self, code: str) -> str:
-        """The region's name as printed in reports; the code itself when not in the table."""
-        if UNKNOWN_PART in code:
-            return UNKNOWN_NAME
-        return self.names.get(code, code)
-
-    def find_child(self, parent: str, name: str) -> str | None:
-        """Code of the child of `parent` whose name matches `name` (or which is `name`)."""
-        if name in self.names and name.rsplit(".", 1)[0] == parent:
-            return name
-        wanted = normalise_name(name)
-        for code in self.children.get(parent, []):
-            if normalise_name(self.names[code]) == wanted:
-                return code
-        return None
-
-    def find_province(self, name: str) -> str | None:
-        if name in self.names and "." not in name:
-            return name
-        wanted = normalise_name(name)
-        for code, nama in self.names.items():
-            if "." not in code and normalise_name(nama) == wanted:
-                return code
-        return None
-
-
-def load_regions(path: Path = WILAYAH_CSV) -> RegionTable:
-    """Read a `kode,nama` CSV into a RegionTable."""
-    table = RegionTable()
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            code = row["kode"].strip()
-            if CODE_RE.match(code):
-                table.add(code, row["nama"].strip())
-    return table
-
-
-@lru_cache(maxsize=1)
-def default_regions() -> RegionTable:
-    """The Jawa Timur table, loaded once per process."""
-    return load_regions()
+def default_regions() -> Regions:
+    """The region table, loaded once per process."""
+    return Regions.load()

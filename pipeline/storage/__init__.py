@@ -19,8 +19,13 @@ __all__ = ["ObjectInfo", "ObjectStore", "LocalStore", "open_store"]
 def open_store(settings: Settings) -> ObjectStore:
     """The store the settings name: a folder at `settings.store_path`, or an S3 bucket (created if absent)."""
     if settings.store == "s3":
-        from pipeline.storage.s3 import S3Store
+        import base64
 
+        from pipeline.storage.s3 import S3Store, server_side_encryption
+
+        customer_key = settings.s3_sse_c_key.get_secret_value() if settings.s3_sse_c_key else None
+        sse = server_side_encryption(settings.s3_sse, kms_key_id=settings.s3_sse_kms_key_id,
+                                     customer_key=base64.b64decode(customer_key) if customer_key else None)
         return S3Store(
             settings.s3_endpoint,
             settings.s3_access_key,
@@ -28,5 +33,6 @@ def open_store(settings: Settings) -> ObjectStore:
             settings.s3_bucket,
             secure=settings.s3_secure,
             region=settings.s3_region,
+            sse=sse,
         )
     return LocalStore(settings.store_path)

@@ -16,8 +16,9 @@
     queue-index/pending/<kab>/<kec>/<desa>~<tps>~<id>~<tok>  "this row may have changed", folded by the reader
 
 Area codes are Kemendagri codes as written in config/wilayah (e.g. `35.75`, `35.75.02`,
-`35.75.02.1005`) and the TPS number as registered (`003`); a code that cannot be resolved is
-written `unknown`, so such dossiers still appear in the queue, under their own prefix.
+`35.75.02.1005`) and the TPS number as registered (`003`); an area that cannot be resolved, or was
+matched only weakly, is written `unknown` at every level, so such dossiers still appear in the queue,
+under their own prefix, which only an admin's queue covers.
 """
 
 from __future__ import annotations
@@ -72,6 +73,14 @@ class AreaCodes:
         kec = dotted_code(getattr(match, "kecamatan_code", None)) if kab else None
         desa = dotted_code(getattr(match, "desa_code", None)) if kec else None
         return cls(kab, kec, desa, normalise_tps(tps))
+
+    @classmethod
+    def from_route(cls, route: Any, *, tps: str | None = None) -> AreaCodes:
+        """From a `pipeline.regions.AreaRoute`: its codes when the match is confident, otherwise `unknown`
+        at every level (only an admin's queue covers it), whatever area scored best. The TPS is kept."""
+        if getattr(route, "confident", False) is not True:
+            return cls(tps=normalise_tps(tps))
+        return cls.from_match(route.match, tps=tps)
 
 
 def dotted_code(code: str | None) -> str | None:

@@ -5,7 +5,8 @@ Layout under the root folder:
     meta/<key>.json        {"sha256", "size", "content_type", "metadata"}
     tmp/                   work files; every write is tempfile + os.replace (or os.link for put_if_absent)
 A reader never sees a half-written object. Keys are checked by `validate_key`, so nothing is written
-outside the root.
+outside the root. Files are created 0600 (mkstemp) and the folders the store creates 0700: scans, NIKs and
+names are readable by the store's own user only (docs/security.md).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class LocalStore(StoreBase):
         self._tmp = self.root / "tmp"
         try:
             for d in (self._objects, self._meta, self._tmp):
-                d.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(d)
         except OSError as e:
             raise StorageError(f"cannot create the store folder {self.root}: {e}") from e
 
@@ -85,7 +86,7 @@ class LocalStore(StoreBase):
         data = json.dumps(info, sort_keys=True).encode("utf-8")
         tmp, _sha, _size = self._write_tmp([data])
         dest = self._meta_path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(dest.parent)
         os.replace(tmp, dest)
 
     def _put(self, key: str, chunks: Any, content_type: str, metadata: dict[str, str] | None) -> ObjectInfo:
@@ -94,7 +95,7 @@ class LocalStore(StoreBase):
         try:
             tmp, sha, size = self._write_tmp(chunks)
             try:
-                dest.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(dest.parent)
                 os.replace(tmp, dest)
             finally:
                 _unlink(tmp)
@@ -134,7 +135,7 @@ class LocalStore(StoreBase):
         try:
             tmp, sha, size = self._write_tmp([bytes(data)])
             try:
-                dest.parent.mkdir(parents=True, exist_ok=True)
+                make_private_dirs(dest.parent)
                 os.link(tmp, dest)  # atomic, and never replaces an existing file
             except FileExistsError:
                 return False
@@ -209,6 +210,18 @@ class LocalStore(StoreBase):
                 pass
             except OSError as e:
                 raise StorageError(f"{key_for_log(key)}: delete failed: {e.strerror or type(e).__name__}") from e
+
+
+def make_private_dirs(path: Path) -> None:
+    """mkdir -p with mode 0700 for every folder it creates (Path.mkdir gives missing parents the umask's mode)."""
+    if path.is_dir():
+        return
+    make_private_dirs(path.parent)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
 
 
 def _unlink(path: str) -> None:

@@ -1,7 +1,8 @@
 """S3 backend through the `minio` SDK (MinIO in deployments; moto's server in tests).
 
 Same keys as the local backend. The sha256 of each object is stored as user metadata
-(`x-amz-meta-sha256`) and checked by `get_bytes`. Connection errors and 5xx answers are retried
+(`x-amz-meta-sha256`) and checked by `get_bytes`. With `sse`, every write asks for server-side encryption
+(SSE-S3, SSE-KMS or SSE-C); with SSE-C the customer key also goes with every read and stat. Connection errors and 5xx answers are retried
 with exponential backoff; after the budget a StorageError says the store cannot be reached.
 """
 
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error, ServerError
+from minio.sse import Sse, SseCustomerKey, SseKMS, SseS3
 
 from pipeline.errors import ObjectNotFound, StorageError
 from pipeline.storage.base import (
@@ -57,6 +59,7 @@ class S3Store(StoreBase):
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         create_bucket: bool = True,
+        sse: Sse | None = None,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise ValueError("S3 multipart parts must be at least 5 MiB")
@@ -65,6 +68,8 @@ class S3Store(StoreBase):
         self.part_size = part_size
         self.attempts = max(1, attempts)
         self.backoff = backoff
+        self.sse = sse
+        self._ssec = sse if isinstance(sse, SseCustomerKey) else None  # reads need the customer key too
         # retries are ours (below), so urllib3 gives up at once and tells us
         http = urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
@@ -140,7 +145,8 @@ class S3Store(StoreBase):
         res = self._call(
             key,
             lambda: self.client.put_object(
-                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=headers
+                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type, metadata=headers,
+                sse=self.sse,
             ),
         )
         return ObjectInfo(key, len(data), sha, res.etag, validate_metadata(metadata))
@@ -165,7 +171,7 @@ class S3Store(StoreBase):
             with open(path, "rb") as fh:  # reopened on each attempt, so a retry starts from byte 0
                 return self.client.put_object(
                     self.bucket, key, fh, size, content_type=content_type, metadata=headers,
-                    part_size=self.part_size, num_parallel_uploads=2,
+                    part_size=self.part_size, num_parallel_uploads=2, sse=self.sse,
                 )
 
         res = self._call(key, upload)
@@ -185,7 +191,7 @@ class S3Store(StoreBase):
         validate_key(key)
 
         def fetch() -> tuple[bytes, str | None]:
-            resp = self.client.get_object(self.bucket, key)
+            resp = self.client.get_object(self.bucket, key, ssec=self._ssec)
             try:
                 return resp.read(), resp.headers.get(_META_PREFIX + SHA256_META)
             finally:
@@ -198,7 +204,7 @@ class S3Store(StoreBase):
     def stat(self, key: str) -> ObjectInfo | None:
         validate_key(key)
         try:
-            obj = self._call(key, lambda: self.client.stat_object(self.bucket, key))
+            obj = self._call(key, lambda: self.client.stat_object(self.bucket, key, ssec=self._ssec))
         except ObjectNotFound:
             return None
         meta: dict[str, str] = {}
@@ -236,3 +242,21 @@ class S3Store(StoreBase):
     def delete(self, key: str) -> None:
         validate_key(key)
         self._call(key, lambda: self.client.remove_object(self.bucket, key))
+
+
+def server_side_encryption(mode: str, *, kms_key_id: str | None = None, customer_key: bytes | None = None
+                           ) -> Sse | None:
+    """The SSE of settings.s3_sse: "none", "sse-s3", "sse-kms" (with `kms_key_id`), "sse-c" (32-byte key)."""
+    if mode == "none":
+        return None
+    if mode == "sse-s3":
+        return SseS3()
+    if mode == "sse-kms":
+        if not kms_key_id:
+            raise ValueError("sse-kms needs the name of a KMS key")
+        return SseKMS(kms_key_id, {})
+    if mode == "sse-c":
+        if customer_key is None or len(customer_key) != 32:
+            raise ValueError("sse-c needs a 32-byte key")
+        return SseCustomerKey(customer_key)
+    raise ValueError(f"unknown server-side encryption {mode!r}")

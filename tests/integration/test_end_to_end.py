@@ -10,6 +10,7 @@ THEN every page's document type is found, the missing-document scenarios end `in
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +29,13 @@ def batch(tmp_path_factory) -> tuple[dict, dict[str, dict], Path]:
                     "--seed", "31", "--scenarios", SCENARIOS], check=True, capture_output=True)
     out = root / "out"
     run = subprocess.run([sys.executable, "-m", "berkas", "run", str(root / "input"), "--out", str(out),
-                          "--workers", "2"], capture_output=True, text=True)
+                          "--workers", "2"], capture_output=True, text=True,
+                         env=dict(os.environ, BERKAS_DEV_MODE="1"))  # synthetic data: the development key
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     truth = json.loads((root / "truth.json").read_text())
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+    modes = {oct(p.stat().st_mode & 0o777) for p in out.rglob("*")}
+    assert modes <= {"0o600", "0o700"}, modes  # results and the store hold NIKs and names: this user only
     return truth, results, out
 
 

@@ -357,7 +357,7 @@ def test_same_desa_name_in_another_kecamatan_is_out_of_area():
 
 
 def test_other_desa_same_kecamatan_is_out_of_area():
-    other = next(REGIONS.name_of(c) for c in REGIONS.children["357502"] if c != "3575021005")
+    other = next(REGIONS.name_of(c) for c in REGIONS.children_of("357502") if c != "35.75.02.1005")
     checks, _ = run(docs=[ktp(kel_desa=other.upper()), ijazah(), sehat()])
     assert checks["domicile"].reason == "OUT_OF_AREA"
 

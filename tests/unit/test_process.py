@@ -64,6 +64,8 @@ def test_incomplete_dossier_is_flagged_in_its_area(store, runtime):
     assert flags == [keys.flag_key(keys.AreaCodes.from_match(
         runtime.regions.resolve_area("JAWA TIMUR", "KOTA PASURUAN", "PURWOREJO", "KEBONAGUNG"), tps="003"), "D1")]
     assert flags[0].startswith("flags/35.75/35.75.02/35.75.02.1005/003/")
+    assert result.area_match.confident and result.area_match.matched["desa"] == "35.75.02.1005"
+    assert store.get_json(flags[0])["area_match"]["scores"]["desa"] == 1.0
 
 
 def test_same_result_twice_is_written_once(store, runtime):

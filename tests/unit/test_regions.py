@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.regions import Regions, fold
+from pipeline.regions import MatchRules, Regions, fold, plain_code
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,80 @@ def test_garbled_province_does_not_hide_the_kabkota(regions):
 def test_other_province(regions):
     m = regions.resolve_area("JAWA TENGAH", "KOTA SEMARANG", None, None)
     assert m.provinsi_code == "33" and regions.name_of(m.kabkota_code) == "KOTA SEMARANG"
+
+
+# ---- one table for the pipeline and the reports; weak matches are not filed under a real area -------------
+
+
+def test_reports_read_the_same_table(regions):
+    from pipeline.reports.areas import default_regions
+
+    assert default_regions() is regions
+    assert regions.children_of("35")[:2] == ["35.01", "35.02"] and len(regions.children_of("35")) == 38
+    assert "35.75.02.1005" in regions.children_of("35.75.02")
+    assert regions.name("35.75.02.1005") == regions.name_of("3575021005") == "Kebonagung"
+    assert regions.name("35.75.??") == "(wilayah tidak dikenal)" and regions.name("35.99") == "35.99"
+    # keyed as the store and the reports write codes, so `code in regions.names` works for them
+    assert "35.75.02.1005" in regions.names and regions.children["35.75.02"] == regions.children_of("357502")
+
+
+@pytest.mark.parametrize("kec", ["-", "?", " ", "..."])
+def test_a_kecamatan_that_names_nothing_matches_nothing(regions, kec):
+    """GIVEN kecamatan `-` (finding 8: it became the first kecamatan of the kota with score 0.0)."""
+    m = regions.resolve_area("JAWA TIMUR", "KOTA PASURUAN", kec, "KARANGKETUG")
+    assert m.kecamatan_code is None and m.desa_code is None
+    assert m.scores["kecamatan"] == 0.0
+    assert not regions.route("JAWA TIMUR", "KOTA PASURUAN", kec, "KARANGKETUG").confident
+
+
+def test_a_kabkota_that_names_nothing_matches_nothing(regions):
+    m = regions.resolve_area("JAWA TIMUR", "-", "PURWOREJO", "KEBONAGUNG")
+    assert m.kabkota_code is None and m.scores["kabupaten_kota"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("area", "confident"),
+    [
+        (("JAWA TIMUR", "KOTA PASURUAN", "PURWOREJO", "KEBONAGUNG"), True),
+        (("JAWA TIMUR", "KOTA PASURUAN", "PURWOREJO", "KEBONAGUNC"), True),  # a slip scores above the floor
+        (("JQXZ", "KOTA PASURUAN", "PURWOREJO", "KEBONAGUNG"), True),  # the kab/kota code implies the province
+        (("JAWA TIMUR", "KOTA PASURUAN", "PURWOREJO", "KBNGNG"), False),  # best desa is Kebonagung, weakly
+        (("JAWA TIMUR", "KOTA PASURUAN", "PRWRJ", "KEBONAGUNG"), False),
+        (("JAWA TIMUR", "KOTA PSRN", "PURWOREJO", "KEBONAGUNG"), False),
+        (("JAWA TENGAH", "KOTA PASURUAN", "PURWOREJO", "KEBONAGUNG"), False),  # no Kota Pasuruan in Jawa Tengah
+    ],
+)
+def test_route_is_confident_only_when_every_level_scores_above_the_floor(regions, area, confident):
+    route = regions.route(*area)
+    assert route.confident is confident
+    assert route.min_score == regions.rules.route_min_score == 0.85
+    assert set(route.scores) >= {"kabupaten_kota", "kecamatan", "desa"}
+    assert confident == all(route.scores[k] >= 0.85 for k in ("kabupaten_kota", "kecamatan", "desa"))
+
+
+def test_thresholds_are_data(tmp_path):
+    import shutil
+
+    from pipeline.regions import WILAYAH_DIR
+
+    for f in WILAYAH_DIR.glob("*.csv"):
+        shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "matching.yaml").write_text("province_trust: 0.75\nroute_min_score: 0.95\n")
+    strict = Regions.load(tmp_path)
+    assert strict.rules.route_min_score == 0.95
+    assert not strict.route("JAWA TIMUR", "KOTA PASURUAN", "PURWOREJO", "KEBONAGUNC").confident
+    (tmp_path / "matching.yaml").write_text("route_min_score: 1.5\n")
+    with pytest.raises(ValueError, match="route_min_score"):
+        MatchRules.load(tmp_path / "matching.yaml")
+
+
+def test_every_desa_of_the_table_is_filed_under_its_own_code(regions):
+    """The floor must not send real areas to `unknown`: each desa of Jawa Timur, named as the table names it."""
+    wrong = []
+    for kab in regions.children["35"]:
+        for kec in regions.children[kab]:
+            for desa in regions.children[kec]:
+                route = regions.route("JAWA TIMUR", regions.names[kab], regions.names[kec], regions.names[desa])
+                if not route.confident or route.match.desa_code != plain_code(desa):
+                    wrong.append(desa)
+    assert wrong == []
