@@ -102,7 +102,7 @@ class ReportView:
         lines = [
             f"Tanggal laporan: {c.date}. Data per {c.as_of.astimezone(WIB).strftime('%Y-%m-%d %H:%M')} WIB. "
             f"Kode wilayah: {self.scope}.",
-            f"Dihitung menurut persyaratan versi {c.rules_version} (config/requirements).",
+            f"Dihitung menurut persyaratan versi {c.rules_version}.",
             c.tps_list.describe() if c.tps_list else NO_LIST_NOTE,
             f"Perubahan dihitung {since}." if c.baselines else
             "Belum ada laporan sebelumnya untuk wilayah ini: perubahan belum dapat ditampilkan.",
