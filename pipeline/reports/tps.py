@@ -59,6 +59,14 @@ def _tps_number(text: str) -> str | None:
     return text.zfill(3)
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read_meta(path: Path) -> tuple[str | None, str | None]:
     """(sumber, tanggal) from `<name>.meta.yaml` beside the list; (None, None) when there is none."""
     meta_path = path.with_name(path.stem + META_SUFFIX)
@@ -82,28 +90,28 @@ def load_tps_list(path: Path, *, source: str | None = None, date: str | None = N
     Raises ConfigError (TPS_LIST_INVALID) on a missing column, a bad desa code or TPS number, a TPS
     listed twice, or a list without any TPS: a wrong list would hide the TPS it leaves out.
     """
-    raw = path.read_bytes()
     tps: dict[str, dict[str, int]] = {}
-    reader = csv.reader(raw.decode("utf-8-sig").splitlines())
-    header = [h.strip().lower() for h in next(reader, [])]
-    if "kode_desa" not in header or "tps" not in header:
-        raise _error(path, 1, "kolom wajib kode_desa dan tps")
-    at_desa, at_tps = header.index("kode_desa"), header.index("tps")
-    width = max(at_desa, at_tps) + 1
-    for line, row in enumerate(reader, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) < width:
-            raise _error(path, line, "kolom kurang")
-        desa, number = row[at_desa].strip(), _tps_number(row[at_tps].strip())
-        if desa.count(".") != 3 or not CODE_RE.match(desa):
-            raise _error(path, line, f"kode desa {desa!r} bukan kode desa/kelurahan (contoh 35.75.02.1005)")
-        if number is None:
-            raise _error(path, line, f"nomor TPS {row[at_tps].strip()!r} bukan angka")
-        seen = tps.setdefault(desa, {})
-        if number in seen:
-            raise _error(path, line, f"TPS {number} desa {desa} sudah tercantum di baris {seen[number]}")
-        seen[number] = line
+    with path.open(newline="", encoding="utf-8-sig") as fh:  # read line by line: a province has ~120,000
+        reader = csv.reader(fh)
+        header = [h.strip().lower() for h in next(reader, [])]
+        if "kode_desa" not in header or "tps" not in header:
+            raise _error(path, 1, "kolom wajib kode_desa dan tps")
+        at_desa, at_tps = header.index("kode_desa"), header.index("tps")
+        width = max(at_desa, at_tps) + 1
+        for line, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) < width:
+                raise _error(path, line, "kolom kurang")
+            desa, number = row[at_desa].strip(), _tps_number(row[at_tps].strip())
+            if desa.count(".") != 3 or not CODE_RE.match(desa):
+                raise _error(path, line, f"kode desa {desa!r} bukan kode desa/kelurahan (contoh 35.75.02.1005)")
+            if number is None:
+                raise _error(path, line, f"nomor TPS {row[at_tps].strip()!r} bukan angka")
+            seen = tps.setdefault(desa, {})
+            if number in seen:
+                raise _error(path, line, f"TPS {number} desa {desa} sudah tercantum di baris {seen[number]}")
+            seen[number] = line
     if not tps:
         raise _error(path, None, "tidak memuat satu TPS pun")
     meta_source, meta_date = read_meta(path)
@@ -115,7 +123,7 @@ def load_tps_list(path: Path, *, source: str | None = None, date: str | None = N
     return TpsList(
         tps={desa: sorted(numbers) for desa, numbers in tps.items()},
         file_name=path.name,
-        sha256=hashlib.sha256(raw).hexdigest(),
+        sha256=_sha256(path),
         source=source or meta_source,
         date=date or meta_date,
     )
