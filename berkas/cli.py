@@ -60,7 +60,7 @@ def run(
     from pipeline.logs import redact
     from pipeline.storage import open_store
     from pipeline.storage.local import make_private_dirs
-    from workers.commands import fail
+    from workers.commands import fail, print_skipped
     from workers.embedded import process_batch
     from workers.ingest import ingest
 
@@ -75,6 +75,7 @@ def run(
         summary = ingest(input_path, store, queue=None, progress=True)
     except (InputError, StorageError) as e:  # an input that cannot be walked at all (unsafe zip), a dead store
         fail(f"{e.message_id} ({e.code}): {redact(e.detail)}")
+    print_skipped(console, summary)
     ids = sorted(summary.dossier_ids)
     if not ids:
         console.print("[red]Tidak ada berkas untuk diproses.[/red]")

@@ -7,7 +7,6 @@ rules stops a worker at start-up instead of silently changing verdicts.
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -81,8 +80,27 @@ class AreaRule(_Strict):
 
 
 class ConfidenceRule(_Strict):
+    """How sure a reading must be. The reading code's confidence policy (`pipeline.reading.confidence`) is
+    derived from these values; the checks use `min_field`."""
+
     min_field: float = Field(ge=0, le=1)
     corroborate: bool = True  # a low-confidence field confirmed exactly by another source counts as read
+    disagree_cap: float = Field(ge=0, le=1)  # two readings that disagree: at most this (below min_field)
+    weak_reading: float = Field(ge=0, le=1)  # a reading below this is no evidence against another one
+    reread_below: float = Field(ge=0, le=1)  # a value read less surely than this is read once more
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ConfidenceRule:
+        if self.disagree_cap >= self.min_field:
+            raise ValueError(f"disagree_cap ({self.disagree_cap}) must be below min_field ({self.min_field}): "
+                             "a value two readings disagree on must go to review")
+        if self.weak_reading > self.min_field:
+            raise ValueError(f"weak_reading ({self.weak_reading}) must not be above min_field ({self.min_field}): "
+                             "a reading good enough to pass review is evidence")
+        if self.reread_below < self.min_field:
+            raise ValueError(f"reread_below ({self.reread_below}) must not be below min_field "
+                             f"({self.min_field}): a value that would go to review is read once more first")
+        return self
 
 
 class CheckRule(_Strict):
@@ -145,9 +163,3 @@ def load_rules(path: Path | str | None = None) -> Rules:
     except ValidationError as e:
         details = "; ".join(f"{_where(err)}: {err['msg']}" for err in e.errors())
         raise ConfigError(f"rules file {path}: {details}") from e
-
-
-@lru_cache(maxsize=4)
-def default_rules() -> Rules:
-    """The packaged KPPS 2024 rules, loaded once per process."""
-    return load_rules(DEFAULT_RULES)

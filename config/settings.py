@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     tessdata: Path | None = None
     ocr_engine: Literal["auto", "tesserocr", "pytesseract"] = "auto"
     ocr_lang: str = "ind"
+    # the neural engine beside tesseract (PP-OCR on ONNX Runtime, pipeline/ocr/neural.py): "ppocr" or "off"
+    ocr_neural: Literal["ppocr", "off"] = "ppocr"
     workers: int = 2
     # log output of the command line and workers: "text" for people, "json" = one object per line (pipeline/logs.py)
     log_format: Literal["text", "json"] = "text"

@@ -10,11 +10,20 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 DOSSIER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# What a registration may hold (docs/limits.md): a NIK of ASCII digits (spaces, dots or dashes between groups are
+# allowed and dropped by its readers), a TPS number with an optional "TPS" before it, area names without markup
+# or control characters, a name of at most 200 characters.
+NIK_DECLARED_RE = re.compile(r"^[0-9](?:[0-9 .-]{0,30}[0-9])?$")
+TPS_RE = re.compile(r"^(?:[Tt][Pp][Ss][ .-]?)?[0-9]{1,3}$")
+MAX_NAME_CHARS = 200
+MAX_AREA_CHARS = 100
+Trimmed = Annotated[str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)]
+_MARKUP_OR_CONTROL = re.compile(r"[<>\"`\x00-\x1f\x7f]")
 
 
 class DocType(StrEnum):
@@ -67,19 +76,50 @@ class Wilayah(BaseModel):
     tps: str
 
 
+class RegisteredWilayah(Wilayah):
+    """The area as a registration may declare it: names of at most 100 characters without markup or control
+    characters, a TPS number of 1-3 digits (`003`, `TPS 3`). Results keep the plain `Wilayah`."""
+
+    provinsi: str = Field(max_length=MAX_AREA_CHARS)
+    kabupaten_kota: str = Field(max_length=MAX_AREA_CHARS)
+    kecamatan: str = Field(max_length=MAX_AREA_CHARS)
+    desa_kelurahan: str = Field(max_length=MAX_AREA_CHARS)
+    tps: Trimmed = Field(pattern=TPS_RE.pattern, description="TPS number, 1-3 digits, optionally after 'TPS'")
+
+    @field_validator("provinsi", "kabupaten_kota", "kecamatan", "desa_kelurahan")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        if _MARKUP_OR_CONTROL.search(v) or not v.strip():
+            raise ValueError("area names hold letters, digits, spaces and . , ' ( ) / - only")
+        return v
+
+
 class Registration(BaseModel):
     """What the candidate declared at registration (`registration.json`)."""
 
     model_config = ConfigDict(extra="ignore")
 
     dossier_id: str
-    nama: str
-    nik: str
+    nama: str = Field(max_length=MAX_NAME_CHARS)
+    nik: Trimmed = Field(pattern=NIK_DECLARED_RE.pattern, max_length=32,
+                     description="16 digits 0-9; spaces, dots or dashes between groups are ignored")
     tanggal_lahir: date | None = None
-    wilayah: Wilayah
+    wilayah: RegisteredWilayah
     tanggal_daftar: date | None = Field(
         default=None, description="registration date; the rules file's registration end date when absent"
     )
+
+    @field_validator("wilayah", mode="before")
+    @classmethod
+    def _checked_area(cls, v: object) -> object:
+        return v.model_dump() if isinstance(v, Wilayah) and not isinstance(v, RegisteredWilayah) else v
+
+    @field_validator("nama")
+    @classmethod
+    def _plain_text(cls, v: str) -> str:
+        if _MARKUP_OR_CONTROL.search(v.replace('"', "")) or not v.strip():
+            raise ValueError("nama must be non-empty text without markup or control characters")
+        return v
 
     @field_validator("dossier_id")
     @classmethod

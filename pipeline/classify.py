@@ -53,13 +53,6 @@ def _score(keywords: dict[str, float], grams: set[str]) -> float:
     return round(found / total, 4) if total else 0.0
 
 
-def type_scores(ocr: OcrPage) -> dict[str, float]:
-    """Evidence score (0..1) per document type: ktp, ijazah, surat_sehat."""
-    table: dict[str, dict[str, float]] = load_vocab()["classify"]
-    grams = _grams(ocr)
-    return {doc_type: _score(keywords, grams) for doc_type, keywords in table.items()}
-
-
 def classify(ocr: OcrPage) -> tuple[DocType, dict[str, float]]:
     grams = _grams(ocr)
     vocab = load_vocab()

@@ -16,7 +16,10 @@ the new reading of the same page, so a verifier's reading is never silently repl
   (put_if_absent) and an audit entry `correction_dropped` with the reason code.
 
 Records are written once and never changed, so the review app and a worker never overwrite each other.
-When several corrections name the same page and field, the latest wins.
+When several corrections name the same page and field, the latest wins. The review app publishes the
+corrected result with `publish_correction`: the correction is put on the result stored now and published only
+over that same result (compare-and-swap); when a processing run or a duplicate re-check publishes meanwhile,
+the correction is put again on the newer result, so neither the correction nor the newer reading is lost.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 from models.contract import FIELDS_BY_TYPE, DocumentResult, DossierResult, FieldCorrection, FileError
 from pipeline import audit
+from pipeline.errors import WriteConflict
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 
@@ -81,7 +85,7 @@ def apply_corrections(store: ObjectStore, dossier_id: str, documents: list[Docum
     records = load(store, dossier_id)
     if not records:
         return out
-    by_sha = {(d.sha256, d.page): d for d in documents if d.sha256}
+    by_sha: dict[tuple[Any, Any], DocumentResult] = {(d.sha256, d.page): d for d in documents if d.sha256}
     by_name = {(d.file, d.page): d for d in documents}
     unreadable = {e.file for e in errors}
     for key, c in records:
@@ -118,6 +122,43 @@ def audit_reapplied(store: ObjectStore, dossier_id: str, applied: Applied, resul
                      kept=applied.kept, status=result.status.value, result_processed_at=result.processed_at)
 
 
+def publish_correction(store: ObjectStore, runtime: Any, dossier_id: str, *, doc: DocumentResult, field_name: str,
+                       value: Any, provenance: FieldCorrection, recheck: Any, attempts: int = 20) -> DossierResult:
+    """Put a recorded correction on the stored result and publish it through `recheck(store, runtime, dossier_id,
+    registration, documents, errors, registration_error, expect=etag)` (process.evaluate_and_publish), again on the
+    newer result while other writers publish first. `doc` names the page (sha256 or file, and page number). When
+    the page is gone from the stored result, the stored result is returned unchanged (the record stays; the next
+    processing run drops it, audited)."""
+    from pipeline.process import DossierContext, load_registration
+    from pipeline.publish import read_result
+
+    for _attempt in range(attempts):
+        stored, etag = read_result(store, dossier_id)
+        if stored is None:
+            raise WriteConflict(f"results/{dossier_id}: gone while a correction was published")
+        documents = [d.model_copy(deep=True) for d in stored.documents]
+        target = next((d for d in documents if d.page == doc.page and (
+            d.sha256 == doc.sha256 if doc.sha256 else d.file == doc.file)), None)
+        if target is None or field_name not in FIELDS_BY_TYPE.get(target.type, ()):
+            log.info("dossier %s: corrected page no longer in the result; kept for the next run", dossier_id)
+            return stored
+        earlier = target.corrected.get(field_name)
+        read_value = earlier.read_value if earlier is not None else target.fields.get(field_name)
+        target.fields[field_name] = value
+        target.confidence[field_name] = 1.0
+        target.corrected[field_name] = provenance.model_copy(update={"read_value": read_value})
+        ctx = DossierContext(dossier_id=dossier_id, store=store, runtime=runtime)
+        load_registration(ctx)
+        errors = [e for e in stored.errors if e.file != "registration.json"]
+        try:
+            return recheck(store, runtime, dossier_id, ctx.registration, documents, errors, ctx.registration_error,
+                           expect=etag)
+        except WriteConflict:
+            log.info("dossier %s: result changed while a correction was published; putting it on the newer one",
+                     dossier_id)
+    raise WriteConflict(f"results/{dossier_id}: still changing after {attempts} attempts to publish a correction")
+
+
 def _drop(store: ObjectStore, dossier_id: str, key: str, c: dict, reason: str, **extra: Any) -> None:
     """Tombstone + audit entry, once per correction however often the dossier is processed."""
     tomb = {"correction": key, "reason": reason, "at": datetime.now(UTC).isoformat(timespec="seconds"), **extra}
@@ -132,5 +173,5 @@ def _json(body: dict) -> bytes:
     return json.dumps(body, ensure_ascii=False, sort_keys=True, indent=1, default=str).encode("utf-8")
 
 
-__all__ = ["Applied", "apply_corrections", "audit_reapplied", "load", "record", "PAGE_GONE",
+__all__ = ["Applied", "apply_corrections", "audit_reapplied", "load", "publish_correction", "record", "PAGE_GONE",
            "DOCUMENT_TYPE_CHANGED"]

@@ -28,6 +28,7 @@ from pipeline.sniff import (
     SUPPORTED,
     HeaderError,
     pdf_complete,
+    pdf_xref_intact,
     probe_jpeg,
     probe_png,
     sniff,
@@ -196,7 +197,7 @@ def decode_pdf(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[lis
         if count > limits.max_pages:
             errors.append(file_error(name, "TOO_MANY_PAGES", message=_too_many(count, limits.max_pages)))
         kept = min(count, limits.max_pages)
-        layers = _text_layers(data, kept)
+        layers, layers_failed = _text_layers(data, kept)
         # every page within max_pixels, and all pages together within TOTAL_PIXELS_FACTOR * max_pixels
         page_pixels = min(limits.max_pixels, TOTAL_PIXELS_FACTOR * limits.max_pixels // kept)
         for index in range(kept):
@@ -215,7 +216,32 @@ def decode_pdf(name: str, data: bytes, sha256: str, limits: Limits) -> tuple[lis
         pdf.close()
     if not pages:
         raise FileRejected("no page could be rendered", code=errors[-1].error if errors else "FILE_CORRUPT")
+    broken_pages = sum(1 for e in errors if e.page is not None and e.error == "FILE_CORRUPT")
+    damage = _damage(data, layers_failed, failed_pages=broken_pages)
+    if damage:
+        with_text = sum(1 for p in pages if p.text_layer is not None)
+        errors.append(file_error(name, "FILE_DAMAGED", message=damaged_message(damage, len(pages), count, with_text)))
     return pages, errors
+
+
+def _damage(data: bytes, layers_failed: bool, *, failed_pages: int) -> list[str]:
+    """What is wrong with a PDF that was read anyway (empty: nothing seen)."""
+    out = []
+    if not pdf_xref_intact(data):
+        out.append("tabel rujukan silang (xref) rusak dan dibangun ulang")
+    if layers_failed:
+        out.append("teks tertanam tidak dapat diurai seluruhnya")
+    if failed_pages:
+        out.append(f"{failed_pages} halaman tidak dapat dibuka")
+    return out
+
+
+def damaged_message(damage: list[str], read: int, count: int, with_text: int) -> str:
+    """The FILE_DAMAGED warning: what was wrong, and what was recovered."""
+    recovered = f"{read} dari {count} halaman terbaca"
+    recovered += f", {with_text} dengan teks tertanam" if with_text else ", dibaca dengan OCR"
+    return (f"File PDF rusak ({'; '.join(damage)}); yang dapat dipulihkan: {recovered}. Periksa file aslinya; bila "
+            "ada yang hilang, minta unggah ulang.")
 
 
 def _check_embedded_images(page: pdfium.PdfPage, limit: int) -> None:
@@ -259,8 +285,9 @@ def _render(
         page.close()
 
 
-def _text_layers(data: bytes, count: int) -> list[tuple[float, float, list[dict]] | None]:
-    """(page width pt, page height pt, pdfplumber words) per page; None where no meaningful layer.
+def _text_layers(data: bytes, count: int) -> tuple[list[tuple[float, float, list[dict]] | None], bool]:
+    """(page width pt, page height pt, pdfplumber words) per page, None where no meaningful layer; and whether
+    reading the layers failed part-way (a sign of damage, reported with FILE_DAMAGED).
 
     pdfminer raises a wide, undocumented range of exceptions on malformed content streams. The text
     layer is an optimisation (the rendered image is OCRed without it), so any failure here is logged
@@ -275,7 +302,8 @@ def _text_layers(data: bytes, count: int) -> list[tuple[float, float, list[dict]
     except Exception as e:  # noqa: BLE001 - fallback to OCR, see docstring
         log.warning("text layer unreadable (%s: %s); pages fall back to OCR", type(e).__name__, e)
         out.extend([None] * (count - len(out)))
-    return out
+        return out, True
+    return out, False
 
 
 def _meaningful(words: list[dict]) -> bool:

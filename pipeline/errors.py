@@ -86,6 +86,16 @@ class IntegrityError(StorageError):
     message_id = "Isi file tidak cocok dengan checksum-nya."
 
 
+class WriteConflict(StorageError):
+    """A conditional write lost: the object changed (or appeared, or went) since it was read.
+
+    `pipeline.storage.cas.update_json` reads again and retries; after its budget it raises this, so a lost
+    update is never silent."""
+
+    code = "WRITE_CONFLICT"
+    message_id = "Data berubah ketika sedang disimpan oleh proses lain. Coba lagi."
+
+
 # Reason codes of rejected files, with the message a verifier reads.
 FILE_REASONS: dict[str, str] = {
     "FILE_EMPTY": "File kosong (0 byte). Minta pendaftar mengunggah ulang.",
@@ -99,4 +109,18 @@ FILE_REASONS: dict[str, str] = {
     "TOO_MANY_PAGES": "PDF memiliki terlalu banyak halaman; hanya halaman awal yang diperiksa.",
     "DECODE_TIMEOUT": "File terlalu lama dibuka (melebihi batas waktu); kemungkinan file rusak.",
     "PAGE_UNREADABLE": "Halaman tidak dapat dibaca oleh OCR.",
+    # a warning, not a refusal: the file was read, but it is damaged and only partly recovered (decode.py)
+    "FILE_DAMAGED": "File PDF rusak dan diperbaiki otomatis saat dibaca; isinya mungkin tidak lengkap. Periksa file "
+                    "aslinya; bila ada yang hilang, minta unggah ulang.",
+    # the stored copy, not the candidate's file: ingesting the input again writes it anew (workers/ingest.py)
+    "CHECKSUM_MISMATCH": "Salinan file di penyimpanan rusak (checksum tidak cocok), jadi isinya tidak diperiksa. "
+                         "Jalankan ingest ulang dengan file aslinya, lalu proses lagi.",
+    "OBJECT_NOT_FOUND": "File tercatat di berkas tetapi tidak ada di penyimpanan. Jalankan ingest ulang dengan file "
+                        "aslinya, lalu proses lagi.",
 }
+
+# File errors that are warnings: the file's pages were read (what was recovered is in the message).
+FILE_WARNINGS = frozenset({"FILE_DAMAGED"})
+
+# File errors caused by the store, not by what the candidate sent: the file may hold a required document.
+STORED_COPY_ERRORS = frozenset({"CHECKSUM_MISMATCH", "OBJECT_NOT_FOUND"})

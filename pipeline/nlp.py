@@ -96,7 +96,7 @@ class FormIndonesian(Indonesian):
     reduplicated word: BP, LAB, YEAR and TAHUN_AJAR are numbers, and an ISSUER name takes a hyphen and the
     word after it whether they come as one token or three."""
 
-    class Defaults(Indonesian.Defaults):
+    class Defaults(Indonesian.Defaults):  # type: ignore[misc,valid-type]  # spaCy types Defaults as a variable
         tokenizer_exceptions = {k: v for k, v in Indonesian.Defaults.tokenizer_exceptions.items()
                                 if not _is_reduplication(k)}
 

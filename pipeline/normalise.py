@@ -37,7 +37,7 @@ DIGIT_LOOKALIKES = {
 LETTER_LOOKALIKES = {"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "|": "I", "!": "I"}
 
 SEPARATORS = re.compile(r"[\s\-/.,:;_'\"()]+")
-BRACKETED_DATE = 0.5  # trust in a date with a bracket between its parts (below the review threshold)
+BRACKETED_DATE = 0.5  # trust in a date with a bracket between its parts (<= the policy's disagree_cap: a test checks)
 SPLIT_DAY = 0.5  # trust in a date whose day may have lost a digit to a space ("1 4-10-2023")
 DATE_JOINERS = {"-", "/", "."}  # what joins a date's parts
 TWO_DIGIT_PIVOT = 40  # "5-6-99" -> 1999, "12-12-23" -> 2023
@@ -325,16 +325,6 @@ def _snap_blood(key: str, canonical: list[str], aliases: dict[str, str]) -> tupl
     if key and set(key) <= {"-", "_", "~"}:
         return "-", 0.8
     return None, 0.0
-
-
-def find_phrase_value(text: str | None, table: dict[str, str]) -> tuple[str | None, str | None]:
-    """The value of the longest key of `table` that occurs as whole words in `text` (keyword look-up)."""
-    folded = f" {re.sub(r'[^A-Z0-9 ]', ' ', fold(text))} "
-    folded = re.sub(r"\s+", " ", folded)
-    for key in sorted(table, key=len, reverse=True):
-        if f" {key} " in folded:
-            return table[key], key
-    return None, None
 
 
 # ---- names and free text ------------------------------------------------------------------------

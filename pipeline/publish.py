@@ -3,6 +3,15 @@
 Write-then-mark: the history object and `result.json` are written before the flag changes, so a crash at any
 point leaves either the old or the new state, never a flag without its result. A result identical to the
 stored one (ignoring `processed_at`) is not written again, so a job run twice writes its result once.
+
+Several writers publish one dossier's result: its processing, a verifier's correction, a duplicate re-check
+started by another dossier. `result.json` is written by compare-and-swap: `expect` is the etag of the stored
+result the new one was built from (None: there was none), and when another writer got there first the
+publish raises WriteConflict and writes nothing, so a result built from stale data never replaces a newer one;
+the caller builds again from what is stored now (pipeline/process.py). The derived objects (flag, report
+summary, queue mark) follow the result: after writing them the publisher looks at `result.json` again, and if
+someone published meanwhile it derives them once more from that newer result, so the last derived writes
+always match the latest result.
 """
 
 from __future__ import annotations
@@ -10,17 +19,33 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from models.contract import AreaMatchInfo, DossierResult, DossierStatus, Wilayah
 from pipeline import queue_index
-from pipeline.errors import ObjectNotFound
+from pipeline.errors import WriteConflict
 from pipeline.regions import Regions, dotted
 from pipeline.reports.summary import delete_summary, summary_from_result, write_summary
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
+from pipeline.storage.cas import read_json
 
 log = logging.getLogger(__name__)
+
+ANY: object = type("AnyVersion", (), {"__repr__": lambda self: "ANY"})()  # publish whatever is stored now
+_DERIVE_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `publish_result` did: `written` (False: identical to the stored result) and the stored result's etag."""
+
+    written: bool
+    etag: str | None
+
+    def __bool__(self) -> bool:
+        return self.written
 
 
 def content_digest(result: DossierResult) -> str:
@@ -50,38 +75,59 @@ def area_match_info(wilayah: Wilayah | None, regions: Regions) -> AreaMatchInfo 
                          matched={level: dotted(c) for level, c in codes.items() if c})
 
 
-def publish_result(store: ObjectStore, result: DossierResult, *, runtime) -> bool:
-    """Store `result` as the dossier's latest. Returns False when an identical result was already stored."""
+def read_result(store: ObjectStore, dossier_id: str) -> tuple[DossierResult | None, str | None]:
+    """The stored result and its etag; (None, None) when there is none."""
+    body, etag = read_json(store, keys.result_key(dossier_id))
+    return (DossierResult.model_validate(body) if body is not None else None), etag
+
+
+def publish_result(store: ObjectStore, result: DossierResult, *, runtime, expect: object = ANY) -> Published:
+    """Store `result` as the dossier's latest. `expect`: the etag of the stored result it was built from (None
+    when there was none); WriteConflict when the stored result is another one by now. Not written (written
+    False) when an identical result is stored."""
+    key = keys.result_key(result.dossier_id)
     digest = content_digest(result)
-    try:
-        old = DossierResult.model_validate(store.get_json(keys.result_key(result.dossier_id)))
-    except ObjectNotFound:
-        old = None
+    old, etag = read_result(store, result.dossier_id)
+    if expect is not ANY and etag != expect:
+        raise WriteConflict(f"results/{result.dossier_id}: published by another writer since it was read")
     if old is not None and content_digest(old) == digest:
         log.info("dossier %s: result unchanged, not rewritten", result.dossier_id)
-        return False
+        return Published(False, etag)
 
     now = datetime.now(UTC)
     result.processed_at = now.isoformat(timespec="seconds")
     body = result.model_dump(mode="json")
     store.put_json(keys.result_history_key(result.dossier_id, now.strftime("%Y%m%dT%H%M%S%fZ"), digest[:8]), body)
-    store.put_json(keys.result_key(result.dossier_id), body)
-
-    area = area_of(result, runtime)
-    if old is not None:
-        old_area = area_of(old, runtime)
-        if old_area != area or result.status == DossierStatus.COMPLETE:
-            _unflag(store, old_area, result.dossier_id)
-        if old_area != area:
-            delete_summary(store, old_area, result.dossier_id)
-    if result.status != DossierStatus.COMPLETE:
-        store.put_json(keys.flag_key(area, result.dossier_id), flag_body(result))
+    if etag is None:
+        info = store.put_json(key, body, if_none_match=True)
     else:
-        _unflag(store, area, result.dossier_id)
-    _mark_queue(store, area, old_area if old is not None else None, result.dossier_id)
-    _write_summary(store, result, area)
+        info = store.put_json(key, body, if_match=etag)
+    _derive(store, runtime, result, info.etag, old)
     log.info("dossier %s: published status=%s", result.dossier_id, result.status.value)
-    return True
+    return Published(True, info.etag)
+
+
+def _derive(store: ObjectStore, runtime, result: DossierResult, etag: str | None, old: DossierResult | None) -> None:
+    """Flag, summary and queue marks of `result`; again from the stored result while another publisher overtook."""
+    stale = {area_of(old, runtime)} if old is not None else set()
+    for _ in range(_DERIVE_ROUNDS):
+        area = area_of(result, runtime)
+        for gone in stale - {area}:
+            _unflag(store, gone, result.dossier_id)
+            delete_summary(store, gone, result.dossier_id)
+        if result.status != DossierStatus.COMPLETE:
+            store.put_json(keys.flag_key(area, result.dossier_id), flag_body(result))
+        else:
+            _unflag(store, area, result.dossier_id)
+        for marked in {area} | stale:
+            queue_index.mark(store, marked, result.dossier_id)
+        write_summary(store, summary_from_result(result, area))
+        latest, latest_etag = read_result(store, result.dossier_id)
+        if latest is None or latest_etag == etag:
+            return
+        stale.add(area)
+        result, etag = latest, latest_etag
+    log.warning("dossier %s: result kept changing while its flag was written", result.dossier_id)
 
 
 def flag_body(result: DossierResult) -> dict:
@@ -97,18 +143,8 @@ def flag_body(result: DossierResult) -> dict:
     }
 
 
-def _mark_queue(store: ObjectStore, area: keys.AreaCodes, old_area: keys.AreaCodes | None, dossier_id: str) -> None:
-    """The review queue's index re-reads the flag(s) just written or removed (pipeline/queue_index.py)."""
-    queue_index.mark(store, area, dossier_id)
-    if old_area is not None and old_area != area:
-        queue_index.mark(store, old_area, dossier_id)
-
-
 def _unflag(store: ObjectStore, area: keys.AreaCodes, dossier_id: str) -> None:
     key = keys.flag_key(area, dossier_id)
     if store.exists(key):
         store.delete(key)
 
-
-def _write_summary(store: ObjectStore, result: DossierResult, area: keys.AreaCodes) -> None:
-    write_summary(store, summary_from_result(result, area))

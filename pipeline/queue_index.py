@@ -33,7 +33,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from pipeline.errors import ObjectNotFound, StorageError
 from pipeline.storage import keys
@@ -161,8 +161,8 @@ class QueueIndex:
             self._bootstrap(segments)
         pending = list(self.store.list(keys.queue_pending_prefix(*segments)))  # listed BEFORE any flag read
         shards = self._load_shards(segments)
-        if len(segments) >= 2 and segments[:2] not in shards:
-            shards[segments[:2]] = self._build_shard(*segments[:2])
+        if len(segments) >= 2 and (segments[0], segments[1]) not in shards:
+            shards[(segments[0], segments[1])] = self._build_shard(segments[0], segments[1])
         for (kab, kec), marks in _group_marks(pending).items():
             shard = shards.get((kab, kec))
             if shard is None:
@@ -330,7 +330,7 @@ def _group_marks(pending: Iterable[str]) -> dict[tuple[str, str], dict[tuple[key
             area, dossier_id = keys.queue_pending_parse(key)
         except ValueError:
             continue
-        out[tuple(key.split("/")[2:4])][(area, dossier_id)].append(key)
+        out[cast(tuple[str, str], tuple(key.split("/")[2:4]))][(area, dossier_id)].append(key)
     return out
 
 

@@ -246,8 +246,9 @@ class Regions:
         for kab_score, kab in kab_options:
             kec_code, desa_code, lower = self._resolve_below(kab, kecamatan, desa)
             s = dict(scores, kabupaten_kota=kab_score, **lower)
-            cand = AreaMatch(*(plain_code(c) if c else None for c in (kab.split(".")[0], kab, kec_code, desa_code)),
-                             scores=s)
+            prov_c, kab_c, kec_c, desa_c = (plain_code(c) if c else None
+                                            for c in (kab.split(".")[0], kab, kec_code, desa_code))
+            cand = AreaMatch(provinsi_code=prov_c, kabkota_code=kab_c, kecamatan_code=kec_c, desa_code=desa_c, scores=s)
             if provinsi and prov is None:
                 cand.scores.pop("provinsi", None)
             if best is None or sum(cand.scores.values()) > sum(best.scores.values()):

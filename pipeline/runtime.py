@@ -11,12 +11,16 @@ import ctypes.util
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from config.rules import Rules, load_rules
 from config.settings import Settings
 from pipeline.ocr.base import OcrEngine
 from pipeline.regions import Regions
+
+if TYPE_CHECKING:
+    from pipeline.reading import ReadingTools
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +82,14 @@ class Runtime:
     nlp: Any
     rules: Rules
     regions: Regions
+
+    @cached_property
+    def reading(self) -> ReadingTools:
+        """What `read_page` uses: the OCR engine, the spaCy pipeline and the confidence policy of the rules."""
+        from pipeline.reading.confidence import ConfidencePolicy
+        from pipeline.reading.protocol import PRIMARY, ReadingTools
+
+        return ReadingTools(engines={PRIMARY: self.engine}, nlp=self.nlp, policy=ConfidencePolicy.from_rules(self.rules))
 
     @property
     def index_secret(self) -> bytes:

@@ -86,6 +86,22 @@ def pdf_complete(data: bytes) -> bool:
     return b"%%EOF" in data.rstrip(b"\x00 \t\r\n")[-PDF_TAIL_WINDOW:]
 
 
+_STARTXREF = re.compile(rb"startxref\s+(\d+)\s+%%EOF")
+_XREF_AT = re.compile(rb"\s*(?:xref\b|\d+\s+\d+\s+obj\b)")
+
+
+def pdf_xref_intact(data: bytes) -> bool:
+    """The last `startxref` points at a cross-reference table (or stream). When it does not, the file was
+    damaged (cut and glued, edited by hand, broken in transfer) and a reader rebuilds the table by scanning:
+    what it finds may be less than what the file held."""
+    tail = data.rstrip(b"\x00 \t\r\n")[-PDF_TAIL_WINDOW:]
+    found = list(_STARTXREF.finditer(tail))
+    if not found:
+        return False
+    offset = int(found[-1].group(1))
+    return 0 < offset < len(data) and _XREF_AT.match(data, offset) is not None
+
+
 # ---- PNG -------------------------------------------------------------------------------------
 
 

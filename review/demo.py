@@ -100,7 +100,7 @@ def draw_document(size: tuple[int, int], colour: tuple[int, int, int], header: l
         draw.text((300, y), ":", fill="black", font=_font(24))
         x0, y0, x1, y1 = draw.textbbox((330, y), value, font=font)
         draw.text((330, y), value, fill="black", font=font)
-        boxes[field] = [x0, y0, x1 - x0, y1 - y0]
+        boxes[field] = [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]
         y += 58
     out = io.BytesIO()
     img.save(out, "JPEG", quality=85)

@@ -39,7 +39,8 @@ def _dossier_id(dossier_id: str) -> str:
 
 async def _form(request: Request):
     form = await request.form()
-    check_csrf(request, form.get("csrf_token"))
+    token = form.get("csrf_token")
+    check_csrf(request, token if isinstance(token, str) else None)  # an uploaded file is no token
     return form
 
 

@@ -28,7 +28,7 @@ def queue_prefix(account: Account, desa: str | None = None, tps: str | None = No
         wanted = tuple(".".join(bits[:n]) for n in range(2, 5))
         if wanted[: len(own)] != own:
             return None
-        return keys.flag_prefix(*wanted, tps=tps)
+        return keys.flag_prefix(wanted[0], wanted[1], wanted[2], tps=tps)
     if tps and len(own) == 3:
         return keys.flag_prefix(*own, tps=tps)
     return keys.flag_prefix(*own)

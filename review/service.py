@@ -16,7 +16,7 @@ from typing import Any
 
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, DocType, DossierResult, Registration
-from pipeline import corrections, queue_index
+from pipeline import corrections, manifest, queue_index
 from pipeline.errors import ObjectNotFound, OcrFailed
 from pipeline.queue_index import read_decision
 from pipeline.regions import Regions
@@ -78,10 +78,10 @@ def queue_enqueuer(settings: Settings) -> Callable[[str, int], str | None]:
     return enqueue
 
 
-def recheck_default(store, runtime, dossier_id, registration, documents, errors, registration_error=None):
+def recheck_default(store, runtime, dossier_id, registration, documents, errors, registration_error=None, **kw):
     from pipeline.process import evaluate_and_publish
 
-    return evaluate_and_publish(store, runtime, dossier_id, registration, documents, errors, registration_error)
+    return evaluate_and_publish(store, runtime, dossier_id, registration, documents, errors, registration_error, **kw)
 
 
 @dataclass
@@ -201,9 +201,9 @@ class ReviewService:
             raise ReviewError("Pilih dokumen yang diminta.")
         self._take(account, dossier_id)
         before = read_decision(self.store, dossier_id)
+        at = datetime.now(UTC).isoformat(timespec="seconds")
         body = {"dossier_id": dossier_id, "decision": decision, "reason": reason or None,
-                "documents": documents, "by": account.username, "role": account.role.value,
-                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "documents": documents, "by": account.username, "role": account.role.value, "at": at,
                 "result_processed_at": result.processed_at, "result_status": result.status.value}
         action = {"MS": "approve", "TMS": "reject", "DOCS_REQUESTED": "request_documents"}[decision]
         audit.append(self.store, dossier_id, action, account.username, account.role.value,
@@ -212,7 +212,7 @@ class ReviewService:
                      result_status=result.status.value)
         self.store.put_json(keys.decision_key(dossier_id), body)
         queue_index.mark(self.store, area, dossier_id)  # the queue's index re-reads the decision
-        self._record_for_reports(area, dossier_id, decision, body["at"])
+        self._record_for_reports(area, dossier_id, decision, at)
         self.claims.release(dossier_id, account.username)
         log.info("dossier %s: %s by %s", dossier_id, decision, account.username)
         return body
@@ -246,21 +246,10 @@ class ReviewService:
         # recorded apart from the result first, so a re-processing from the scans applies it again
         record_key, provenance = corrections.record(self.store, dossier_id, doc, field, new_value,
                                                     by=account.username, role=account.role.value, before=before)
-        earlier = doc.corrected.get(field)
-        if earlier is not None:  # what the machine read stays the machine's reading, not a previous correction
-            provenance = provenance.model_copy(update={"read_value": earlier.read_value})
-        documents = [d.model_copy(deep=True) for d in result.documents]
-        documents[doc_index].fields[field] = new_value
-        documents[doc_index].confidence[field] = 1.0
-        documents[doc_index].corrected[field] = provenance
-
-        from pipeline.process import DossierContext, load_registration
-
-        ctx = DossierContext(dossier_id=dossier_id, store=self.store, runtime=self.runtime)
-        load_registration(ctx)
-        errors = [e for e in result.errors if e.file != "registration.json"]
-        new = self.recheck(self.store, self.runtime, dossier_id, ctx.registration, documents, errors,
-                           ctx.registration_error)
+        # put on the result stored now and published by compare-and-swap (again on a newer one when a worker
+        # publishes first); what the machine read stays the machine's reading, not a previous correction
+        new = corrections.publish_correction(self.store, self.runtime, dossier_id, doc=doc, field_name=field,
+                                             value=new_value, provenance=provenance, recheck=self.recheck)
         audit.append(self.store, dossier_id, "correct", account.username, account.role.value,
                      before={"value": before, "status": result.status.value},
                      after={"value": new_value, "status": new.status.value},
@@ -289,36 +278,16 @@ class ReviewService:
             raise ReviewError("File melebihi batas ukuran.", status=413)
         self._take(account, dossier_id)
         sha = hashlib.sha256(data).hexdigest()
-        manifest = self._manifest(dossier_id)
-        files = manifest.setdefault("files", [])
-        entry = next((f for f in files if f.get("sha256") == sha), None)
-        if entry is None:
-            name = _unique_name(name, {f.get("name") for f in files})
-            self.store.put_if_absent(keys.original_key(dossier_id, sha, name), data,
-                                     content_type=UPLOAD_TYPES[ext])
-            now = datetime.now(UTC).isoformat(timespec="seconds")
-            entry = {"name": name, "sha256": sha, "size": len(data), "content_type": UPLOAD_TYPES[ext],
-                     "version": 1, "source": "review-upload", "uploaded_by": account.username, "uploaded_at": now}
-            files.append(entry)
-            files.sort(key=lambda f: f.get("name", ""))
-            manifest["version"] = int(manifest.get("version", 0)) + 1
-            manifest["updated_at"] = now
-            self.store.put_json(keys.manifest_key(dossier_id), manifest)
-        job = self.enqueue(dossier_id, int(manifest.get("version", 0))) if self.enqueue is not None else None
+        # the bytes first, then the manifest by compare-and-swap: parallel uploads never drop each other
+        self.store.put_if_absent(manifest.upload_key(dossier_id, sha, filename), data, content_type=UPLOAD_TYPES[ext])
+        listed = manifest.add_upload(self.store, dossier_id, filename=filename, sha256=sha, size=len(data),
+                                     content_type=UPLOAD_TYPES[ext], by=account.username)
+        entry = listed.entry
+        job = self.enqueue(dossier_id, listed.version) if self.enqueue is not None else None
         audit.append(self.store, dossier_id, "upload", account.username, account.role.value,
                      after={"file": entry["name"], "sha256": sha, "size": len(data)},
                      reprocess=("queued" if job else "pending"), job_id=job)
         return {**entry, "queued": bool(job)}
-
-
-def _unique_name(name: str, taken: set) -> str:
-    if name not in taken:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    n = 2
-    while f"{stem}-{n}{dot}{ext}" in taken:
-        n += 1
-    return f"{stem}-{n}{dot}{ext}"
 
 
 def normalise_value(field: str, value: str) -> str:

@@ -26,9 +26,9 @@ from config.settings import Limits
 from pipeline.context import PageInput
 from pipeline.decode import decode_file
 from pipeline.errors import FileRejected
-from pipeline.nik_reader import read_nik
 from pipeline.ocr.factory import make_engine
 from pipeline.preprocess import prepare
+from pipeline.reading.ktp.nik_reader import read_nik
 
 
 def _pages(samples: Path, types: set[str] | None = None):

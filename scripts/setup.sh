@@ -15,6 +15,13 @@ fi
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf ] || need_apt+=(fonts-dejavu-extra)  # sample generator: condensed KTP fonts
 [ -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || need_apt+=(fonts-liberation)
 [ -f /usr/share/fonts/truetype/freefont/FreeSans.ttf ] || need_apt+=(fonts-freefont-ttf)  # sample generator: newer layout families
+# sample generator, field mode: handwriting on older diplomas, office fonts of printed letters
+[ -f /usr/share/fonts/truetype/ecolier-court/Ecolier-court.ttf ] || need_apt+=(fonts-ecolier-court)
+[ -f /usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf ] || need_apt+=(fonts-dancingscript)
+[ -f /usr/share/fonts/truetype/fifthhorseman/dkg.ttf ] || need_apt+=(fonts-dkg-handwriting)
+[ -f /usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf ] || need_apt+=(fonts-crosextra-carlito)
+[ -f /usr/share/fonts/truetype/crosextra/Caladea-Regular.ttf ] || need_apt+=(fonts-crosextra-caladea)
+[ -f /usr/share/fonts/truetype/open-sans/OpenSans-Regular.ttf ] || need_apt+=(fonts-open-sans)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)  # review app browser tests (Playwright drives it)

@@ -73,6 +73,20 @@ def ingest_command(
         for r in summary.rejected:
             t.add_row(r.dossier_id, r.file or "(seluruh berkas)", r.reason)
         console.print(t)
+    print_skipped(console, summary)
+
+
+def print_skipped(out: Console, summary) -> None:
+    """The input entries left out and why (also stored with the batch: batches/<stamp>.json)."""
+    if summary.skipped_inputs:
+        t = Table(title=f"Dilewati, tidak diproses ({len(summary.skipped_inputs)})")
+        for col in ("masukan", "alasan", "keterangan"):
+            t.add_column(col)
+        for s in summary.skipped_inputs:
+            t.add_row(s.path, s.reason, s.message)
+        out.print(t)
+    if summary.batch_key:
+        out.print(f"Catatan batch: {summary.batch_key}")
 
 
 def worker_command(

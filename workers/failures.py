@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from models.contract import Wilayah
 from pipeline import queue_index
-from pipeline.errors import BerkasError, ObjectNotFound, StorageError
+from pipeline.errors import BerkasError, ObjectNotFound, StorageError, WriteConflict
 from pipeline.publish import area_match_info
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
@@ -116,14 +116,17 @@ def clear_failure_flag(store: ObjectStore, area: keys.AreaCodes, dossier_id: str
     """
     key = keys.flag_key(area, dossier_id)
     try:
-        body = store.get_json(key)
+        body, etag = store.get_json_etag(key)
     except ObjectNotFound:
         return False
     if not (isinstance(body, dict) and body.get("failed")):
         return False
-    if replacement is None:
-        store.delete(key)
-    else:
-        store.put_json(key, replacement)
+    try:  # only the failure flag just read: a flag a publish wrote meanwhile stays
+        if replacement is None:
+            store.delete(key, if_match=etag)
+        else:
+            store.put_json(key, replacement, if_match=etag)
+    except WriteConflict:
+        return False
     queue_index.mark(store, area, dossier_id)  # the review queue's index re-reads this flag
     return True

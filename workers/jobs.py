@@ -65,8 +65,9 @@ def init_process(
 
 def preload_pipeline() -> None:
     """Load now what the first dossier would otherwise load lazily: the modules of the pipeline (pipeline.process
-    pulls in reading, checks, publish and, through the report summaries, matplotlib: seconds of imports) and the
-    per-process caches behind functions (NIK digit templates, month table, message catalogue).
+    pulls in reading, checks and publish: seconds of imports; not the report renderers, which only report jobs
+    load), modules that libraries import on first use (numpy.ma, on the first `np.median`) and the per-process
+    caches behind functions (NIK digit templates, month table, message catalogue).
 
     A forking worker calls this before its first fork, so every work horse inherits them; without it each horse
     loads them again, and throws them away when it exits. tests/integration/test_worker_process.py checks that a
@@ -74,12 +75,13 @@ def preload_pipeline() -> None:
     import codecs
 
     import numpy as np
+    import numpy.ma  # noqa: F401 - np.median imports it on its first call (preprocessing's border colour)
 
     import pipeline.process  # noqa: F401 - imported for their side effect: the modules are loaded
     import workers.failures  # noqa: F401
     from pipeline.checks.messages import load_catalogue
-    from pipeline.nik_reader import classify_glyph, templates
     from pipeline.normalise import _month_table
+    from pipeline.reading.ktp.nik_templates import classify_glyph, templates
 
     codecs.lookup("utf-8-sig")  # registration.json is read with it
     templates()

@@ -5,8 +5,9 @@ RQ's JSON serializer, never pickle. A dossier job has a wall-clock limit (`job_t
 backoff, and on every failure calls `on_dossier_failure`, which records the error in the object store and,
 once the retry budget is spent, flags the dossier for review so it is never lost.
 
-The job id of a dossier is `dossier-<dossier_id>-v<manifest version>`: enqueuing the same version twice
-while the first job is still waiting or running does nothing.
+The job id of a dossier is `dossier-<dossier_id>-v<manifest version>` (`dossierx-...` for an id with a dot,
+which RQ refuses in job ids: `dossier_job_id`): enqueuing the same version twice while the first job is still
+waiting or running does nothing.
 """
 
 from __future__ import annotations
@@ -71,7 +72,13 @@ def get_queue(name: str, connection: Redis, *, is_async: bool = True) -> Queue:
 
 
 def dossier_job_id(dossier_id: str, version: int | None = None) -> str:
-    return f"dossier-{dossier_id}" + (f"-v{int(version)}" if version is not None else "")
+    """`dossier-<id>-v<version>`. RQ allows only letters, digits, `_` and `-` in a job id, while a dossier id may
+    hold dots: such an id is written `dossierx-<id with '_' as '_u' and '.' as '_d'>`, one job id per dossier id."""
+    if "." in dossier_id:
+        name = "dossierx-" + dossier_id.replace("_", "_u").replace(".", "_d")
+    else:
+        name = f"dossier-{dossier_id}"
+    return name + (f"-v{int(version)}" if version is not None else "")
 
 
 def default_retry() -> Retry:
@@ -83,12 +90,6 @@ def _fetch(queue: Queue, job_id: str) -> Job | None:
         return Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
     except NoSuchJobError:
         return None
-
-
-def live_job(queue: Queue, job_id: str) -> Job | None:
-    """The job with this id if it is waiting, scheduled or running; None otherwise."""
-    job = _fetch(queue, job_id)
-    return job if job is not None and job.get_status(refresh=False) in _LIVE else None
 
 
 def enqueue_dossier(
@@ -131,7 +132,7 @@ def requeue_failed(queue: Queue, *, dossier_ids: set[str] | None = None, limit: 
     for job_id in queue.failed_job_registry.get_job_ids(0, limit - 1):
         job = _fetch(queue, job_id)
         dossier_id = _dossier_of(job) if job is not None else None
-        if dossier_id is None or (dossier_ids is not None and dossier_id not in dossier_ids):
+        if job is None or dossier_id is None or (dossier_ids is not None and dossier_id not in dossier_ids):
             continue
         if enqueue_dossier(queue, dossier_id, version=(job.meta or {}).get("version")) is not None:
             done.append(dossier_id)

@@ -1,12 +1,18 @@
-"""Build the OCR engine once per process, after checking tesseract and its language data."""
+"""Build the OCR engines once per process: tesseract (after checking it and its language data) and the neural
+engine (`make_neural_engine`)."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.errors import EngineMissing
 from pipeline.ocr.base import OcrEngine
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+    from pipeline.ocr.neural import NeuralEngine
 
 log = logging.getLogger(__name__)
 
@@ -69,3 +75,19 @@ def make_engine(kind: str = "auto", *, lang: str = "ind", tessdata: Path | None 
 
     log.info("OCR engine: pytesseract (tesseract %s), lang %s", version, lang)
     return PytesseractEngine(lang=lang, tessdata=tessdata)
+
+
+def make_neural_engine(settings: Settings) -> NeuralEngine | None:
+    """The neural engine (PP-OCR on ONNX Runtime) for this process, or None when `settings.ocr_neural` is "off".
+
+    Call once per worker process. A missing package or model file raises EngineMissing: the process stops with
+    what to install, it does not go on with tesseract alone.
+    """
+    if settings.ocr_neural == "off":
+        log.info("neural OCR engine: off (BERKAS_OCR_NEURAL)")
+        return None
+    from pipeline.ocr.neural import NeuralEngine
+
+    engine = NeuralEngine()
+    log.info("neural OCR engine: %s (%s)", engine.name, ", ".join(m.path.name for m in engine.models))
+    return engine

@@ -12,6 +12,7 @@ import ctypes
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class TesserocrEngine:
         self.tessdata = Path(tessdata or DEFAULT_TESSDATA)
         self.dpi = dpi
         self._lock = threading.Lock()
-        self._osd_api = None
+        self._osd_api: Any = None  # the OSD engine, made on first use
         try:
             self._api = tesserocr.PyTessBaseAPI(
                 path=str(self.tessdata) + "/", lang=lang, oem=tesserocr.OEM.LSTM_ONLY, psm=tesserocr.PSM.AUTO

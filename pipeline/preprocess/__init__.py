@@ -54,7 +54,7 @@ class PreparedPage:
     def to_original(self, box: Box) -> Box:
         """A box of the prepared image as the bounding box of its corners in the original image."""
         x, y, w, h = box
-        pts = np.float32([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]).reshape(-1, 1, 2)
+        pts = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32).reshape(-1, 1, 2)
         inv = np.linalg.inv(self.transform)
         back = cv2.perspectiveTransform(pts, inv).reshape(-1, 2)
         x0, y0 = np.floor(back.min(axis=0)).astype(int)
@@ -243,7 +243,7 @@ def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bo
     """An upright, deskewed, cleaned grayscale of `page.image` (BGR or gray uint8).
 
     `engine` (the process's persistent OCR engine) enables OSD-based 0/180 decisions; without it only
-    90-degree text direction is corrected. (`pipeline.reading` calls the two halves itself so that a
+    90-degree text direction is corrected. (`pipeline.reading.acquire` calls the two halves itself so that a
     confident first OCR pass can spare the OSD.)
     """
     base = rectify_and_clean(page)

@@ -87,7 +87,7 @@ def clean_form_lines(gray: np.ndarray) -> tuple[np.ndarray, FormLines]:
     if not chains and not rules:
         return gray, FormLines()
     if rules:
-        erase |= cv2.dilate(rule_px, np.ones((3, 1), np.uint8))
+        np.bitwise_or(erase, cv2.dilate(rule_px, np.ones((3, 1), np.uint8)), out=erase)
     out = gray.copy()
     out[erase.astype(bool)] = 255
     return out, FormLines(leaders=len(chains), dots=dots, rules=rules)
@@ -212,6 +212,6 @@ def _underlines(ink: np.ndarray, th: float, erase: np.ndarray) -> int:
         line = (labels[y : y + h, x : x + w] == i) & ink[y : y + h, x : x + w].astype(bool)
         above = ink[max(0, y - 2) : y, x : x + w].any(axis=0) if y >= 1 else np.zeros(w, bool)
         below = ink[y + h : min(H, y + h + 2), x : x + w].any(axis=0) if y + h < H else np.zeros(w, bool)
-        line &= ~(above & below)[None, :]  # a stroke crosses the rule here: keep it
+        line &= ~np.asarray(above & below)[None, :]  # a stroke crosses the rule here: keep it
         erase[y : y + h, x : x + w] |= line.astype(np.uint8)
     return count

@@ -48,8 +48,8 @@ def shrink(image: np.ndarray, work: int, *, exact: bool = False) -> tuple[np.nda
 def warp_quad(image: np.ndarray, quad: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """The quadrilateral mapped onto a (width, height) rectangle, and the 3x3 transform used."""
     w, h = size
-    dst = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
-    m = cv2.getPerspectiveTransform(np.float32(quad), dst)
+    dst = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(np.asarray(quad, dtype=np.float32), dst)
     out = cv2.warpPerspective(image, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return out, m
 

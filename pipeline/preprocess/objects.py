@@ -249,7 +249,7 @@ def find_text_block(image: np.ndarray, *, work: int = 800) -> np.ndarray | None:
         return None
     m = round(TEXT_BLOCK_MARGIN * max(x1 - x0, y1 - y0))
     x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(sw, x1 + m), min(sh, y1 + m)
-    quad = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
     return quad / s
 
 
@@ -257,8 +257,8 @@ def _print_mask(gray: np.ndarray) -> np.ndarray:
     """Text mask (0/1) without long straight rules (a fold, a copier's edge) and without specks."""
     mask = text_mask(gray)
     rule = max(10, round(0.25 * min(gray.shape)))  # a straight line this long is a rule or a fold, not print
-    lines = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((rule, 1), np.uint8)) | cv2.morphologyEx(
-        mask, cv2.MORPH_OPEN, np.ones((1, rule), np.uint8))
+    lines = cv2.bitwise_or(cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((rule, 1), np.uint8)),
+                           cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, rule), np.uint8)))
     mask = mask & (1 - cv2.dilate(lines, np.ones((3, 3), np.uint8)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     keep = stats[:, 4] >= 4  # specks of a copier or scanner are smaller

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from models.contract import CheckStatus, DossierResult, DossierStatus
 from pipeline.errors import ObjectNotFound
 from pipeline.storage import keys
+from pipeline.storage.cas import update_json
 from pipeline.storage.keys import AreaCodes
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,9 @@ class Store(Protocol):
 
     def put_bytes(self, key: str, data: bytes, *, content_type: str = ...) -> Any: ...
     def get_bytes(self, key: str) -> bytes: ...
-    def put_json(self, key: str, obj: Any) -> Any: ...
+    def put_json(self, key: str, obj: Any, **conditions: Any) -> Any: ...
     def get_json(self, key: str) -> Any: ...
+    def get_json_etag(self, key: str) -> tuple[Any, str]: ...
     def list(self, prefix: str) -> Iterator[str]: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
@@ -120,16 +122,18 @@ def write_summary(store: Store, row: SummaryRow) -> str:
     A dossier whose area changed must have its old row removed with `delete_summary`.
     """
     key = summary_key(row)
-    try:
-        old = SummaryRow.model_validate(store.get_json(key))
-    except ObjectNotFound:
-        old = None
-    if old is not None:
-        if parse_time(old.received_at) < parse_time(row.received_at):
-            row = row.model_copy(update={"received_at": old.received_at})
-        if row.review is None and old.review and old.review.decision != ReviewDecision.DOCUMENTS_REQUESTED:
-            row = row.model_copy(update={"review": old.review})
-    store.put_json(key, row.model_dump(mode="json"))
+
+    def merge(current: Any) -> Any:  # compare-and-swap: a verifier's decision written meanwhile is kept
+        new = row
+        if current is not None:
+            old = SummaryRow.model_validate(current)
+            if parse_time(old.received_at) < parse_time(new.received_at):
+                new = new.model_copy(update={"received_at": old.received_at})
+            if new.review is None and old.review and old.review.decision != ReviewDecision.DOCUMENTS_REQUESTED:
+                new = new.model_copy(update={"review": old.review})
+        return new.model_dump(mode="json")
+
+    update_json(store, key, merge)
     return key
 
 
@@ -157,11 +161,15 @@ def record_review(
     if override and decision != ReviewDecision.APPROVED:
         raise ValueError(f"override applies to an approval, not to {decision}")
     key = keys.summary_key(area, dossier_id)
-    row = SummaryRow.model_validate(store.get_json(key))
     review = Review(decision=decision, at=at or _now_iso(), override=override)
-    row = row.model_copy(update={"review": review, "updated_at": review.at})
-    store.put_json(key, row.model_dump(mode="json"))
-    return row
+
+    def decide(current: Any) -> Any:  # compare-and-swap: a result published meanwhile is kept
+        if current is None:
+            raise ObjectNotFound(f"summaries/.../{dossier_id}.json")
+        row = SummaryRow.model_validate(current)
+        return row.model_copy(update={"review": review, "updated_at": review.at}).model_dump(mode="json")
+
+    return SummaryRow.model_validate(update_json(store, key, decide))
 
 
 def iter_summary_keys(store: Store, prefix: str) -> Iterator[str]:

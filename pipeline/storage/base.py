@@ -3,6 +3,11 @@
 Keys are `/`-separated relative paths built by `pipeline.storage.keys`; every backend rejects keys
 that could leave the store (`..`, absolute, NUL, backslash). Each object records the sha256 of its
 bytes in its metadata (`sha256`), and `get_bytes` verifies it when recorded.
+
+Conditional writes (compare-and-swap) are the one way to change an object that others may change too:
+`put_bytes(..., if_match=etag)` writes only while the object still has the `etag` it had when it was read,
+`if_none_match=True` only while nothing is stored; otherwise `WriteConflict`. `pipeline.storage.cas.update_json`
+builds read-modify-write on them.
 """
 
 from __future__ import annotations
@@ -15,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from pipeline.errors import IntegrityError, ObjectNotFound, StorageError
+from pipeline.errors import IntegrityError, ObjectNotFound, StorageError, WriteConflict
 
 __all__ = [
     "ObjectInfo", "ObjectStore", "StoreBase", "validate_key", "validate_prefix", "sha256_file",
-    "StorageError", "ObjectNotFound", "IntegrityError",
+    "StorageError", "ObjectNotFound", "IntegrityError", "WriteConflict",
 ]
 
 SHA256_META = "sha256"
@@ -46,8 +51,13 @@ class ObjectStore(Protocol):
         *,
         content_type: str = "application/octet-stream",
         metadata: dict[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
     ) -> ObjectInfo:
-        """Write (or overwrite) an object; records its sha256 in the metadata."""
+        """Write (or overwrite) an object; records its sha256 in the metadata.
+
+        `if_match`: only while the stored object's etag is this one; `if_none_match`: only while nothing is
+        stored. A failed condition raises WriteConflict and writes nothing."""
 
     def put_file(
         self,
@@ -65,6 +75,9 @@ class ObjectStore(Protocol):
     def get_bytes(self, key: str) -> bytes:
         """The object's bytes; ObjectNotFound if absent, IntegrityError if they fail their sha256."""
 
+    def get_bytes_etag(self, key: str) -> tuple[bytes, str]:
+        """The object's bytes and the etag of exactly those bytes (for a later `put_bytes(if_match=...)`)."""
+
     def stat(self, key: str) -> ObjectInfo | None: ...
 
     def exists(self, key: str) -> bool: ...
@@ -72,12 +85,15 @@ class ObjectStore(Protocol):
     def list(self, prefix: str) -> Iterator[str]:
         """Every key under `prefix` (recursive), in sorted (UTF-8 byte) order."""
 
-    def delete(self, key: str) -> None:
-        """Remove an object if present. For index entries and claims only; originals are never deleted."""
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
+        """Remove an object if present (with `if_match`: only while it has that etag, else WriteConflict).
+        For index entries, flags and claims only; originals are never deleted."""
 
-    def put_json(self, key: str, obj: Any) -> ObjectInfo: ...
+    def put_json(self, key: str, obj: Any, **conditions: Any) -> ObjectInfo: ...
 
     def get_json(self, key: str) -> Any: ...
+
+    def get_json_etag(self, key: str) -> tuple[Any, str]: ...
 
 
 def validate_key(key: str) -> str:
@@ -147,13 +163,27 @@ class StoreBase:
     def exists(self, key: str) -> bool:
         return self.stat(key) is not None  # type: ignore[attr-defined]
 
-    def put_json(self, key: str, obj: Any) -> ObjectInfo:
+    def put_json(self, key: str, obj: Any, **conditions: Any) -> ObjectInfo:
+        """`conditions`: `if_match=etag` or `if_none_match=True`, as for put_bytes."""
         data = json.dumps(obj, ensure_ascii=False, sort_keys=True, indent=1, default=str).encode("utf-8")
-        return self.put_bytes(key, data, content_type=JSON_TYPE)  # type: ignore[attr-defined]
+        return self.put_bytes(key, data, content_type=JSON_TYPE, **conditions)  # type: ignore[attr-defined]
 
     def get_json(self, key: str) -> Any:
-        data = self.get_bytes(key)  # type: ignore[attr-defined]
-        try:
-            return json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise StorageError(f"{key_for_log(key)}: not valid JSON ({type(e).__name__})", code="OBJECT_NOT_JSON") from e
+        return parse_json(key, self.get_bytes(key))  # type: ignore[attr-defined]
+
+    def get_json_etag(self, key: str) -> tuple[Any, str]:
+        data, etag = self.get_bytes_etag(key)  # type: ignore[attr-defined]
+        return parse_json(key, data), etag
+
+
+def parse_json(key: str, data: bytes) -> Any:
+    """A stored JSON document; StorageError OBJECT_NOT_JSON when it is not one (also when it nests so deep that
+    the parser gives up: `[[[[...` of 60 KB raises RecursionError inside json)."""
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise StorageError(f"{key_for_log(key)}: not valid JSON ({type(e).__name__})", code="OBJECT_NOT_JSON") from e
+
+
+def conflict(key: str, what: str) -> WriteConflict:
+    return WriteConflict(f"{key_for_log(key)}: {what}")

@@ -14,6 +14,7 @@
     corrections/<dossier_id>/<UTC stamp>-<n>.json            verifier corrections, kept (+ dropped/<same name>)
     queue-index/shards/<kab>/<kec>/<seq>.json                review queue rows per kecamatan (derived, rebuildable)
     queue-index/pending/<kab>/<kec>/<desa>~<tps>~<id>~<tok>  "this row may have changed", folded by the reader
+    batches/<UTC stamp>-<n>.json                             one ingested input: its dossiers and what was skipped, why
 
 Area codes are Kemendagri codes as written in config/wilayah (e.g. `35.75`, `35.75.02`,
 `35.75.02.1005`) and the TPS number as registered (`003`); an area that cannot be resolved, or was
@@ -41,6 +42,8 @@ _CODE_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$")
 # characters that are never kept in a stored file name (path separators, Windows-reserved, controls)
 _BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 _MAX_NAME_BYTES = 180
+_NIK_RUN = re.compile(r"(?<!\d)\d{16}(?!\d)")  # a NIK's shape, as pipeline.logs masks it
+NIK_MASK = "NIK-disamarkan"
 
 
 @dataclass(frozen=True)
@@ -128,15 +131,20 @@ def utc_stamp(ts: datetime | None = None) -> str:
     return ts.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
+def mask_nik(text: str) -> str:
+    """`text` with every run of exactly 16 digits (a NIK's shape) replaced by `NIK-disamarkan`."""
+    return _NIK_RUN.sub(NIK_MASK, str(text))
+
+
 def safe_filename(name: str) -> str:
     """A submitted file name made safe to be the last segment of a key.
 
     Keeps letters of any script (NFC-normalised), drops any directory part, path separators,
-    control and Windows-reserved characters, leading dots, and shortens to 180 UTF-8 bytes
-    keeping the extension.
+    control and Windows-reserved characters, leading dots, masks a NIK (16 digits in a row) and
+    shortens to 180 UTF-8 bytes keeping the extension. Applying it twice changes nothing more.
     """
     name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _BAD_NAME_CHARS.sub("_", name).strip().lstrip(".").strip()
+    name = mask_nik(_BAD_NAME_CHARS.sub("_", name).strip().lstrip(".").strip())
     if not name:
         return "file"
     if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
@@ -148,6 +156,18 @@ def safe_filename(name: str) -> str:
         stem = stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore")
         name = stem + ext
     return name
+
+
+def display_name(name: str) -> str:
+    """The name a submitted file goes by in the manifest, results, the review app and the audit trail.
+
+    `name` is its path inside the dossier folder (`scans/ktp.jpg`, or `scans\\ktp.jpg` from a zip made on
+    Windows): backslashes count as folder separators, `.`/`..`/empty segments are dropped, and every segment is
+    made safe by `safe_filename` (so a NIK in the name is masked). The name as submitted is kept beside it in
+    the manifest (`original_name`)."""
+    parts = str(name).replace("\\", "/").split("/")
+    kept = [safe_filename(p) for p in parts if p.strip() not in {"", ".", ".."}]
+    return "/".join(kept) or "file"
 
 
 # ---- originals and dossier descriptions ----------------------------------------------------------
@@ -241,7 +261,7 @@ def nik_hmac(nik: str, secret: str | bytes | SecretStr) -> str:
         secret = secret.encode("utf-8")
     if not secret:
         raise ValueError("index secret is empty")
-    digits = "".join(ch for ch in str(nik) if ch.isdigit())
+    digits = "".join(ch for ch in str(nik) if ch in "0123456789")  # ASCII only: '٣'.isdigit() is True too
     return hmac.new(secret, digits.encode("ascii"), hashlib.sha256).hexdigest()
 
 
@@ -374,6 +394,14 @@ def correction_dropped_key(correction: str) -> str:
     if len(parts) != 3 or parts[0] != "corrections" or not parts[2].endswith(".json"):
         raise ValueError(f"not a correction key: {correction!r}")
     return f"{corrections_prefix(parts[1])}dropped/{parts[2]}"
+
+
+# ---- ingested batches -------------------------------------------------------------------------------
+
+
+def batch_key(ts: datetime | None = None, n: int = 0) -> str:
+    """The record of one ingested input (dossier ids, skipped inputs and why), written once."""
+    return f"batches/{utc_stamp(ts)}-{int(n)}.json"
 
 
 # ---- reading keys back ---------------------------------------------------------------------------------

@@ -1,21 +1,31 @@
-"""Local-folder backend (the embedded default).
+"""Local-folder backend (the embedded default; one machine, any number of processes).
 
 Layout under the root folder:
     objects/<key>          the bytes, exactly as stored
     meta/<key>.json        {"sha256", "size", "content_type", "metadata"}
-    tmp/                   work files; every write is tempfile + os.replace (or os.link for put_if_absent)
-A reader never sees a half-written object. Keys are checked by `validate_key`, so nothing is written
-outside the root. Files are created 0600 (mkstemp) and the folders the store creates 0700: scans, NIKs and
-names are readable by the store's own user only (docs/security.md).
+    locks/<nnnn>           lock files (flock), one per stripe of keys
+    tmp/                   work files
+Every change of a key happens under that key's exclusive lock, and every read under a shared one, so a reader
+never sees the bytes of one write with the record of another. A write is two renames (bytes, then record);
+its commit point is the record's arrival at `tmp/pending-<hash of key>.json`, which also names the bytes'
+temporary file. A process killed between the renames leaves that pending record, and whoever locks the key
+next finishes the write (roll forward); killed before it, the old object stays whole. Conditional writes
+(`if_match`, `if_none_match`) compare under the same lock. Locks are `flock`: released by the kernel when a
+process dies, valid between the processes of one machine (not over NFS). Keys are checked by
+`validate_key`, so nothing is written outside the root. Files are created 0600 (mkstemp; lock files too) and
+the folders the store creates 0700: scans, NIKs and names are readable by the store's own user only
+(docs/security.md).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +33,7 @@ from pipeline.errors import ObjectNotFound, StorageError
 from pipeline.storage.base import (
     ObjectInfo,
     StoreBase,
+    conflict,
     key_for_log,
     validate_key,
     validate_metadata,
@@ -31,6 +42,24 @@ from pipeline.storage.base import (
 )
 
 _CHUNK = 1024 * 1024
+LOCK_STRIPES = 1024  # keys share lock files by hash; two keys on one stripe only wait for each other
+
+# Lock descriptors open in this process. A flock belongs to the open file, which a fork shares: a child forked
+# while another thread holds a lock (a pool or work horse started mid-write) would keep it held for its whole
+# life after the parent closes its copy. The child closes its copies at once, so only the parent holds it.
+_HELD: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+os.register_at_fork(after_in_child=_close_inherited_locks)
 
 
 class LocalStore(StoreBase):
@@ -40,8 +69,9 @@ class LocalStore(StoreBase):
         self._objects = self.root / "objects"
         self._meta = self.root / "meta"
         self._tmp = self.root / "tmp"
+        self._locks = self.root / "locks"
         try:
-            for d in (self._objects, self._meta, self._tmp):
+            for d in (self._objects, self._meta, self._tmp, self._locks):
                 make_private_dirs(d)
         except OSError as e:
             raise StorageError(f"cannot create the store folder {self.root}: {e}") from e
@@ -57,6 +87,42 @@ class LocalStore(StoreBase):
     def _meta_path(self, key: str) -> Path:
         parts = validate_key(key).split("/")
         return self._meta.joinpath(*parts[:-1], parts[-1] + ".json")
+
+    def _pending_path(self, key: str) -> Path:
+        return self._tmp / f"pending-{hashlib.sha256(key.encode('utf-8')).hexdigest()}.json"
+
+    @contextmanager
+    def _locked(self, key: str, *, exclusive: bool) -> Iterator[None]:
+        digest = hashlib.sha256(validate_key(key).encode("utf-8")).digest()
+        path = self._locks / f"{int.from_bytes(digest[:4], 'big') % LOCK_STRIPES:04d}"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        _HELD.add(fd)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            _HELD.discard(fd)
+            os.close(fd)  # closing the descriptor releases the lock
+
+    def _roll_forward(self, key: str) -> bool:
+        """Finish a write that a killed process left between its two renames (caller holds the exclusive lock).
+        True when there was one."""
+        pending = self._pending_path(key)
+        try:
+            record = json.loads(pending.read_bytes())
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError) as e:
+            raise StorageError(f"{key_for_log(key)}: pending write record unreadable: {type(e).__name__}") from e
+        staged = self._tmp / str(record.get("staged", ""))
+        if record.get("staged") and staged.is_file():
+            dest = self._data_path(key)
+            make_private_dirs(dest.parent)
+            os.replace(staged, dest)
+        meta = self._meta_path(key)
+        make_private_dirs(meta.parent)
+        os.replace(pending, meta)
+        return True
 
     # ---- writing --------------------------------------------------------------------------------
 
@@ -82,26 +148,54 @@ class LocalStore(StoreBase):
             raise
         return tmp, h.hexdigest(), size
 
-    def _write_meta(self, key: str, info: dict[str, Any]) -> None:
-        data = json.dumps(info, sort_keys=True).encode("utf-8")
-        tmp, _sha, _size = self._write_tmp([data])
-        dest = self._meta_path(key)
-        make_private_dirs(dest.parent)
-        os.replace(tmp, dest)
-
-    def _put(self, key: str, chunks: Any, content_type: str, metadata: dict[str, str] | None) -> ObjectInfo:
+    def _put(
+        self,
+        key: str,
+        chunks: Any,
+        content_type: str,
+        metadata: dict[str, str] | None,
+        *,
+        if_match: str | None = None,
+        if_none_match: bool = False,
+        quiet: bool = False,
+    ) -> ObjectInfo | None:
+        """Write under the key's lock. With `if_none_match` and the key taken: WriteConflict, or None when
+        `quiet` (put_if_absent)."""
         meta = validate_metadata(metadata)
         dest = self._data_path(key)
+        tmp = None
+        committed = False
         try:
-            tmp, sha, size = self._write_tmp(chunks)
+            tmp, sha, size = self._write_tmp(chunks)  # the bytes first, outside the lock
+            record = {"sha256": sha, "size": size, "content_type": content_type, "metadata": meta,
+                      "staged": os.path.basename(tmp)}
+            rec_tmp, _sha, _size = self._write_tmp([json.dumps(record, sort_keys=True).encode("utf-8")])
             try:
-                make_private_dirs(dest.parent)
-                os.replace(tmp, dest)
+                with self._locked(key, exclusive=True):
+                    self._roll_forward(key)
+                    current = self._read_meta(key) if if_match is not None else None
+                    if if_none_match and dest.is_file():
+                        if quiet:
+                            return None
+                        raise conflict(key, "already stored")
+                    if if_match is not None and (current is None or current.get("sha256") != if_match
+                                                 or not dest.is_file()):
+                        raise conflict(key, "changed since it was read")
+                    pending = self._pending_path(key)
+                    os.replace(rec_tmp, pending)  # commit point: from here the write is finished, even if killed
+                    committed = True
+                    make_private_dirs(dest.parent)
+                    os.replace(tmp, dest)
+                    meta_path = self._meta_path(key)
+                    make_private_dirs(meta_path.parent)
+                    os.replace(pending, meta_path)
             finally:
-                _unlink(tmp)
-            self._write_meta(key, {"sha256": sha, "size": size, "content_type": content_type, "metadata": meta})
+                _unlink(rec_tmp)
         except OSError as e:
             raise StorageError(f"{key_for_log(key)}: write failed: {e.strerror or type(e).__name__}") from e
+        finally:
+            if tmp is not None and not committed:
+                _unlink(tmp)  # once committed, the staged bytes belong to the pending record (roll forward)
         return ObjectInfo(key=key, size=size, sha256=sha, etag=sha, metadata=meta)
 
     def put_bytes(
@@ -111,8 +205,13 @@ class LocalStore(StoreBase):
         *,
         content_type: str = "application/octet-stream",
         metadata: dict[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
     ) -> ObjectInfo:
-        return self._put(key, [bytes(data)], content_type, metadata)
+        info = self._put(key, [bytes(data)], content_type, metadata, if_match=if_match,
+                         if_none_match=if_none_match)
+        assert info is not None
+        return info
 
     def put_file(
         self,
@@ -130,21 +229,8 @@ class LocalStore(StoreBase):
 
     def put_if_absent(self, key: str, data: bytes, **kw: Any) -> bool:
         content_type = kw.get("content_type", "application/octet-stream")
-        meta = validate_metadata(kw.get("metadata"))
-        dest = self._data_path(key)
-        try:
-            tmp, sha, size = self._write_tmp([bytes(data)])
-            try:
-                make_private_dirs(dest.parent)
-                os.link(tmp, dest)  # atomic, and never replaces an existing file
-            except FileExistsError:
-                return False
-            finally:
-                _unlink(tmp)
-            self._write_meta(key, {"sha256": sha, "size": size, "content_type": content_type, "metadata": meta})
-        except OSError as e:
-            raise StorageError(f"{key_for_log(key)}: write failed: {e.strerror or type(e).__name__}") from e
-        return True
+        return self._put(key, [bytes(data)], content_type, kw.get("metadata"), if_none_match=True,
+                         quiet=True) is not None
 
     # ---- reading --------------------------------------------------------------------------------
 
@@ -157,22 +243,38 @@ class LocalStore(StoreBase):
             raise StorageError(f"{key_for_log(key)}: metadata unreadable: {type(e).__name__}") from e
 
     def get_bytes(self, key: str) -> bytes:
+        return self.get_bytes_etag(key)[0]
+
+    def get_bytes_etag(self, key: str) -> tuple[bytes, str]:
         path = self._data_path(key)
         for attempt in (1, 2):
-            try:
-                data = path.read_bytes()
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
-                raise ObjectNotFound(key_for_log(key)) from e
-            except OSError as e:
-                raise StorageError(f"{key_for_log(key)}: read failed: {e.strerror or type(e).__name__}") from e
-            meta = self._read_meta(key) or {}
+            with self._locked(key, exclusive=attempt == 2):
+                if attempt == 2:
+                    self._roll_forward(key)
+                try:
+                    data = path.read_bytes()
+                except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as e:
+                    if attempt == 1 and self._pending_path(key).exists():
+                        continue  # a write killed half-way: finish it under the exclusive lock
+                    raise ObjectNotFound(key_for_log(key)) from e
+                except OSError as e:
+                    raise StorageError(f"{key_for_log(key)}: read failed: {e.strerror or type(e).__name__}") from e
+                meta = self._read_meta(key) or {}
             expected = meta.get("sha256")
-            if attempt == 1 and expected and hashlib.sha256(data).hexdigest() != expected:
-                continue  # a concurrent overwrite may sit between the data and its metadata: read once more
-            return verify(key, data, expected)
+            actual = hashlib.sha256(data).hexdigest()
+            if attempt == 1 and actual != expected and self._pending_path(key).exists():
+                continue
+            return verify(key, data, expected), actual
         raise AssertionError("unreachable")
 
     def stat(self, key: str) -> ObjectInfo | None:
+        pending = self._pending_path(key).exists()
+        with self._locked(key, exclusive=pending):
+            if pending:
+                self._roll_forward(key)
+            return self._stat(key)
+
+    def _stat(self, key: str) -> ObjectInfo | None:
         try:
             size = self._data_path(key).stat().st_size
         except (FileNotFoundError, NotADirectoryError):
@@ -202,14 +304,21 @@ class LocalStore(StoreBase):
         keys.sort(key=lambda k: k.encode("utf-8"))
         return iter(keys)
 
-    def delete(self, key: str) -> None:
-        for path in (self._data_path(key), self._meta_path(key)):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as e:
-                raise StorageError(f"{key_for_log(key)}: delete failed: {e.strerror or type(e).__name__}") from e
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
+        try:
+            with self._locked(key, exclusive=True):
+                self._roll_forward(key)
+                if if_match is not None:
+                    current = self._read_meta(key)
+                    if current is None or current.get("sha256") != if_match:
+                        raise conflict(key, "changed since it was read")
+                for path in (self._data_path(key), self._meta_path(key)):
+                    try:
+                        path.unlink()
+                    except FileNotFoundError:
+                        pass
+        except OSError as e:
+            raise StorageError(f"{key_for_log(key)}: delete failed: {e.strerror or type(e).__name__}") from e
 
 
 def make_private_dirs(path: Path) -> None:

@@ -4,6 +4,11 @@ Same keys as the local backend. The sha256 of each object is stored as user meta
 (`x-amz-meta-sha256`) and checked by `get_bytes`. With `sse`, every write asks for server-side encryption
 (SSE-S3, SSE-KMS or SSE-C); with SSE-C the customer key also goes with every read and stat. Connection errors and 5xx answers are retried
 with exponential backoff; after the budget a StorageError says the store cannot be reached.
+
+Conditional writes send `If-Match: "<etag>"` / `If-None-Match: *` with the PUT (MinIO, S3 and moto's server
+check them); a failed condition (412 PreconditionFailed, 409 ConditionalRequestConflict) is WriteConflict.
+A conditional PUT whose answer was lost and that is retried may report a conflict for its own write: callers
+of compare-and-swap read again and re-apply their change, so that costs a round, never an update.
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ from typing import Any, TypeVar
 import urllib3
 from minio import Minio
 from minio.error import MinioException, S3Error, ServerError
+from minio.helpers import genheaders
 from minio.sse import Sse, SseCustomerKey, SseKMS, SseS3
 
-from pipeline.errors import ObjectNotFound, StorageError
+from pipeline.errors import ObjectNotFound, StorageError, WriteConflict
 from pipeline.storage.base import (
     SHA256_META,
     ObjectInfo,
     StoreBase,
+    conflict,
     key_for_log,
     sha256_file,
     validate_key,
@@ -40,6 +47,7 @@ T = TypeVar("T")
 _META_PREFIX = "x-amz-meta-"
 _NOT_FOUND = {"NoSuchKey", "NotFound", "ResourceNotFound"}
 _TRANSIENT = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"}
+_CONFLICT = {"PreconditionFailed", "ConditionalRequestConflict"}
 MIN_PART_SIZE = 5 * 1024 * 1024
 
 
@@ -96,6 +104,8 @@ class S3Store(StoreBase):
             except S3Error as e:
                 if e.code in _NOT_FOUND:
                     raise ObjectNotFound(what) from e
+                if e.code in _CONFLICT:
+                    raise WriteConflict(f"{what}: changed since it was read ({e.code})") from e
                 if e.code not in _TRANSIENT or attempt == self.attempts:
                     raise StorageError(f"{what}: S3 error {e.code}") from e
                 cause: Exception = e
@@ -126,9 +136,9 @@ class S3Store(StoreBase):
 
     # ---- writing --------------------------------------------------------------------------------
 
-    def _headers(self, sha: str, metadata: dict[str, str] | None) -> dict[str, str]:
+    def _headers(self, sha: str, metadata: dict[str, str] | None) -> dict[str, str | list[str] | tuple[str]]:
         meta = validate_metadata(metadata)
-        return {**meta, SHA256_META: sha}
+        return {**meta, SHA256_META: sha}  # typed as the SDK's put_object takes it
 
     def put_bytes(
         self,
@@ -137,11 +147,15 @@ class S3Store(StoreBase):
         *,
         content_type: str = "application/octet-stream",
         metadata: dict[str, str] | None = None,
+        if_match: str | None = None,
+        if_none_match: bool = False,
     ) -> ObjectInfo:
         validate_key(key)
         data = bytes(data)
         sha = hashlib.sha256(data).hexdigest()
         headers = self._headers(sha, metadata)
+        if if_match is not None or if_none_match:
+            return self._put_conditional(key, data, sha, content_type, headers, if_match, if_none_match)
         res = self._call(
             key,
             lambda: self.client.put_object(
@@ -150,6 +164,25 @@ class S3Store(StoreBase):
             ),
         )
         return ObjectInfo(key, len(data), sha, res.etag, validate_metadata(metadata))
+
+    def _put_conditional(
+        self, key: str, data: bytes, sha: str, content_type: str, headers: dict[str, str],
+        if_match: str | None, if_none_match: bool,
+    ) -> ObjectInfo:
+        """One PUT with If-Match / If-None-Match. The SDK's put_object would send those names as user metadata
+        (x-amz-meta-...), so the request goes through its lower-level `_put_object` with the headers as given."""
+        http_headers = genheaders(headers, self.sse, None, None, False)
+        http_headers["Content-Type"] = content_type
+        if if_match is not None:
+            http_headers["If-Match"] = f'"{if_match.strip(chr(34))}"'
+        if if_none_match:
+            http_headers["If-None-Match"] = "*"
+        try:
+            res = self._call(key, lambda: self.client._put_object(self.bucket, key, data, http_headers))
+        except ObjectNotFound as e:  # If-Match on an object that is gone
+            raise conflict(key, "gone since it was read") from e
+        meta = {k: v for k, v in headers.items() if k != SHA256_META}
+        return ObjectInfo(key, len(data), sha, res.etag, meta)
 
     def put_file(
         self,
@@ -178,28 +211,32 @@ class S3Store(StoreBase):
         return ObjectInfo(key, size, sha, res.etag, validate_metadata(metadata))
 
     def put_if_absent(self, key: str, data: bytes, **kw: Any) -> bool:
-        """Stat, then put. Two writers racing on one key may both write; for originals the key holds the
-        content's sha256, so both write the same bytes and the object stays what its key says."""
-        if self.stat(key) is not None:
+        """A PUT with `If-None-Match: *`: of writers racing on one key exactly one wins."""
+        try:
+            self.put_bytes(key, data, if_none_match=True, **kw)
+        except WriteConflict:
             return False
-        self.put_bytes(key, data, **kw)
         return True
 
     # ---- reading --------------------------------------------------------------------------------
 
     def get_bytes(self, key: str) -> bytes:
+        return self.get_bytes_etag(key)[0]
+
+    def get_bytes_etag(self, key: str) -> tuple[bytes, str]:
         validate_key(key)
 
-        def fetch() -> tuple[bytes, str | None]:
+        def fetch() -> tuple[bytes, str | None, str]:
             resp = self.client.get_object(self.bucket, key, ssec=self._ssec)
             try:
-                return resp.read(), resp.headers.get(_META_PREFIX + SHA256_META)
+                return (resp.read(), resp.headers.get(_META_PREFIX + SHA256_META),
+                        (resp.headers.get("ETag") or "").strip('"'))
             finally:
                 resp.close()
                 resp.release_conn()
 
-        data, expected = self._call(key, fetch)
-        return verify(key, data, expected)
+        data, expected, etag = self._call(key, fetch)
+        return verify(key, data, expected), etag
 
     def stat(self, key: str) -> ObjectInfo | None:
         validate_key(key)
@@ -239,9 +276,16 @@ class S3Store(StoreBase):
             except S3Error as e:
                 raise StorageError(f"list {prefix!r}: S3 error {e.code}") from e
 
-    def delete(self, key: str) -> None:
+    def delete(self, key: str, *, if_match: str | None = None) -> None:
         validate_key(key)
-        self._call(key, lambda: self.client.remove_object(self.bucket, key))
+        if if_match is None:
+            self._call(key, lambda: self.client.remove_object(self.bucket, key))
+            return
+        headers = {"If-Match": f'"{if_match.strip(chr(34))}"'}
+        try:
+            self._call(key, lambda: self.client._execute("DELETE", self.bucket, key, headers=headers))
+        except ObjectNotFound as e:
+            raise conflict(key, "gone since it was read") from e
 
 
 def server_side_encryption(mode: str, *, kms_key_id: str | None = None, customer_key: bytes | None = None

@@ -127,15 +127,8 @@ def phone_photo_hard(rng: np.random.Generator, doc: Image.Image, out_size: tuple
     hw, hh = dw * scale / 2, dh * scale / 2
     corners = np.array([[cx - hw, cy - hh], [cx + hw, cy - hh], [cx + hw, cy + hh], [cx - hw, cy + hh]], np.float32)
     dst = corners + rng.uniform(-0.06, 0.06, (4, 2)).astype(np.float32) * np.array([hw, hh], np.float32)
-    ang = np.deg2rad(tilt)
-    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
-    dst = ((dst - [cx, cy]) @ rot.T + [cx, cy]).astype(np.float32)
-    src = np.array([[0, 0], [dw, 0], [dw, dh], [0, dh]], np.float32)
-    m = cv2.getPerspectiveTransform(src, dst)
-    warped = cv2.warpPerspective(np.asarray(doc), m, (w, h), flags=cv2.INTER_LINEAR)
-    outline = np.asarray(degrade.card_mask((dw, dh))) if card else np.full((dh, dw), 255, np.uint8)
-    mask = cv2.warpPerspective(outline, m, (w, h), flags=cv2.INTER_LINEAR)
-    arr = np.ascontiguousarray(np.where(mask[..., None] > 127, warped, canvas))
+    dst = degrade.turned(dst, cx, cy, tilt)
+    arr = degrade.lay(doc, dst, canvas, card=card)
     if "finger" in wanted:
         # top-left, top-right or bottom-right: on ID cards the bottom-left corner holds the last rows
         k = int(rng.choice([0, 1, 2]))

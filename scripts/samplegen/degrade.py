@@ -120,6 +120,26 @@ def _table(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
     return np.clip(base[None, None, :] + grain[..., None], 0, 255).astype(np.uint8)
 
 
+def turned(points: np.ndarray, cx: float, cy: float, degrees: float) -> np.ndarray:
+    """Corner points turned by `degrees` about (cx, cy), as float32."""
+    ang = np.deg2rad(degrees)
+    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
+    return ((points - [cx, cy]) @ rot.T + [cx, cy]).astype(np.float32)
+
+
+def lay(doc: Image.Image, dst: np.ndarray, canvas: np.ndarray, *, card: bool,
+        flags: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """`doc` warped onto the four corner points `dst` of `canvas` (a card keeps its rounded corners)."""
+    dw, dh = doc.size
+    h, w = canvas.shape[:2]
+    src = np.array([[0, 0], [dw, 0], [dw, dh], [0, dh]], np.float32)
+    m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+    warped = cv2.warpPerspective(np.asarray(doc), m, (w, h), flags=flags)
+    outline = np.asarray(card_mask((dw, dh))) if card else np.full((dh, dw), 255, np.uint8)
+    mask = cv2.warpPerspective(outline, m, (w, h), flags=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(np.where(mask[..., None] > 127, warped, canvas))
+
+
 def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int, int], *,
                 card: bool = False) -> Image.Image:
     """The document photographed on a table: perspective, uneven light/shadow, slight blur and noise.
@@ -134,16 +154,8 @@ def phone_photo(rng: np.random.Generator, doc: Image.Image, out_size: tuple[int,
     hw, hh = dw * scale / 2, dh * scale / 2
     corners = np.array([[cx - hw, cy - hh], [cx + hw, cy - hh], [cx + hw, cy + hh], [cx - hw, cy + hh]], np.float32)
     jitter = rng.uniform(-0.07, 0.07, (4, 2)).astype(np.float32) * np.array([hw, hh], np.float32)
-    dst = corners + jitter
-    ang = np.deg2rad(rng.uniform(-8, 8))
-    rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]], np.float32)
-    dst = (dst - [cx, cy]) @ rot.T + [cx, cy]
-    src = np.array([[0, 0], [dw, 0], [dw, dh], [0, dh]], np.float32)
-    m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
-    warped = cv2.warpPerspective(np.asarray(doc), m, (w, h), flags=cv2.INTER_LINEAR)
-    outline = np.asarray(card_mask((dw, dh))) if card else np.full((dh, dw), 255, np.uint8)
-    mask = cv2.warpPerspective(outline, m, (w, h), flags=cv2.INTER_LINEAR)
-    arr = np.where(mask[..., None] > 127, warped, canvas)
+    dst = turned(corners + jitter, cx, cy, rng.uniform(-8, 8))
+    arr = lay(doc, dst, canvas, card=card)
     # uneven light: a linear gradient plus a soft shadow band, applied as one smooth gain field
     gx, gy = rng.uniform(-1, 1, 2)
     slope = rng.uniform(0.08, 0.25)

@@ -9,7 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.samplegen import extras, files, ijazah, ijazah_alt, ktp_alt, sehat_alt, surat_sehat
+from scripts.samplegen import (
+    extras,
+    fieldmode,
+    files,
+    ijazah,
+    ijazah_alt,
+    ijazah_hand,
+    ktp_alt,
+    sehat_alt,
+    surat_sehat,
+)
 from scripts.samplegen.families import OLD_FAMILIES, Picker, Selection, parse
 from scripts.samplegen.ktp import ktp_page
 from scripts.samplegen.layout import Page
@@ -27,6 +37,7 @@ class Doc:
     fields: dict
     layout: str = ""
     marks: tuple[str, ...] = ()  # layout-level damage, e.g. a stamp over a value
+    field_marks: dict[str, dict] = field(default_factory=dict)  # per field: handwritten, legible, stamped
 
 
 @dataclass
@@ -49,9 +60,13 @@ def _documents(rng: np.random.Generator, p: Person, scenario: str, picker: Picke
         docs = [Doc("ktp", *ktp_alt.ktp_page(rng, p, fam), layout=fam)]
     holder = other_person(rng, p) if scenario == "other_person_ijazah" else p
     jenjang = ijazah.pick_jenjang(rng, holder, low=scenario == "low_education")
-    fam = picker.family("ijazah", ijazah_alt.eligible(jenjang))
+    hand = (ijazah_hand.FAMILY,) if ijazah_hand.eligible(holder, jenjang) else ()
+    fam = picker.family("ijazah", ijazah_alt.eligible(jenjang) + hand)
     nama = _maybe_variant(rng, holder, titles=False)
-    if fam == OLD_FAMILIES["ijazah"]:
+    if fam == ijazah_hand.FAMILY:
+        page, fields, marks, field_marks = ijazah_hand.ijazah_page(rng, holder, jenjang, nama=nama)
+        docs.append(Doc("ijazah", page, fields, fam, marks, field_marks))
+    elif fam == OLD_FAMILIES["ijazah"]:
         docs.append(Doc("ijazah", *ijazah.ijazah_page(rng, holder, jenjang, nama=nama), layout=fam))
     else:
         page, fields, marks = ijazah_alt.ijazah_page(rng, holder, jenjang, fam, nama=nama)
@@ -156,7 +171,10 @@ def build_slot(input_dir: Path, seed: int, slot: int, scenario: str, ids: list[s
             (folder / "registration.json").write_bytes(_broken_registration(rng, reg))
         else:
             (folder / "registration.json").write_text(json.dumps(reg, indent=2, ensure_ascii=False) + "\n")
-        pages, bad = files.write_files(rng, folder, docs, scenario, variants, picker)
+        if picker.sel.field:
+            pages, bad = fieldmode.write_files(rng, folder, docs, scenario, variants)
+        else:
+            pages, bad = files.write_files(rng, folder, docs, scenario, variants, picker)
         sc = SCENARIOS[scenario]
         built.truth[dossier_id] = {
             "scenario": scenario, "expected_status": sc.expected_status,

@@ -8,6 +8,9 @@ other arrangements, and extra degradations damage the rendered page. `--layouts`
   these families existed, so `--layouts old` reproduces the earlier generator's scans byte for byte.
 - `new`: only the new families, and most pages get one or two extra degradations.
 - `all` (default): each document is classic or new (half and half), a third of the pages degraded.
+- `field`: the captures of the field (fieldmode.py): every family including the field-only ones below, and most
+  pages captured damaged (low-dpi scans, phone photos, photocopies of photocopies) instead of the
+  degradations listed here. The evaluation default of issue 12.
 - family or degradation names (`ktp/compact,sehat/sentence,jpeg_q35_50`) narrow the pool further; a document
   type with no family listed stays classic, and no degradation is applied unless one is listed (or a mode is).
 
@@ -44,6 +47,15 @@ FAMILIES: dict[str, dict[str, str]] = {
                           "('tekanan darah 120/80 mmHg, nadi 80 x/menit, ...')",
     },
 }
+# Families that exist only in field mode (and by name): adding them to FAMILIES would change what the
+# `new` and `all` modes draw, and with it the scans of the seeds quoted in the README.
+FIELD_FAMILIES: dict[str, dict[str, str]] = {
+    "ijazah": {
+        "ijazah/handwritten": "older pre-printed STTB / ijazah form, name, place and date of birth written by "
+                              "hand (some entries illegible), school and year typed; before 2009 only",
+    },
+}
+FIELD_WEIGHTS = {"ijazah/handwritten": 2.5}  # where eligible, about half of the older diplomas
 OLD_FAMILIES = {t: f"{prefix}/classic" for t, prefix in
                 (("ktp", "ktp"), ("ijazah", "ijazah"), ("surat_sehat", "sehat"))}
 
@@ -61,7 +73,7 @@ DEGRADATIONS: dict[str, str] = {
 }
 PHONE_ONLY = ("dark_desk", "patterned_desk", "tilt_5_15", "finger")
 SCAN_ONLY = ("dpi100", "bw_photocopy")
-MODES = ("old", "new", "all")
+MODES = ("old", "new", "all", "field")
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,7 @@ class Selection:
     degradations: tuple[str, ...]
     new_share: float  # chance that a document takes a non-classic family when both kinds are allowed
     degrade_share: float  # chance that a page gets extra degradations
+    field: bool = False  # field mode: captures by fieldmode.py, families drawn with FIELD_WEIGHTS
 
     @property
     def old_only(self) -> bool:
@@ -85,7 +98,8 @@ def parse(spec: str | list[str] | None) -> Selection:
     """`old`, `new`, `all` or a comma list of family / degradation names (ValueError on unknown names)."""
     tokens = (spec.split(",") if isinstance(spec, str) else list(spec or ["all"]))
     tokens = [t.strip() for t in tokens if t.strip()] or ["all"]
-    known = {f for fams in FAMILIES.values() for f in fams} | set(DEGRADATIONS) | set(MODES)
+    field_names = {f for fams in FIELD_FAMILIES.values() for f in fams}
+    known = {f for fams in FAMILIES.values() for f in fams} | field_names | set(DEGRADATIONS) | set(MODES)
     unknown = [t for t in tokens if t not in known]
     if unknown:
         raise ValueError(f"unknown layout(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -93,8 +107,13 @@ def parse(spec: str | list[str] | None) -> Selection:
     degs: list[str] = []
     share = {"old": 0.0, "new": 0.6, "all": 0.33}
     degrade_share = 0.0
+    field = False
     for tok in tokens:
-        if tok in MODES:
+        if tok == "field":
+            field = True
+            for t, names in FAMILIES.items():
+                fams[t] += [*names, *FIELD_FAMILIES.get(t, {})]
+        elif tok in MODES:
             for t, names in FAMILIES.items():
                 keep = [n for n in names if (n == OLD_FAMILIES[t]) == (tok == "old") or tok == "all"]
                 fams[t] += keep
@@ -105,9 +124,9 @@ def parse(spec: str | list[str] | None) -> Selection:
             degs.append(tok)
             degrade_share = max(degrade_share, 0.6)
         else:
-            fams[next(t for t, names in FAMILIES.items() if tok in names)].append(tok)
+            fams[next(t for t in FAMILIES if tok in FAMILIES[t] or tok in FIELD_FAMILIES.get(t, {}))].append(tok)
     families = {t: tuple(dict.fromkeys(f)) or (OLD_FAMILIES[t],) for t, f in fams.items()}
-    return Selection(families, tuple(dict.fromkeys(degs)), 0.5, degrade_share if degs else 0.0)
+    return Selection(families, tuple(dict.fromkeys(degs)), 0.5, degrade_share if degs else 0.0, field)
 
 
 class Picker:
@@ -121,6 +140,9 @@ class Picker:
         pool = [f for f in self.sel.families[doc_type] if eligible is None or f in eligible]
         if not pool:
             return OLD_FAMILIES[doc_type]
+        if self.sel.field:  # every allowed family, the field-only ones weighted up
+            w = np.array([FIELD_WEIGHTS.get(f, 1.0) for f in pool])
+            return pool[int(self.rng.choice(len(pool), p=w / w.sum()))]
         old = OLD_FAMILIES[doc_type]
         new = [f for f in pool if f != old]
         if old in pool and new:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -9,13 +10,17 @@ import numpy as np
 
 from scripts.samplegen import damage, pdf
 from scripts.samplegen.families import Picker
+from scripts.samplegen.layout import Page
 from scripts.samplegen.render import VARIANTS, Shot, shoot
 
 
 class DocLike(Protocol):
-    type: str
-    page: object
-    fields: dict
+    @property
+    def type(self) -> str: ...
+    @property
+    def page(self) -> Page: ...
+    @property
+    def fields(self) -> dict: ...
 
 
 def _name(rng: np.random.Generator, kind: str, ext: str, used: set[str]) -> str:
@@ -55,7 +60,8 @@ def _variant(rng: np.random.Generator, doc_type: str, allowed: tuple[str, ...]) 
 
 
 def _page_truth(file: str, page: int, doc: DocLike, variant: str, shot: Shot | None,
-                degradations: list[str] | None = None) -> dict:
+                degradations: list[str] | None = None, extra: dict | None = None) -> dict:
+    """A page's truth entry; `extra` (field mode: capture, damaged, field_marks) is added at the end."""
     entry = {"file": file, "page": page, "type": doc.type, "variant": variant, "fields": dict(doc.fields)}
     layout = getattr(doc, "layout", "")
     if layout:
@@ -68,6 +74,7 @@ def _page_truth(file: str, page: int, doc: DocLike, variant: str, shot: Shot | N
         entry["rotation"] = shot.rotation
         if shot.exif_orientation != 1:
             entry["exif_orientation"] = shot.exif_orientation
+    entry.update(extra or {})
     return entry
 
 
@@ -108,7 +115,7 @@ def _truncate(rng: np.random.Generator, data: bytes) -> bytes:
     return data[: int(len(data) * rng.uniform(0.2, 0.6))]
 
 
-def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], scenario: str,
+def write_files(rng: np.random.Generator, folder: Path, docs: Sequence[DocLike], scenario: str,
                 variants: tuple[str, ...] = VARIANTS, picker: Picker | None = None) -> tuple[list[dict], list[dict]]:
     """Write docs as files in folder; returns (truth pages, bad files).
 
@@ -116,7 +123,6 @@ def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], sce
     """
     used: set[str] = set()
     pages: list[dict] = []
-    bad: list[dict] = []
     order = [docs[i] for i in rng.permutation(len(docs))]
     good = [d for d in order if not (scenario == "bad_ktp_file" and d.type == "ktp")]
     if len(good) >= 2 and "image_pdf" in variants and rng.random() < 0.15:  # several documents scanned into one PDF
@@ -144,6 +150,15 @@ def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], sce
             name, data = _image_file(rng, shot, variant, used, quality)
             (folder / name).write_bytes(data)
         pages.append(_page_truth(name, 1, doc, variant, shot, degs))
+    bad = write_bad_files(rng, folder, order, scenario, used)
+    pages.sort(key=lambda e: (e["file"], e["page"]))
+    return pages, bad
+
+
+def write_bad_files(rng: np.random.Generator, folder: Path, order: Sequence[DocLike], scenario: str,
+                    used: set[str]) -> list[dict]:
+    """The intentionally unreadable files of the bad_* scenarios (truncated KTP, an empty or fake extra file)."""
+    bad: list[dict] = []
     for doc in order:
         if scenario == "bad_ktp_file" and doc.type == "ktp":
             shot = shoot(rng, doc.page, str(rng.choice(["clean_scan", "phone_photo"])))
@@ -154,8 +169,7 @@ def write_files(rng: np.random.Generator, folder: Path, docs: list[DocLike], sce
             bad.append({"file": name, "error": "FILE_TRUNCATED"})
     if scenario == "bad_extra_file":
         bad.append(_extra_bad(rng, folder, used))
-    pages.sort(key=lambda e: (e["file"], e["page"]))
-    return pages, bad
+    return bad
 
 
 def _extra_bad(rng: np.random.Generator, folder: Path, used: set[str]) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scripts.samplegen import GENERATOR_VERSION, families
+from scripts.samplegen import GENERATOR_VERSION, families, fieldmode
 from scripts.samplegen.dossier import build_slot
 from scripts.samplegen.render import VARIANTS
 from scripts.samplegen.scenarios import NEEDS_NEW_FAMILIES, SCENARIOS, plan
@@ -17,8 +17,10 @@ def generate(out: Path, *, count: int, seed: int, scenarios: list[str] | None = 
              variants: list[str] | None = None, layouts: str | list[str] | None = None) -> dict:
     """Write `count` dossiers under out/input and the ground truth to out/truth.json; returns the truth.
 
-    `layouts` is `old`, `new`, `all` (default) or a list of family / degradation names (families.parse).
-    Raises ValueError for a bad count, unknown scenario, variant or layout names, or a non-empty out/input.
+    `layouts` is `old`, `new`, `all` (default), `field` or a list of family / degradation names
+    (families.parse).
+    Raises ValueError for a bad count, unknown scenario, variant or layout names, or a non-empty out/input,
+    RuntimeError when a font of field mode is not installed.
     """
     if count < 1:
         raise ValueError("count must be at least 1")
@@ -27,6 +29,9 @@ def generate(out: Path, *, count: int, seed: int, scenarios: list[str] | None = 
         if unknown:
             raise ValueError(f"unknown variant(s): {', '.join(unknown)}; known: {', '.join(VARIANTS)}")
     selection = families.parse(layouts)
+    if selection.field:
+        fieldmode.allowed_forms(tuple(variants or VARIANTS))  # ValueError when --variants leaves no form
+        fieldmode.require_fonts()  # RuntimeError naming the Debian packages
     input_dir = out / "input"
     if input_dir.exists() and any(input_dir.iterdir()):
         raise ValueError(f"{input_dir} is not empty; choose a new --out or remove it first")

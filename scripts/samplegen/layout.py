@@ -35,10 +35,21 @@ FONTS = {
     "free-serif-i": f"{_FONT_DIR}/freefont/FreeSerifItalic.ttf",
     "free-mono": f"{_FONT_DIR}/freefont/FreeMono.ttf",
     "free-mono-b": f"{_FONT_DIR}/freefont/FreeMonoBold.ttf",
+    # office fonts of letters printed from a word processor (field mode, restyle.py): Calibri- and
+    # Cambria-metric Carlito / Caladea (fonts-crosextra-*), Open Sans (fonts-open-sans)
+    "carlito": f"{_FONT_DIR}/crosextra/Carlito-Regular.ttf",
+    "carlito-b": f"{_FONT_DIR}/crosextra/Carlito-Bold.ttf",
+    "caladea": f"{_FONT_DIR}/crosextra/Caladea-Regular.ttf",
+    "caladea-b": f"{_FONT_DIR}/crosextra/Caladea-Bold.ttf",
+    "open-sans": f"{_FONT_DIR}/open-sans/OpenSans-Regular.ttf",
+    "open-sans-b": f"{_FONT_DIR}/open-sans/OpenSans-Bold.ttf",
+    "open-sans-c": f"{_FONT_DIR}/open-sans/OpenSans-CondLight.ttf",
+    "open-sans-cb": f"{_FONT_DIR}/open-sans/OpenSans-CondBold.ttf",
 }
 BOLD_OF = {"sans": "sans-b", "narrow": "narrow-b", "dejavu": "dejavu-b", "dejavu-c": "dejavu-cb",
            "serif": "serif-b", "dserif": "dserif-b", "free-sans": "free-sans-b", "free-serif": "free-serif-b",
-           "free-mono": "free-mono-b"}
+           "free-mono": "free-mono-b", "carlito": "carlito-b", "caladea": "caladea-b", "open-sans": "open-sans-b",
+           "open-sans-c": "open-sans-cb"}
 MM_PER_PT = 25.4 / 72
 Color = tuple[int, int, int]
 
@@ -52,6 +63,7 @@ class Text:
     size: float = 10.0  # points
     fill: Color = (20, 20, 20)
     align: str = "l"
+    tracking: float = 0.0  # extra space after each letter, in em (field mode's letter spacing)
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,10 @@ def rasterize(page: Page, dpi: float) -> Image.Image:
                 img.paste(pic.convert("RGB"), box[:2])
         elif isinstance(op, Text):
             f = font(op.font, round(op.size * dpi / 72))
-            draw.text((op.x * s, op.y * s), op.text, font=f, fill=op.fill, anchor=op.align + "s")
+            if op.tracking:
+                _tracked(draw, op, f, s, op.tracking * op.size * dpi / 72)
+            else:
+                draw.text((op.x * s, op.y * s), op.text, font=f, fill=op.fill, anchor=op.align + "s")
         elif isinstance(op, Line):
             draw.line([(op.x1 * s, op.y1 * s), (op.x2 * s, op.y2 * s)], fill=op.fill, width=max(1, round(op.width * s)))
         elif isinstance(op, Rect):
@@ -152,3 +167,12 @@ def rasterize(page: Page, dpi: float) -> Image.Image:
             draw.line([(x * s, y * s) for x, y in op.points], fill=op.fill, width=max(1, round(op.width * s)),
                       joint="curve")
     return img
+
+
+def _tracked(draw: ImageDraw.ImageDraw, op: Text, f: ImageFont.FreeTypeFont, s: float, gap: float) -> None:
+    """A text drawn letter by letter with `gap` pixels of extra spacing, aligned as op.align says."""
+    total = f.getlength(op.text) + gap * max(len(op.text) - 1, 0)
+    x = op.x * s - {"l": 0.0, "m": total / 2, "r": total}[op.align]
+    for ch in op.text:
+        draw.text((x, op.y * s), ch, font=f, fill=op.fill, anchor="ls")
+        x += f.getlength(ch) + gap

@@ -84,7 +84,16 @@ def _draw(c: canvas.Canvas, op: object, k: float, height: float) -> None:
         c.setFont(_font(op.font), op.size)
         c.setFillColorRGB(*(v / 255 for v in op.fill))
         x, y = op.x * k, height - op.y * k
-        {"l": c.drawString, "m": c.drawCentredString, "r": c.drawRightString}[op.align](x, y, op.text)
+        if op.tracking:  # letter spacing: a text object with character spacing, aligned by hand
+            gap = op.tracking * op.size
+            total = pdfmetrics.stringWidth(op.text, _font(op.font), op.size) + gap * max(len(op.text) - 1, 0)
+            t = c.beginText(x - {"l": 0.0, "m": total / 2, "r": total}[op.align], y)
+            t.setFont(_font(op.font), op.size)
+            t.setCharSpace(gap)
+            t.textOut(op.text)
+            c.drawText(t)
+        else:
+            {"l": c.drawString, "m": c.drawCentredString, "r": c.drawRightString}[op.align](x, y, op.text)
     elif isinstance(op, Line):
         c.setStrokeColorRGB(*(v / 255 for v in op.fill))
         c.setLineWidth(op.width * k)
@@ -110,5 +119,7 @@ def _draw(c: canvas.Canvas, op: object, k: float, height: float) -> None:
             path.lineTo(x * k, height - y * k)
         c.drawPath(path, stroke=1, fill=0)
     elif isinstance(op, Picture):
-        img = op.image.convert("RGB")
-        c.drawImage(ImageReader(img), op.x * k, height - (op.y + op.h) * k, op.w * k, op.h * k)
+        if op.image.mode == "RGBA":  # handwriting: transparent paper around the ink
+            c.drawImage(ImageReader(op.image), op.x * k, height - (op.y + op.h) * k, op.w * k, op.h * k, mask="auto")
+        else:
+            c.drawImage(ImageReader(op.image.convert("RGB")), op.x * k, height - (op.y + op.h) * k, op.w * k, op.h * k)

@@ -141,6 +141,40 @@ def test_ingested_dossiers_are_processed_by_a_burst_worker(tmp_path, store, sett
         assert job.return_value() == {"dossier_id": d, "status": "complete"}
 
 
+def test_dossier_ids_with_dots_are_queued_and_processed(tmp_path, store, settings, queue, runtime, redis_conn):
+    """Issue 13 finding 5: `D.1` is a valid dossier id, but RQ refuses dots in job ids; ingest crashed on it and
+    never queued the dossiers after it."""
+    inp = tmp_path / "input"
+    for d in ("A.1", "A_d1", "B-2", "C.3.x_y"):
+        make_dossier(inp, d, {"a.jpg": b"\xff\xd8" + d.encode()})
+    summary = ingest(inp, store, queue)
+    assert summary.queued == ["A.1", "A_d1", "B-2", "C.3.x_y"] and summary.rejected == []
+    ids = {d: dossier_job_id(d, 1) for d in summary.queued}
+    assert len(set(ids.values())) == 4 and ids["B-2"] == "dossier-B-2-v1"
+    run_burst(settings, store, runtime, fake_process, redis_conn)
+    for d, job_id in ids.items():
+        assert store.get_json(keys.result_key(d))["status"] == "complete"
+        assert job_status(redis_conn, job_id) == JobStatus.FINISHED
+
+
+def test_a_dossier_that_cannot_be_queued_does_not_stop_the_others(tmp_path, store, queue, monkeypatch):
+    import workers.queues
+
+    real = workers.queues.enqueue_dossier
+
+    def refuse_one(q, dossier_id, **kw):
+        if dossier_id == "B-1":
+            raise ValueError("refused by the queue")
+        return real(q, dossier_id, **kw)
+
+    monkeypatch.setattr(workers.queues, "enqueue_dossier", refuse_one)
+    for d in ("A-1", "B-1", "C-1"):
+        make_dossier(tmp_path / "in", d, {"a.jpg": d.encode()})
+    summary = ingest(tmp_path / "in", store, queue)
+    assert summary.queued == ["A-1", "C-1"]
+    assert [(r.dossier_id, r.reason) for r in summary.rejected] == [("B-1", "QUEUE_REFUSED")]
+
+
 def test_forked_worker_processes_a_job(tmp_path, store, settings, queue, runtime, redis_conn):
     make_dossier(tmp_path / "in", "D-fork", {"a.jpg": b"x"})
     ingest(tmp_path / "in", store, queue)
@@ -163,7 +197,7 @@ def test_ingest_is_idempotent_and_versions_changed_files(tmp_path, store, queue)
     folder = make_dossier(inp, "D-1", {"IMG_1.jpg": b"ktp v1", "sub/ijazah.pdf": b"ijazah"})
     make_dossier(inp, "D-2", {"x.jpg": b"x"})
     first = ingest(inp, store, queue)
-    assert first.counts() == {"dossiers": 2, "changed": 2, "queued": 2, "stored": 3, "skipped": 0, "rejected": 0}
+    assert first.counts() == {"dossiers": 2, "changed": 2, "queued": 2, "stored": 3, "skipped": 0, "rejected": 0, "skipped_inputs": 0}
 
     again = ingest(inp, store, queue)
     assert again.counts()["stored"] == 0 and again.counts()["skipped"] == 3

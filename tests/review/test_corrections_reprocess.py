@@ -32,7 +32,7 @@ class Reader:
         self.unreadable: set[str] = set()
         self.as_type: dict[str, DocType] = {}
 
-    def __call__(self, page, *, engine, nlp) -> DocumentReading:
+    def __call__(self, page, tools) -> DocumentReading:
         if page.file in self.unreadable:
             raise OcrFailed("unreadable in this run")
         d = self.docs.get((page.file, page.page))

@@ -24,7 +24,8 @@ SHARED_REASONS = {
     "NIK_INCONSISTENT", "NOT_WNI", "DUPLICATE_NIK", "LOW_CONFIDENCE", "FIELD_UNREADABLE",
 }
 # Codes beyond the shared table (documented in docs/rules.md), all with outcome needs_review.
-EXTRA_REASONS = {"HEALTH_LETTER_AFTER_REFERENCE", "VITALS_OUT_OF_RANGE", "DOCUMENT_UNREADABLE"}
+EXTRA_REASONS = {"HEALTH_LETTER_AFTER_REFERENCE", "VITALS_OUT_OF_RANGE", "DOCUMENT_UNREADABLE", "ORIGINAL_DAMAGED",
+                 "FILE_DAMAGED"}
 
 
 def registration(**over) -> Registration:
@@ -175,6 +176,24 @@ def test_unreadable_file_means_review_and_names_the_file():
     assert (c.status, c.reason) == (CheckStatus.REVIEW, "FILE_UNREADABLE")
     assert "scan9.jpg" in c.message
     assert status == DossierStatus.NEEDS_REVIEW
+
+
+def test_a_damaged_file_read_in_part_is_reviewed_with_what_was_recovered():
+    note = "File PDF rusak (tabel rujukan silang (xref) rusak dan dibangun ulang); yang dapat dipulihkan: 1 dari 1"
+    checks, (status, _) = run(errors=[FileError(file="ijazah.pdf", error="FILE_DAMAGED", message=note)])
+    c = checks["files_readable"]
+    assert (c.status, c.reason) == (CheckStatus.REVIEW, "FILE_DAMAGED")
+    assert "ijazah.pdf" in c.message and "sebagian isinya terbaca" in c.message
+    assert c.evidence[0].note == note
+    assert status == DossierStatus.NEEDS_REVIEW
+
+
+def test_a_damaged_stored_copy_reviews_the_document_not_found():
+    checks, (status, missing) = run(docs=[ijazah(), sehat()],
+                                    errors=[FileError(file="k.jpg", error="CHECKSUM_MISMATCH")])
+    assert (checks["doc_ktp"].status, checks["doc_ktp"].reason) == (CheckStatus.REVIEW, "ORIGINAL_DAMAGED")
+    assert "k.jpg" in checks["doc_ktp"].message
+    assert status == DossierStatus.NEEDS_REVIEW and missing == []
 
 
 def test_bad_ktp_file_is_incomplete_with_both_reasons():

@@ -56,3 +56,78 @@ def test_registration_requires_wilayah():
 def test_result_rejects_unknown_status():
     with pytest.raises(ValidationError):
         DossierResult.model_validate({"dossier_id": "x", "status": "ok", "pipeline_version": "0"})
+
+
+# ---- what a registration may hold (issue 13, finding 7) -------------------------------------------------
+
+
+@pytest.mark.parametrize("nik", ["35750245069900AB", "3575O24506990001", "٣٥٧٥٠٢٤٥٠٦٩٩٠٠٠١", "３５７５０２４５０６９９０００１",
+                                 "", "1" * 40])
+def test_registration_refuses_a_nik_that_is_not_ascii_digits(nik):
+    with pytest.raises(ValidationError) as e:
+        Registration.model_validate(_reg(nik=nik))
+    assert [err["loc"] for err in e.value.errors()] == [("nik",)]
+
+
+def test_registration_takes_a_nik_written_in_groups():
+    assert Registration.model_validate(_reg(nik=" 3575 0245-0699.0001 ")).nik == "3575 0245-0699.0001"
+
+
+def test_registration_refuses_a_huge_name():
+    with pytest.raises(ValidationError):
+        Registration.model_validate(_reg(nama="A" * 60_000))
+    assert Registration.model_validate(_reg(nama="A" * 200)).nama == "A" * 200
+
+
+@pytest.mark.parametrize("tps", ['002"><script>alert(1)</script>', "0024x", "12345", "", "TPS"])
+def test_registration_refuses_a_tps_that_is_not_a_number(tps):
+    data = _reg()
+    data["wilayah"]["tps"] = tps
+    with pytest.raises(ValidationError):
+        Registration.model_validate(data)
+
+
+@pytest.mark.parametrize("tps", ["003", "3", "TPS 003", "tps-12"])
+def test_registration_takes_tps_numbers(tps):
+    data = _reg()
+    data["wilayah"]["tps"] = tps
+    assert Registration.model_validate(data).wilayah.tps == tps
+
+
+def test_registration_refuses_markup_in_area_names():
+    data = _reg()
+    data["wilayah"]["kecamatan"] = "PURWOREJO<script>"
+    with pytest.raises(ValidationError):
+        Registration.model_validate(data)
+
+
+def test_non_ascii_digits_never_reach_the_index_encoder():
+    """The NIK index hashes ASCII digits only; Arabic-Indic digits used to raise UnicodeEncodeError there."""
+    from pipeline.storage.keys import nik_hmac
+
+    assert nik_hmac("٣٥٧٥٠٢٤٥٠٦٩٩٠٠٠١", "s") == nik_hmac("", "s")
+
+
+def test_an_invalid_registration_names_the_fields_for_the_verifier():
+    import json
+
+    from pipeline.errors import RegistrationInvalid
+    from pipeline.intake import read_registration
+
+    data = _reg(nik="35750245069900AB")
+    data["wilayah"]["tps"] = '002"><script>'
+    with pytest.raises(RegistrationInvalid) as e:
+        read_registration(json.dumps(data).encode(), folder_name=data["dossier_id"])
+    assert "nik" in e.value.message_id and "wilayah.tps" in e.value.message_id
+    assert "35750245069900AB" not in e.value.message_id + str(e.value)
+
+
+def test_registration_takes_a_plain_wilayah_and_checks_it():
+    from models.contract import Wilayah
+
+    area = {"provinsi": "JAWA TIMUR", "kabupaten_kota": "KOTA PASURUAN", "kecamatan": "PURWOREJO",
+            "desa_kelurahan": "KEBONAGUNG"}
+    reg = Registration(**{**_reg(), "wilayah": Wilayah(**area, tps="003")})
+    assert reg.wilayah.tps == "003"
+    with pytest.raises(ValidationError):
+        Registration(**{**_reg(), "wilayah": Wilayah(**area, tps="0024x")})

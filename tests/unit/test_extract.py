@@ -8,12 +8,11 @@ import pytest
 
 from models.contract import DocType
 from pipeline.context import FieldValue
-from pipeline.extract import extract
-from pipeline.extract.lines import split_colon, union_box, visual_lines
-from pipeline.nik_reader import NikReading
 from pipeline.nlp import build_nlp
-from pipeline.reading import UNCERTAIN_CAP, merge_nik
-from tests.unit.ocr_fakes import fake_page
+from pipeline.reading.common.lines import split_colon, union_box, visual_lines
+from pipeline.reading.ktp.looks import merge_nik
+from pipeline.reading.ktp.nik_reader import NikReading
+from tests.unit.ocr_fakes import extract, fake_page, policy, tools
 
 NIK = "3575024506990001"  # made up: Kota Pasuruan, woman born 05-06-1999
 
@@ -202,20 +201,20 @@ def _reading(digits: str | None, conf: float, uncertain: bool) -> NikReading:
 
 def test_nik_readers_agreeing_keep_the_better_confidence() -> None:
     ocr = FieldValue(NIK, 0.7, (1, 2, 3, 4), NIK)
-    merged = merge_nik(ocr, _reading(NIK, 0.9, False))
+    merged = merge_nik(ocr, _reading(NIK, 0.9, False), policy())
     assert merged is not None and merged.value == NIK and merged.confidence == 0.9
 
 
 def test_nik_readers_disagreeing_are_capped_as_uncertain() -> None:
     other = "3575024506990002"
-    merged = merge_nik(FieldValue(other, 0.9, None, other), _reading(NIK, 0.95, False))
+    merged = merge_nik(FieldValue(other, 0.9, None, other), _reading(NIK, 0.95, False), policy())
     assert merged is not None and merged.value == NIK
-    assert merged.confidence <= UNCERTAIN_CAP
+    assert merged.confidence <= policy().disagree_cap
 
 
 def test_nik_reader_without_digits_leaves_ocr_alone() -> None:
     ocr = FieldValue(NIK, 0.7, None, NIK)
-    assert merge_nik(ocr, _reading(None, 0.0, True)) is ocr
+    assert merge_nik(ocr, _reading(None, 0.0, True), policy()) is ocr
 
 
 class _NoEngine:
@@ -232,7 +231,7 @@ def test_read_page_uses_a_usable_text_layer_without_ocr(nlp) -> None:
     from pipeline.reading import read_page
 
     page = PageInput(file="berkas.pdf", page=1, sha256="0" * 64, text_layer=fake_page(SEHAT_ROWS), kind="pdf")
-    reading = read_page(page, engine=_NoEngine(), nlp=nlp)
+    reading = read_page(page, tools(nlp, _NoEngine()))
     assert reading.type == DocType.SURAT_SEHAT
     assert reading.value("nama") == "SITI AMINAH"
     assert reading.type_scores["surat_sehat"] > reading.type_scores["ktp"]
@@ -244,12 +243,12 @@ def test_read_page_on_a_card_from_another_renderer(nlp) -> None:
     WHEN it is read end to end with real tesseract THEN rows land in their fields, boxes in page pixels."""
     from pipeline.context import PageInput
     from pipeline.ocr.factory import make_engine
-    from pipeline.ocr.synth import DEMO_ROWS, render_card
     from pipeline.reading import read_page
+    from tests.unit.synth import DEMO_ROWS, render_card
 
     card, nik_box = render_card(NIK, DEMO_ROWS, width=1100, seed=3)
     page = PageInput(file="ktp.png", page=1, sha256="0" * 64, image=card)
-    reading = read_page(page, engine=make_engine(), nlp=nlp)
+    reading = read_page(page, tools(nlp, make_engine()))
     assert reading.type == DocType.KTP
     assert reading.value("nama") == "SITI AMINAH"
     assert reading.value("tanggal_lahir") == date(1999, 6, 5)
@@ -339,14 +338,14 @@ def test_weak_page_is_read_again_and_the_best_reading_kept() -> None:
 
     from pipeline.classify import classify
     from pipeline.context import PageInput
-    from pipeline.reading import _retry, _Source
+    from pipeline.reading.acquire import Source, _retry
 
     image = np.full((600, 1200), 255, np.uint8)
     blank = fake_page(["~~ ..."])
     ktp = fake_page(KTP_ROWS)
     engine = _ScriptedEngine([fake_page([]), ktp, fake_page([])])
     page = PageInput(file="a.jpg", page=1, sha256="0" * 64, image=image)
-    first = _Source(blank, image, None)
+    first = Source(blank, image, None)
     src, doc_type, _ = _retry(page, first, *classify(blank), engine)
     assert doc_type == DocType.KTP and engine.calls == 2
     assert src.to_page is not None and src.to_page((0, 0, 100, 20)) == (1100, 580, 100, 20)

@@ -9,10 +9,9 @@ import pytest
 
 from models.contract import DocType
 from pipeline.context import Word
-from pipeline.extract import extract
-from pipeline.extract.lines import join_spaced, strip_value
 from pipeline.nlp import build_nlp
-from tests.unit.ocr_fakes import fake_page
+from pipeline.reading.common.lines import join_spaced, strip_value
+from tests.unit.ocr_fakes import extract, fake_page
 
 SEHAT_HEAD: list = [
     "PEMERINTAH KABUPATEN MALANG",

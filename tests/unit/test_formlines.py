@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from pipeline.ocr.synth import SANS, font
 from pipeline.preprocess.formlines import clean_form_lines, ink_mask
+from tests.unit.synth import SANS, font
 
 SIZE = 30
 

@@ -5,15 +5,21 @@ from __future__ import annotations
 import pytest
 
 from pipeline.context import FieldValue, Word
-from pipeline.extract.lines import form_name_text
-from pipeline.extract.reread import UNSURE, better
-from pipeline.extract.surat_sehat import blood_pressure_field, bp_plausible
 from pipeline.nlp import build_nlp
+from pipeline.reading.common.lines import form_name_text
+from pipeline.reading.common.reread import same_text
+from pipeline.reading.surat_sehat.vitals import blood_pressure_field, bp_plausible
+from tests.unit.ocr_fakes import policy
 
 
 @pytest.fixture(scope="module")
 def nlp():
     return build_nlp()
+
+
+def better(old: FieldValue | None, new: FieldValue | None) -> FieldValue | None:
+    """Two readings of a form value as the weak-value re-read reconciles them."""
+    return policy().reconcile(old, new, same=same_text)
 
 
 def _words(text: str, conf: float = 0.9) -> list[Word]:
@@ -75,7 +81,7 @@ def test_better_weak_first_reading_is_no_evidence() -> None:
 
 def test_better_disagreement_is_capped() -> None:
     got = better(_fv("SITI", 0.7), _fv("SITTI", 0.9))
-    assert got.value == "SITTI" and got.confidence <= UNSURE
+    assert got.value == "SITTI" and got.confidence <= policy().disagree_cap
 
 
 def test_better_without_a_second_value_keeps_the_first() -> None:
@@ -85,7 +91,7 @@ def test_better_without_a_second_value_keeps_the_first() -> None:
 
 def test_letter_spaced_name_keeps_its_word_space() -> None:
     """GIVEN a PDF text layer that letter-spaces a name over a leader THEN the word space survives."""
-    from pipeline.extract.lines import strip_value
+    from pipeline.reading.common.lines import strip_value
 
     words, x = [], 100
     for ch in "ARIF HARYANTO":

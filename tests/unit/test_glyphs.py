@@ -1,4 +1,4 @@
-"""Q or O from the glyph's pixels (pipeline/glyphs.py), on text rendered in several faces and sizes."""
+"""Q or O from the glyph's pixels (pipeline/reading/common/glyphs.py), on text rendered in several faces and sizes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline import glyphs
 from pipeline.context import FieldValue, OcrPage, Word
+from pipeline.reading.common import glyphs
+from tests.unit.ocr_fakes import policy
 
 FONTS = "/usr/share/fonts/truetype/"
 FACES = {
@@ -153,7 +154,7 @@ def _union(boxes):
 def test_name_field_rebuilt_from_checked_words():
     img, boxes = render("RIZKY ROZIQIN", "Liberation Sans", 24)
     fields = {"nama": FieldValue("RIZKY ROZIOIN", 0.9, _union(boxes), "RIZKY ROZIOIN")}
-    glyphs.check_name_fields(fields, _page(img, "RIZKY ROZIOIN", boxes), img)
+    glyphs.check_name_fields(fields, _page(img, "RIZKY ROZIOIN", boxes), img, policy())
     assert fields["nama"].value == "RIZKY ROZIQIN"
     assert fields["nama"].confidence == 0.9
 
@@ -168,7 +169,7 @@ def test_name_field_with_an_undecided_glyph_loses_confidence():
     shifted[y:y + drop, o_left:o_left + int(0.85 * h)] = 255
     boxes[0] = (x, y, w, h + drop)
     fields = {"nama": FieldValue("ROMAN SOLEH", 0.93, _union(boxes), "ROMAN SOLEH")}
-    glyphs.check_name_fields(fields, _page(shifted, "ROMAN SOLEH", boxes), shifted)
+    glyphs.check_name_fields(fields, _page(shifted, "ROMAN SOLEH", boxes), shifted, policy())
     assert fields["nama"].value == "ROMAN SOLEH"
     assert fields["nama"].confidence < 0.6
 
@@ -178,14 +179,14 @@ def test_a_name_word_with_a_sign_between_its_letters_is_doubted():
     img, boxes = render("AHMAD YAQIN", "DejaVu Sans", 36)
     page = _page(img, "AHMAD YA@GIN", boxes)
     fields = {"nama": FieldValue("AHMAD YAGIN", 0.79, _union(boxes), "AHMAD YA@GIN")}
-    glyphs.check_name_fields(fields, page, img)
-    assert fields["nama"].confidence <= glyphs.UNSURE_CAP
+    glyphs.check_name_fields(fields, page, img, policy())
+    assert fields["nama"].confidence <= policy().disagree_cap
 
 
 def test_name_field_left_alone_when_words_do_not_rebuild_it():
     img, boxes = render("ROZIQIN", "DejaVu Sans", 24)
     fields = {"nama": FieldValue("ROZIOIN BIN X", 0.9, _union(boxes), "?")}
-    glyphs.check_name_fields(fields, _page(img, "ROZIOIN", boxes), img)
+    glyphs.check_name_fields(fields, _page(img, "ROZIOIN", boxes), img, policy())
     assert fields["nama"].value == "ROZIOIN BIN X"
 
 

@@ -339,6 +339,20 @@ def test_cut_off_pdf_is_truncated_not_repaired(fraction):
     assert load("scan.pdf", data + b"\x00" * 10)[1] == []  # padding after %%EOF is fine
 
 
+def test_damaged_pdf_read_in_part_carries_a_warning_saying_what_was_recovered():
+    """Issue 13 finding 8: a PDF whose cross-reference table is broken is rebuilt by the readers and read without
+    a word; the result must say the file was damaged and what was recovered."""
+    data = pdf_bytes([TEXT_PAGE, TEXT_PAGE])
+    assert load("scan.pdf", data)[1] == []  # intact: no warning
+    at = data.rindex(b"startxref")
+    broken = data[:at] + b"startxref\n17\n%%EOF\n"  # points into the middle of an object
+    pages, errors = load("scan.pdf", broken, limits(render_dpi=72))
+    assert [p.page for p in pages] == [1, 2] and pages[0].text_layer is not None
+    assert [(e.file, e.error) for e in errors] == [("scan.pdf", "FILE_DAMAGED")]
+    assert "2 dari 2 halaman terbaca" in errors[0].message and "teks tertanam" in errors[0].message
+    assert "xref" in errors[0].message
+
+
 def test_encrypted_pdf_is_rejected():
     assert only_error("ijazah.pdf", pdf_bytes([TEXT_PAGE], encrypt="rahasia")) == "FILE_ENCRYPTED"
 
@@ -638,16 +652,20 @@ def test_not_a_zip_is_invalid(tmp_path):
 def test_scan_files_skips_and_flags(tmp_path):
     folder = tmp_path / "D-1"
     write_dossier(folder, "D-1")
-    (folder / ".hidden.jpg").write_bytes(b"x")
+    (folder / ".hidden.jpg").write_bytes(b"x")  # a dot-name is a file like any other (a scan named `..ktp.jpg`)
+    (folder / ".DS_Store").write_bytes(b"x")  # the operating system's own files are skipped, and listed
     (folder / "big.pdf").write_bytes(b"%PDF-" + b"0" * 200)
     (folder / "link.jpg").symlink_to(folder / "IMG_2031.jpg")
-    files, errors = intake.scan_files(folder, limits=limits(max_file_bytes=150))
-    assert [n for n, _ in files] == []  # the JPEG itself is over 150 bytes too
+    skipped = []
+    files, errors = intake.scan_files(folder, limits=limits(max_file_bytes=150), skipped=skipped, prefix="D-1/")
+    assert [n for n, _ in files] == [".hidden.jpg"]  # the JPEG itself is over 150 bytes
     assert sorted((e.file, e.error) for e in errors) == [
         ("IMG_2031.jpg", "FILE_TOO_LARGE"), ("big.pdf", "FILE_TOO_LARGE"), ("link.jpg", "FILE_UNSUPPORTED")]
+    assert [(s.path, s.reason) for s in skipped] == [("D-1/.DS_Store", "SYSTEM_FILE")]
     files, errors = intake.scan_files(folder, limits=limits(max_files_per_dossier=1))
-    assert [n for n, _ in files] == ["IMG_2031.jpg"]
-    assert {e.file: e.error for e in errors} == {"big.pdf": "FILE_UNSUPPORTED", "link.jpg": "FILE_UNSUPPORTED"}
+    assert [n for n, _ in files] == [".hidden.jpg"]
+    assert {e.file: e.error for e in errors} == {"IMG_2031.jpg": "FILE_UNSUPPORTED", "big.pdf": "FILE_UNSUPPORTED",
+                                                 "link.jpg": "FILE_UNSUPPORTED"}
 
 
 def _decode_in_fork(guard, data, out):

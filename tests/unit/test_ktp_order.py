@@ -1,4 +1,4 @@
-"""KTP rows: a label claimed twice is settled by the card's row order (pipeline/extract/ktp.py)."""
+"""KTP rows: a label claimed twice is settled by the card's row order (pipeline/reading/ktp/fields.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from datetime import date
 import pytest
 
 from models.contract import DocType
-from pipeline.extract import extract
 from pipeline.nlp import build_nlp
-from tests.unit.ocr_fakes import fake_page
+from tests.unit.ocr_fakes import extract, fake_page
 
 NIK = "3575024506990001"  # made up
 
@@ -67,7 +66,7 @@ def test_a_colon_read_as_a_digit_does_not_drag_the_value_down(nlp) -> None:
 
 def test_drop_colon_mark_keeps_values_away_from_the_colon_column() -> None:
     from pipeline.context import Word
-    from pipeline.extract.ktp import drop_colon_mark
+    from pipeline.reading.ktp.fields import drop_colon_mark
 
     two = Word("2", 0.4, (236, 10, 10, 24))
     wni = Word("WNI", 0.9, (260, 10, 40, 24))

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.nik_reader import NIK_LEN, classify_glyph, read_nik
-from pipeline.ocr.synth import DEMO_ROWS, SANS, render_card, render_lines
+from pipeline.reading.ktp.nik_reader import NIK_LEN, read_nik
+from pipeline.reading.ktp.nik_templates import classify_glyph
+from tests.unit.synth import DEMO_ROWS, SANS, render_card, render_lines
 
 
 def _nik(seed: int) -> str:

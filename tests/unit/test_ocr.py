@@ -11,7 +11,7 @@ from pipeline.context import OcrPage, Word
 from pipeline.errors import EngineMissing
 from pipeline.ocr import factory
 from pipeline.ocr.regions import clip_box, read_region
-from pipeline.ocr.synth import render_lines
+from tests.unit.synth import render_lines
 
 LINES = ["PROVINSI JAWA TIMUR", "Kecamatan PURWOREJO 003/019"]
 

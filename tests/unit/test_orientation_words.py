@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.context import OcrPage, Word
-from pipeline.reading import _runs_vertically
+from pipeline.reading.acquire import _runs_vertically
 from tests.unit.ocr_fakes import fake_page
 
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.context import PageInput
-from pipeline.ocr.synth import DEMO_ROWS, place_on_background, render_card, render_lines
 from pipeline.preprocess import CARD_WIDTH, enhance, geometry, objects, prepare
+from tests.unit.synth import DEMO_ROWS, place_on_background, render_card, render_lines
 
 TEXT = [
     "SURAT KETERANGAN SEHAT",

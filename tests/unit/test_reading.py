@@ -6,9 +6,9 @@ import numpy as np
 
 from models.contract import DocType
 from pipeline.context import OcrPage, PageInput
-from pipeline.ocr.synth import render_lines
-from pipeline.reading import _ocr_image
+from pipeline.reading.acquire import _ocr_image
 from tests.unit.ocr_fakes import fake_page
+from tests.unit.synth import render_lines
 
 KTP_WORDS = ["PROVINSI JAWA TIMUR", "NIK : 3575010101900001", "Tempat/Tgl Lahir : PASURUAN",
              "RT/RW : 001/002", "Kel/Desa : KEBONAGUNG", "Agama : ISLAM", "Status Perkawinan : KAWIN",
@@ -79,12 +79,12 @@ def test_proven_upright_page_is_not_retried_upside_down() -> None:
     """GIVEN a clean reading of a page of no known type (upright proven) WHEN it is retried THEN only the
     sparse and the unprepared readings are tried, never the upside-down one."""
     from pipeline.classify import classify
-    from pipeline.reading import _retry, _Source
+    from pipeline.reading.acquire import Source, _retry
 
     page = _page()
     prose = fake_page(["Surat pernyataan bersedia menjadi anggota panitia pemungutan suara"] * 4)
     engine = _Engine([GARBAGE, GARBAGE])
-    _retry(page, _Source(prose, page.image, None, upright=True), *classify(prose), engine)
+    _retry(page, Source(prose, page.image, None, upright=True), *classify(prose), engine)
     assert engine.reads == 2
     assert not any(np.array_equal(img, page.image[::-1, ::-1]) for img in engine.images)
 
@@ -95,8 +95,8 @@ def test_a_big_type_sheet_taken_for_a_card_is_read_again_as_a_sheet(monkeypatch)
     decided again as a sheet's and that reading is kept."""
     from dataclasses import replace
 
-    from pipeline import reading
     from pipeline.context import Word
+    from pipeline.reading import acquire as reading
 
     page = _page()
     real = reading.rectify_and_clean(page)
@@ -134,18 +134,19 @@ def test_an_unread_page_that_looks_like_paper_is_marked_unreadable() -> None:
 
     from pipeline.nlp import build_nlp
     from pipeline.reading import read_page
+    from tests.unit.ocr_fakes import tools
 
     nlp = build_nlp()
     page = _page()
     blurred = PageInput(file="b.jpg", page=1, sha256="0" * 64, image=cv2.GaussianBlur(page.image, (0, 0), 5))
-    r = read_page(blurred, engine=_Blank(), nlp=nlp)
+    r = read_page(blurred, tools(nlp, _Blank()))
     assert r.type == DocType.UNKNOWN and r.unreadable
 
     photo = np.full((600, 400, 3), (40, 40, 200), np.uint8)
     cv2.circle(photo, (200, 250), 120, (150, 170, 210), -1)
-    r = read_page(PageInput(file="foto.jpg", page=1, sha256="0" * 64, image=photo), engine=_Blank(), nlp=nlp)
+    r = read_page(PageInput(file="foto.jpg", page=1, sha256="0" * 64, image=photo), tools(nlp, _Blank()))
     assert r.type == DocType.UNKNOWN and not r.unreadable
 
     statement = fake_page([f"saya menyatakan dengan sesungguhnya bahwa baris {i} benar" for i in range(14)])
-    r = read_page(page, engine=_Blank(statement), nlp=nlp)
+    r = read_page(page, tools(nlp, _Blank(statement)))
     assert r.type == DocType.UNKNOWN and not r.unreadable

@@ -12,7 +12,7 @@ import pdfplumber
 import pytest
 
 from models.contract import Check, CheckStatus, DocType, DossierResult, DossierStatus
-from pipeline.errors import ObjectNotFound
+from pipeline.errors import ObjectNotFound, WriteConflict
 from pipeline.reports import build_report, record_review, summary_from_result, write_summary
 from pipeline.reports.render_csv import AREA_COLUMNS, TPS_COLUMNS
 from pipeline.reports.summary import Review, SummaryRow
@@ -35,15 +35,24 @@ class MemoryStore:
         self.reads[key] = self.reads.get(key, 0) + 1
         return self.objects[key]
 
-    def put_json(self, key, obj):
+    def put_json(self, key, obj, *, if_match=None, if_none_match=False):
+        import hashlib
         import json
 
+        current = hashlib.sha256(self.objects[key]).hexdigest() if key in self.objects else None
+        if (if_none_match and current is not None) or (if_match is not None and current != if_match):
+            raise WriteConflict(key)
         self.put_bytes(key, json.dumps(obj).encode())
 
     def get_json(self, key):
         import json
 
         return json.loads(self.get_bytes(key))
+
+    def get_json_etag(self, key):
+        import hashlib
+
+        return self.get_json(key), hashlib.sha256(self.objects[key]).hexdigest()
 
     def list(self, prefix):
         return iter(sorted(k for k in self.objects if k.startswith(prefix)))

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from pipeline.extract.ijazah import extract_ijazah
-from pipeline.extract.surat_sehat import extract_surat_sehat
 from pipeline.nlp import Nlp, build_nlp
-from tests.unit.ocr_fakes import fake_page
+from pipeline.reading.ijazah.fields import extract_ijazah
+from pipeline.reading.surat_sehat.fields import extract_surat_sehat
+from tests.unit.ocr_fakes import fake_page, policy
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +77,7 @@ TWO_COLUMN_ABOVE = [
 
 @pytest.mark.parametrize("rows", [TWO_COLUMN_COLONS, TWO_COLUMN_ABOVE], ids=["colons", "labels_above"])
 def test_two_column_ijazah(rows: list, nlp: Nlp) -> None:
-    f = extract_ijazah(fake_page(rows), nlp)
+    f = extract_ijazah(fake_page(rows), nlp, policy())
     assert f["nama"].value == "BUDI SANTOSO"
     assert f["tempat_lahir"].value == "KEDIRI"
     assert f["tanggal_lahir"].value == date(1988, 8, 5)
@@ -87,7 +87,7 @@ def test_two_column_ijazah(rows: list, nlp: Nlp) -> None:
 
 def test_a_label_is_never_a_name(nlp: Nlp) -> None:
     """The neighbour column's label where the value should be ("Nama NIS", values lost): no name."""
-    f = extract_ijazah(fake_page(["IJAZAH", [(40, "Nama"), (640, "NIS")]]), nlp)
+    f = extract_ijazah(fake_page(["IJAZAH", [(40, "Nama"), (640, "NIS")]]), nlp, policy())
     assert "nama" not in f or f["nama"].value != "NIS"
 
 
@@ -113,6 +113,6 @@ def test_a_doctor_title_elsewhere_is_no_name_cue(nlp: Nlp) -> None:
 def test_school_named_before_the_statement(nlp: Nlp) -> None:
     rows = ["SURAT TANDA TAMAT BELAJAR", "SEKOLAH MENENGAH KEJURUAN",
             "Kepala Smk Negeri 3 Sumenep menerangkan bahwa:", "nama : AINUL MAULANA"]
-    f = extract_ijazah(fake_page(rows), nlp)
+    f = extract_ijazah(fake_page(rows), nlp, policy())
     assert f["nama_sekolah"].value == "SMK NEGERI 3 SUMENEP"
     assert f["nama"].value == "AINUL MAULANA"

@@ -1,4 +1,4 @@
-"""The letter date under a stamp (pipeline/extract/stamps.py), with the real engine."""
+"""The letter date under a stamp (pipeline/reading/common/stamps.py), with the real engine."""
 
 from __future__ import annotations
 
@@ -7,14 +7,26 @@ from datetime import date
 import cv2
 import numpy as np
 
-from pipeline.context import FieldValue
-from pipeline.extract.stamps import _stamps, reread_under_stamps
+from models.contract import DocType
+from pipeline.context import FieldValue, OcrPage
 from pipeline.nlp import build_nlp
-from pipeline.ocr.synth import render_lines
 from pipeline.preprocess.enhance import to_text_gray
+from pipeline.reading.common.stamps import UnderStamps, _stamps, reread_under_stamps
+from pipeline.reading.protocol import Look
+from pipeline.reading.surat_sehat import READER
+from tests.unit.ocr_fakes import tools
+from tests.unit.synth import render_lines
 
 LINES = ["Surat keterangan ini dibuat untuk pendaftaran calon anggota KPPS.", "",
          "Papar, 01/10/2023", "Dokter yang memeriksa,", "", "dr. Purnomo Kurniawan"]
+
+
+def _reread(fields: dict[str, FieldValue], gray: np.ndarray, colour: np.ndarray, engine) -> bool:
+    """The surat sehat reader's own stamp step, run on a page whose first reading gave `fields`."""
+    step = next(s for s in READER.second_looks if isinstance(s, UnderStamps))
+    look = Look(DocType.SURAT_SEHAT, fields, OcrPage([], gray.shape[1], gray.shape[0]), gray, colour, np.eye(3),
+                tools(build_nlp(), engine))
+    return reread_under_stamps(look, step.key, step.parse, engine)
 
 
 def _stamped_letter() -> np.ndarray:
@@ -45,10 +57,10 @@ def test_the_date_under_a_stamp_is_read_with_the_stamp_whitened(engine) -> None:
     page = _stamped_letter()
     gray = to_text_gray(page)
     fields: dict[str, FieldValue] = {}
-    assert reread_under_stamps(fields, gray, page, np.eye(3), engine, build_nlp())
+    assert _reread(fields, gray, page, engine)
     assert fields["tanggal_surat"].value == date(2023, 10, 1)
 
-    assert not reread_under_stamps({}, gray, gray, np.eye(3), engine, build_nlp())
+    assert not _reread({}, gray, gray, engine)
     good = {"tanggal_surat": FieldValue(date(2023, 10, 2), 0.9, None, "x")}
-    assert not reread_under_stamps(good, gray, page, np.eye(3), engine, build_nlp())
+    assert not _reread(good, gray, page, engine)
     assert good["tanggal_surat"].value == date(2023, 10, 2)

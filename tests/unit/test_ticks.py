@@ -8,7 +8,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.context import FieldValue, OcrPage, Word
-from pipeline.extract.ticks import NEGATIVE, POSITIVE, UNSURE_CONF, resolve_printed_choice
+from pipeline.reading.common.ticks import NEGATIVE, POSITIVE, resolve_printed_choice
+from tests.unit.ocr_fakes import policy
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -64,7 +65,7 @@ def _row(marks: dict[str, str], *, boxes: bool = True, size: int = 28, noise: fl
 def _read(marks: dict[str, str], **kw: object) -> FieldValue:
     gray, ocr = _row(marks, **kw)  # type: ignore[arg-type]
     fields: dict[str, FieldValue] = {"kesimpulan": FieldValue("SEHAT", 0.96, None, "Sehat")}
-    assert resolve_printed_choice(fields, ocr, gray)
+    assert resolve_printed_choice(fields, ocr, gray, policy())
     return fields["kesimpulan"]
 
 
@@ -90,7 +91,7 @@ def test_tidak_sehat_tick_on_noisy_photocopy() -> None:
 @pytest.mark.parametrize("marks", [{}, {POSITIVE: "tick", NEGATIVE: "tick"}], ids=["none", "both"])
 def test_no_or_both_marks_stay_uncertain(marks: dict[str, str]) -> None:
     fv = _read(marks)
-    assert fv.value is None and fv.confidence <= UNSURE_CONF
+    assert fv.value is None and fv.confidence <= policy().disagree_cap
 
 
 def test_strike_through_rejects_an_option() -> None:
@@ -106,7 +107,7 @@ def test_both_struck_stay_uncertain() -> None:
 def test_no_pixels_stay_uncertain() -> None:
     _, ocr = _row({POSITIVE: "tick"})
     fields: dict[str, FieldValue] = {}
-    assert resolve_printed_choice(fields, ocr, None)
+    assert resolve_printed_choice(fields, ocr, None, policy())
     assert fields["kesimpulan"].value is None
 
 
@@ -114,7 +115,7 @@ def test_a_single_conclusion_is_no_choice() -> None:
     words = [Word(t, 0.9, (20 + 120 * i, 50, 100, 30)) for i, t in enumerate(["dinyatakan", "TIDAK", "SEHAT"])]
     fields: dict[str, FieldValue] = {}
     gray = np.full((200, 600), 255, np.uint8)
-    assert not resolve_printed_choice(fields, OcrPage(words, 600, 200), gray)
+    assert not resolve_printed_choice(fields, OcrPage(words, 600, 200), gray, policy())
     assert fields == {}
 
 
@@ -126,5 +127,5 @@ def test_a_strike_through_a_ticked_option_is_no_choice() -> None:
     y = neg[0].box[1] + neg[0].box[3] // 2
     gray[y - 1:y + 2, x0 - 6:x1 + 6] = 0
     fields: dict[str, FieldValue] = {}
-    assert resolve_printed_choice(fields, ocr, gray)
+    assert resolve_printed_choice(fields, ocr, gray, policy())
     assert fields["kesimpulan"].value != POSITIVE

@@ -41,7 +41,7 @@ def _read(runtime: Runtime, image) -> object:  # noqa: ANN001
     image.convert("RGB").save(buf, format="PNG")
     data = buf.getvalue()
     pages, _ = intake.load_pages("letter.png", data, sha256="0" * 64, limits=Settings().limits, guarded=False)
-    reading = read_page(pages[0], engine=runtime.engine, nlp=runtime.nlp)
+    reading = read_page(pages[0], runtime.reading)
     return reading.fields.get("kesimpulan")
 
 

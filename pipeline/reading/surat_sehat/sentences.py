@@ -18,9 +18,10 @@ from dataclasses import dataclass, replace
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, Word
-from pipeline.extract.lines import Line, make_field, words_in_span, words_text
 from pipeline.nlp import Nlp
 from pipeline.normalise import clean_name, clean_text, find_dates, fold, load_vocab, looks_like_name
+from pipeline.reading.common.lines import Line, make_field, words_in_span, words_text
+from pipeline.reading.surat_sehat.vitals import blood_pressure_field
 
 VITALS = ("tekanan_darah", "gula_darah", "kolesterol")
 VALUE_REACH = 5  # a vital's value starts within this many words after its keyword
@@ -92,8 +93,6 @@ def _vital(body: Text, key: str, phrase: str, nlp: Nlp) -> FieldValue | None:
         if not after:
             continue
         if key == "tekanan_darah":
-            from pipeline.extract.surat_sehat import blood_pressure_field  # sibling reader: same repairs
-
             fv = blood_pressure_field(after, TRUST, nlp)
             if fv.value is not None:
                 return fv

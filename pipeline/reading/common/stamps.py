@@ -1,4 +1,4 @@
-"""The letter's date under a stamp.
+"""A value under a stamp (the health letter's date).
 
 A doctor stamps the health letter over the place-and-date line and the signature. In the grayscale the
 stamp's coloured ring crosses the black date, and tesseract then loses the whole line (on phone photos it
@@ -9,26 +9,26 @@ may drop the whole signature block). When the letter's date is missing or weak o
    warm cast); its pieces (a worn ring) are joined into stamp-sized blots;
 3. the band around each blot, cut at blank rows so no text line is halved, is read again with the ink
    whitened where it is not dark print, once with the clear ink and once with its fainter edges too;
-4. each reading is parsed by the same letter-date rule as the first pass; the most confident date is kept.
+4. each reading is parsed by the reader's own rule for the field (`parse`); the most confident reading of the
+   bands is reconciled with the first reading by the confidence policy.
 
-Only the letter's date is taken from the band: the ink of a ballpoint fill-in is coloured as well, so
+The step runs when the field would go to review (`ConfidencePolicy.needs_review`). Only the letter's date is
+taken from the band: the ink of a ballpoint fill-in is coloured as well, so
 values written in it are whitened too and are never read from here.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from pipeline.context import FieldValue, OcrPage
-from pipeline.extract.surat_sehat import extract_surat_sehat
-from pipeline.nlp import Nlp
 from pipeline.ocr.base import OcrEngine
+from pipeline.reading.protocol import PRIMARY, Look, ReadingTools
 
-FIELD = "tanggal_surat"
-REREAD_BELOW = 0.6  # a letter date read at least this well is left alone
 INK_CHROMA = 24  # |a - a_paper| + |b - b_paper| (8-bit Lab) above which a pixel is coloured ink
 WIPE_CHROMA = 12  # ...and, near a stamp found with the first, above which a pixel is whitened
 INK_LIGHTNESS = (50, 235)  # ...and its lightness within: not black print, not bare paper
@@ -40,11 +40,29 @@ STAMP_GAP = 30  # a worn ring's pieces are joined across gaps up to 1/30 of the 
 BAND_PSM = 6  # the band around a stamp read as one block of text
 
 
-def reread_under_stamps(fields: dict[str, FieldValue], gray: np.ndarray, colour: np.ndarray | None,
-                        transform: np.ndarray | None, engine: OcrEngine, nlp: Nlp) -> bool:
-    """Read the letter date again with the stamps whitened; True when the field changed."""
-    current = fields.get(FIELD)
-    if current is not None and current.confidence >= REREAD_BELOW:
+BandParse = Callable[[OcrPage, ReadingTools], FieldValue | None]
+
+
+@dataclass(frozen=True)
+class UnderStamps:
+    """Second look: `key` read again in the bands around coloured stamps, with the stamp ink whitened."""
+
+    key: str
+    parse: BandParse  # the field's reading from a band's words (boxes in prepared-image pixels)
+    engine: str = PRIMARY
+    name: str = "under_stamps"
+    needs_image: bool = True
+
+    def run(self, look: Look) -> None:
+        assert look.image is not None
+        reread_under_stamps(look, self.key, self.parse, look.tools.engine_named(self.engine))
+
+
+def reread_under_stamps(look: Look, key: str, parse: BandParse, engine: OcrEngine) -> bool:
+    """Read `key` again with the stamps whitened; True when the field changed."""
+    current = look.fields.get(key)
+    gray, colour, transform = look.image, look.page_image, look.transform
+    if gray is None or not look.policy.needs_review(current):
         return False
     if colour is None or colour.ndim != 3 or transform is None:
         return False
@@ -54,18 +72,21 @@ def reread_under_stamps(fields: dict[str, FieldValue], gray: np.ndarray, colour:
     hue_off, middle = _hue_offset(page)
     ink = ((hue_off > INK_CHROMA) & middle).astype(np.uint8)
     faint = ((hue_off > WIPE_CHROMA) & middle).astype(np.uint8)  # the stamp's fainter edges too
-    changed = False
+    best: FieldValue | None = None
     for _x, y, _bw, bh in _stamps(ink, w)[:MAX_STAMPS]:
         y0 = _blank_row(gray, max(0, y - bh // 2), reach=bh // 4)
         y1 = _blank_row(gray, min(h, y + bh + bh // 2), reach=bh // 4)
         for mask in (ink, faint):  # how much of a stamp's faint edge to whiten: either may read better
             band = gray[y0:y1].copy()
             band[(cv2.dilate(mask[y0:y1], np.ones((5, 5), np.uint8)) > 0) & (band > DARK_PRINT)] = 255
-            found = _letter_date(engine.read(band, psm=BAND_PSM), y0, nlp)
-            best = fields.get(FIELD)
-            if found is not None and (best is None or found.confidence > best.confidence):
-                fields[FIELD], changed = found, True
-    return changed
+            found = parse(_shifted(engine.read(band, psm=BAND_PSM), y0), look.tools)
+            if found is not None and found.value is not None and (best is None or found.confidence > best.confidence):
+                best = found
+    merged = look.policy.reconcile(current, best)
+    if merged is None or merged == current:
+        return False
+    look.fields[key] = merged
+    return True
 
 
 def _blank_row(gray: np.ndarray, y: int, *, reach: int) -> int:
@@ -123,7 +144,7 @@ def _inside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] >= b[0] and a[1] >= b[1] and a[0] + a[2] <= b[0] + b[2] and a[1] + a[3] <= b[1] + b[3]
 
 
-def _letter_date(ocr: OcrPage, dy: int, nlp: Nlp) -> FieldValue | None:
-    """The letter date of a band's words (the surat sehat reader's own rule), boxes in page pixels."""
-    shifted = [replace(w, box=(w.box[0], w.box[1] + dy, w.box[2], w.box[3])) for w in ocr.words]
-    return extract_surat_sehat(OcrPage(words=shifted, width=ocr.width, height=ocr.height + dy), nlp).get(FIELD)
+def _shifted(ocr: OcrPage, dy: int) -> OcrPage:
+    """A band's words with their boxes moved down by `dy` (band pixels -> prepared-image pixels)."""
+    words = [replace(w, box=(w.box[0], w.box[1] + dy, w.box[2], w.box[3])) for w in ocr.words]
+    return OcrPage(words=words, width=ocr.width, height=ocr.height + dy)

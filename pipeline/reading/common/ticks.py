@@ -21,14 +21,16 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, OcrPage, Word
-from pipeline.extract.lines import Line, make_field, mean_conf, union_box, visual_lines
 from pipeline.normalise import fold
+from pipeline.ocr.base import as_gray
+from pipeline.reading.common.lines import Line, make_field, mean_conf, union_box, visual_lines
+from pipeline.reading.confidence import ConfidencePolicy
+from pipeline.reading.protocol import Look
 
 POSITIVE, NEGATIVE = "SEHAT", "TIDAK SEHAT"
 NEGATORS = ("TIDAK", "TDK", "BELUM")
 MIN_RATIO = 80  # fuzzy match of an option word
 SHORT_LINE = 5  # a line of at most this many words may hold one option of a vertical list
-UNSURE_CONF = 0.3  # confidence of an undecided choice: below every review threshold
 
 
 @dataclass(frozen=True)
@@ -120,8 +122,8 @@ def measure(gray: np.ndarray, option: Option, level: float, height: float) -> Ma
     the options' common word height (regions of the same size for every option)."""
     box = union_box(option.words)
     assert box is not None
-    x, y, w, _ = box
-    y = y + box[3] / 2 - height / 2
+    x, top, w, _ = box
+    y = top + box[3] / 2 - height / 2
     h = max(height, 4.0)
     left = x - CHOICE.box_width * h
     if option.before is not None:
@@ -169,10 +171,12 @@ def decide(marks: list[Marks], values: list[str]) -> tuple[str | None, float]:
     return chosen.pop(), min(1.0, (top - second) / CHOICE.clear_delta)
 
 
-def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np.ndarray | None) -> bool:
-    """Set `fields["kesimpulan"]` from the marks when the page prints both conclusions; False otherwise.
+def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np.ndarray | None,
+                           policy: ConfidencePolicy, key: str = "kesimpulan") -> bool:
+    """Set `fields[key]` from the marks when the page prints both conclusions; False otherwise.
 
-    `gray` is the page image the word boxes refer to (None: no pixels, so the choice stays undecided)."""
+    `gray` is the page image the word boxes refer to (None: no pixels, so the choice stays undecided). An
+    undecided choice has no value and a doubted confidence (`policy.doubt`)."""
     options = find_choice(visual_lines(ocr))
     if options is None:
         return False
@@ -186,9 +190,24 @@ def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np
         height = float(np.median([w.box[3] for w in words]))
         value, clarity = decide([measure(gray, o, level, height) for o in options], [o.value for o in options])
     if value is None:
-        fields["kesimpulan"] = make_field(None, words, validation=UNSURE_CONF, raw=raw)
+        fields[key] = policy.doubt(make_field(None, words, raw=raw))
         return True
     chosen = [w for o in options if o.value == value for w in o.words]
     fv = make_field(value, chosen, validation=clarity, raw=raw)
-    fields["kesimpulan"] = FieldValue(value, min(fv.confidence, round(mean_conf(chosen), 4)), fv.box, raw)
+    fields[key] = FieldValue(value, min(fv.confidence, round(mean_conf(chosen), 4)), fv.box, raw)
     return True
+
+
+@dataclass(frozen=True)
+class PrintedChoice:
+    """Second look: a conclusion whose options are all printed is decided by the marks in the pixels (the
+    prepared image, or for a text layer the page as decoded)."""
+
+    key: str = "kesimpulan"
+    name: str = "printed_choice"
+    needs_image: bool = False
+
+    def run(self, look: Look) -> None:
+        image = look.image if look.image is not None else look.page_image
+        resolve_printed_choice(look.fields, look.ocr, None if image is None else as_gray(image), look.policy,
+                               self.key)

@@ -298,3 +298,16 @@ def form_name_text(text: str) -> str:
     """A name as written on a form line, without the line's dot leaders ("..SYAIFUL", "ROHMAH.........").
     A single dot stays: it belongs to an abbreviation or a title ("ABD.", "S.KOM.")."""
     return " ".join(LEADER_RUN.sub(" ", text).split())
+
+
+def until_gap(words: Sequence[Word], factor: float = 2.5) -> list[Word]:
+    """The value's words up to the first wide horizontal gap (text beyond it belongs to another column)."""
+    out: list[Word] = []
+    for w in words:
+        if out:
+            prev = out[-1]
+            gap = w.box[0] - (prev.box[0] + prev.box[2])
+            if gap > factor * max(prev.box[3], w.box[3]):
+                break
+        out.append(w)
+    return out

@@ -25,9 +25,11 @@ import cv2
 import numpy as np
 
 from pipeline.context import Box, FieldValue, OcrPage, Word
-from pipeline.extract.lines import words_text
 from pipeline.normalise import clean_name
 from pipeline.ocr.base import as_gray
+from pipeline.reading.common.lines import words_text
+from pipeline.reading.confidence import ConfidencePolicy
+from pipeline.reading.protocol import Look
 
 log = logging.getLogger(__name__)
 
@@ -304,19 +306,19 @@ def check_words(gray: np.ndarray, words: list[Word], *, left_limit: int | None =
     return out, unsure
 
 
-NAME_FIELDS = ("nama",)
-UNSURE_CAP = 0.55  # below the rules' min_field (0.60): a name with an undecided Q/O goes to a person
 GARBLED_INSIDE = re.compile(r"[A-Za-z][^A-Za-z0-9 .,'\-]+[A-Za-z]")  # a sign between letters of a name word
 
 
-def check_name_fields(fields: dict[str, FieldValue], ocr: OcrPage, image: np.ndarray) -> None:
+def check_name_fields(fields: dict[str, FieldValue], ocr: OcrPage, image: np.ndarray, policy: ConfidencePolicy,
+                      keys: tuple[str, ...] = ("nama",)) -> None:
     """Name fields with their Q/O glyphs checked against the pixels of `image` (the image OCR read).
 
     The field's words are found again among the page's words (inside its box); the value is rebuilt with the
-    same cleaning only when that reproduces the value as extracted, so an extractor's own repairs are kept.
+    same cleaning only when that reproduces the value as extracted, so an extractor's own repairs are kept. A
+    name with an undecided glyph, or a sign between its letters, is doubted (`policy.doubt`): it goes to a person.
     """
     gray = as_gray(image)
-    for key in NAME_FIELDS:
+    for key in keys:
         fv = fields.get(key)
         if fv is None or fv.box is None or not isinstance(fv.value, str) or not fv.value:
             continue
@@ -327,10 +329,25 @@ def check_name_fields(fields: dict[str, FieldValue], ocr: OcrPage, image: np.nda
         checked, unsure = check_words(gray, words, left_limit=left)
         unsure |= any(GARBLED_INSIDE.search(w.text) for w in words)  # "YA@GIN": the cleaning hid a misread
         value = clean_name(words_text(checked))
-        conf = min(fv.confidence, UNSURE_CAP) if unsure else fv.confidence
-        if value != fv.value or conf != fv.confidence:
+        new = replace(fv, value=value or fv.value)
+        if unsure:
+            new = policy.doubt(new)
+        if new != fv:
             log.debug("name glyphs: %s changed=%s unsure=%s", key, value != fv.value, unsure)
-            fields[key] = replace(fv, value=value or fv.value, confidence=round(conf, 4))
+            fields[key] = new
+
+
+@dataclass(frozen=True)
+class NameGlyphs:
+    """Second look: the Q/O glyphs of name fields, from the pixels (see `check_name_fields`)."""
+
+    keys: tuple[str, ...] = ("nama",)
+    name: str = "name_glyphs"
+    needs_image: bool = True
+
+    def run(self, look: Look) -> None:
+        assert look.image is not None
+        check_name_fields(look.fields, look.ocr, look.image, look.policy, self.keys)
 
 
 def _words_in(ocr: OcrPage, box: Box) -> list[Word]:

@@ -1,4 +1,4 @@
-"""Synthetic renders for tests and benchmarks: text lines and KTP-like cards (made-up data only).
+"""Synthetic renders for the tests: text lines and KTP-like cards (made-up data only).
 
 Not a sample generator (that is scripts/samplegen); just enough pixels to exercise OCR, preprocessing
 and the NIK reader without any real document.

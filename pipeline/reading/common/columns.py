@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, Word
-from pipeline.extract.ktp import birth_fields
-from pipeline.extract.lines import COLON_CHARS, Line, make_field, words_text
 from pipeline.normalise import clean_text, find_dates, fold, load_vocab, squash
+from pipeline.reading.common.birth import birth_fields
+from pipeline.reading.common.lines import COLON_CHARS, Line, make_field, words_text
 
 MIN_LABEL = 0.9  # a label inside a row must match closely (a fuzzy "NIS" would be found in many values)
 MAX_LABEL_WORDS = 4
@@ -91,7 +91,7 @@ def _colon(after: Word) -> Word:
     return Word(text=":", conf=after.conf, box=(x + after.box[2], y, 1, h), line=after.line, block=after.block)
 
 
-def _cut_statement(words: list[Word], phrases: list[str]) -> int | None:
+def cut_statement(words: list[Word], phrases: list[str]) -> int | None:
     """Index where a statement phrase ("MENERANGKAN BAHWA") starts among `words`, if one does."""
     tokens = [re.sub(r"[^A-Z]", "", fold(w.text)) for w in words]
     for k in range(1, len(words)):
@@ -132,7 +132,7 @@ def split_rows(lines: list[Line], labels: dict[str, list[str]]) -> list[Line]:
             value = piece[head.end:] if head is not None else []
             if head is not None and is_label(value, labels):
                 piece = piece[:head.end]  # "Nama : NIS": the neighbour's label is no value
-            cut = _cut_statement(piece, phrases) if phrases else None
+            cut = cut_statement(piece, phrases) if phrases else None
             if cut is not None and head is not None and cut >= head.end:
                 out.extend([Line(piece[:cut]), Line(piece[cut:])])
             else:
@@ -172,23 +172,3 @@ def birth_row(key: str, words: list[Word], trust: float) -> dict[str, FieldValue
     if not any(ch.isalpha() for ch in place):
         return {}
     return {"tempat_lahir": make_field(place, words, validation=trust)}
-
-
-def school_before_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
-    """"Kepala SMK Negeri 3 Sumenep menerangkan bahwa:": the school named right before the statement
-    phrase, from its first school-type word (SMA, SMK, MA, PKBM, ...). Only when no row gave the school."""
-    from pipeline.extract.ijazah import SCHOOL_START  # the reader's own list of school-name starts
-
-    if "nama_sekolah" in fields:
-        return
-    phrases = [fold(str(p)) for p in load_vocab().get("statement_phrases", [])]
-    for line in lines:
-        cut = _cut_statement(line.words, phrases)
-        if cut is None:
-            continue
-        for j in range(cut - 1):
-            words = line.words[j:cut]
-            text = clean_text(fold(words_text(words))).strip(" ,.:")
-            if SCHOOL_START.match(text) and len(text.split()) >= 2:
-                fields["nama_sekolah"] = make_field(text, words, validation=0.8)
-                return

@@ -12,19 +12,6 @@ from dataclasses import replace
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, OcrPage, Word
-from pipeline.extract.columns import SEPARATE_BIRTH, birth_row, school_before_statement, split_rows
-from pipeline.extract.ktp import birth_fields, until_gap
-from pipeline.extract.lines import (
-    Line,
-    colon_x,
-    form_name_text,
-    make_field,
-    split_label,
-    strip_value,
-    visual_lines,
-    words_in_span,
-    words_text,
-)
 from pipeline.nlp import Nlp
 from pipeline.normalise import (
     DIGIT_LOOKALIKES,
@@ -37,6 +24,21 @@ from pipeline.normalise import (
     looks_like_name,
     squash,
 )
+from pipeline.reading.common.birth import birth_fields
+from pipeline.reading.common.columns import SEPARATE_BIRTH, birth_row, cut_statement, split_rows
+from pipeline.reading.common.lines import (
+    Line,
+    colon_x,
+    form_name_text,
+    make_field,
+    split_label,
+    strip_value,
+    until_gap,
+    visual_lines,
+    words_in_span,
+    words_text,
+)
+from pipeline.reading.confidence import ConfidencePolicy
 
 # Diploma serials: "DN-05 Ma/13 0000001", "DN-05/M-SMA/13/0000001", "MA.02/11.02/PP.01.1/001/2016", "M-SMA/13 ...".
 _D = r"[\dOoSsIlB]"  # a digit, or a letter OCR reads for one
@@ -46,7 +48,6 @@ SERIAL_PATTERNS = (
     re.compile(r"\bM[AT]S?\.\s*\d{2}(?:\s*/\s*[\w.]+){2,5}", re.I),
     re.compile(r"\b[A-Z]{1,3}-[A-Z]{2,4}/\d{2}/\d{5,8}\b", re.I),
 )
-UNSURE = 0.5  # below the rules' review threshold: two readings of one fact disagree
 SERIAL_DIGIT_SLIPS = set("OSILB")  # letters that, inside a numeric part of a serial, are misread digits
 SCHOOL_START = re.compile(
     r"^(SMA|SMK|SMU|SMEA|STM|MA|MAN|MAS|MAK|SMAN|SMKN|SMAS|SMKS|SEKOLAH MENENGAH|MADRASAH ALIYAH|PKBM|SKB"
@@ -54,7 +55,7 @@ SCHOOL_START = re.compile(
 )
 
 
-def extract_ijazah(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
+def extract_ijazah(ocr: OcrPage, nlp: Nlp, policy: ConfidencePolicy) -> dict[str, FieldValue]:
     labels: dict[str, list[str]] = load_vocab()["labels"]["ijazah"]
     lines = split_rows(visual_lines(ocr), labels)  # two pairs on a row, labels above values
     column = colon_x(lines)
@@ -76,7 +77,7 @@ def extract_ijazah(ocr: OcrPage, nlp: Nlp) -> dict[str, FieldValue]:
     if "nomor_ijazah" not in fields:
         _serial_anywhere(lines, fields)
     school_before_statement(lines, fields)  # "Kepala SMK X menerangkan bahwa"
-    _school_agreement(fields, _school_in_text(lines))
+    _school_agreement(fields, _school_in_text(lines), policy)
     _jenjang(lines, fields)
     _year(lines, fields, nlp)
     return fields
@@ -232,21 +233,40 @@ def _school_in_text(lines: list[Line]) -> FieldValue | None:
     return None
 
 
-def _school_agreement(fields: dict[str, FieldValue], in_text: FieldValue | None) -> None:
-    """The school is printed twice (the "Nama Sekolah" row and the graduation sentence): two readings
-    that agree keep the better one; that differ, the better read one, capped below the review threshold."""
+def _school_agreement(fields: dict[str, FieldValue], in_text: FieldValue | None, policy: ConfidencePolicy) -> None:
+    """The school is printed twice (the "Nama Sekolah" row and the graduation sentence): the two readings are
+    reconciled (`ConfidencePolicy.reconcile`, letters compared without spaces); when they agree, the spelling
+    with more words is kept ("3NGAWI" lost a space)."""
     row = fields.get("nama_sekolah")
-    if in_text is None:
+    merged = policy.reconcile(row, in_text, same=_same_letters)
+    if merged is None:
         return
-    if row is None:
-        fields["nama_sekolah"] = in_text
+    if row is not None and in_text is not None and _same_letters(row.value, in_text.value):
+        spaced = max((row, in_text), key=lambda fv: len(str(fv.value).split()))
+        merged = replace(spaced, confidence=merged.confidence)
+    fields["nama_sekolah"] = merged
+
+
+def _same_letters(a: object, b: object) -> bool:
+    return squash(str(a)) == squash(str(b))
+
+
+def school_before_statement(lines: list[Line], fields: dict[str, FieldValue]) -> None:
+    """"Kepala SMK Negeri 3 Sumenep menerangkan bahwa:": the school named right before the statement
+    phrase, from its first school-type word (SMA, SMK, MA, PKBM, ...). Only when no row gave the school."""
+    if "nama_sekolah" in fields:
         return
-    better = max((row, in_text), key=lambda fv: fv.confidence)
-    if squash(str(row.value)) == squash(str(in_text.value)):
-        spaced = max((row, in_text), key=lambda fv: len(str(fv.value).split()))  # "3NGAWI" lost a space
-        fields["nama_sekolah"] = replace(spaced, confidence=better.confidence)
-    else:
-        fields["nama_sekolah"] = replace(better, confidence=min(better.confidence, UNSURE))
+    phrases = [fold(str(p)) for p in load_vocab().get("statement_phrases", [])]
+    for line in lines:
+        cut = cut_statement(line.words, phrases)
+        if cut is None:
+            continue
+        for j in range(cut - 1):
+            words = line.words[j:cut]
+            text = clean_text(fold(words_text(words))).strip(" ,.:")
+            if SCHOOL_START.match(text) and len(text.split()) >= 2:
+                fields["nama_sekolah"] = make_field(text, words, validation=0.8)
+                return
 
 
 def _jenjang(lines: list[Line], fields: dict[str, FieldValue]) -> None:

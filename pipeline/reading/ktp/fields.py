@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
 from pipeline.context import FieldValue, OcrPage, Word
-from pipeline.extract.lines import (
-    COLON_LOOKALIKES,
-    LabelHit,
-    Line,
-    best_label,
-    colon_x,
-    make_field,
-    split_colon,
-    split_label,
-    strip_value,
-    visual_lines,
-    words_in_span,
-    words_text,
-)
 from pipeline.nik import decode_nik
 from pipeline.normalise import (
     clean_name,
@@ -33,6 +18,21 @@ from pipeline.normalise import (
     looks_like_name,
     snap,
     squash,
+)
+from pipeline.reading.common.birth import birth_fields
+from pipeline.reading.common.lines import (
+    COLON_LOOKALIKES,
+    LabelHit,
+    Line,
+    best_label,
+    colon_x,
+    make_field,
+    split_colon,
+    split_label,
+    strip_value,
+    until_gap,
+    visual_lines,
+    words_text,
 )
 
 SNAPPED = {"agama", "status_perkawinan", "kewarganegaraan", "jenis_kelamin", "golongan_darah"}
@@ -101,7 +101,7 @@ def drop_colon_mark(words: list[Word], column: float | None) -> list[Word]:
     return words[1:] if abs(centre - column) <= reach else words
 
 
-def _order(key: str) -> int | None:
+def _order(key: str | None) -> int | None:
     key = "jenis_kelamin" if key == "golongan_darah" else key
     return ROW_ORDER.index(key) if key in ROW_ORDER else None
 
@@ -205,19 +205,6 @@ def _plausible(key: str, value: object) -> bool:
     return True
 
 
-def until_gap(words: Sequence[Word], factor: float = 2.5) -> list[Word]:
-    """The value's words up to the first wide horizontal gap (text beyond it belongs to another column)."""
-    out: list[Word] = []
-    for w in words:
-        if out:
-            prev = out[-1]
-            gap = w.box[0] - (prev.box[0] + prev.box[2])
-            if gap > factor * max(prev.box[3], w.box[3]):
-                break
-        out.append(w)
-    return out
-
-
 def _header(line: Line, fields: dict[str, FieldValue]) -> tuple[bool, float | None]:
     """PROVINSI X / KABUPATEN Y / KOTA Z header lines: (whether the line was one, and for a "PROVINSI" alone
     on its line, whose name is printed below it, the label's score; else None)."""
@@ -301,45 +288,6 @@ def nik_field(words: list[Word]) -> FieldValue:
     else:
         validation = 0.2
     return make_field(nik or None, words, validation=validation, raw=raw)
-
-
-def birth_fields(words: list[Word], trust: float, *, caps_only: bool = False) -> dict[str, FieldValue]:
-    """'MALANG, 19-08-2002' -> tempat_lahir + tanggal_lahir (the place is whatever precedes the date).
-
-    `caps_only` (KTP, printed in capitals): the place is the run of all-capital words just before the
-    date, so a garbled label left on the line ("Tempat! $ Late") stays out of it."""
-    text = words_text(words)
-    dates = find_dates(text)
-    out: dict[str, FieldValue] = {}
-    if not dates:
-        if text:
-            out["tempat_lahir"] = make_field(clean_text(text.split(",")[0]), words, validation=trust * 0.5)
-        return out
-    d = dates[0]
-    date_words = words_in_span(words, d.start, d.end)
-    out["tanggal_lahir"] = make_field(d.value, date_words, validation=trust * d.score, raw=text[d.start:d.end])
-    tokens = text[: d.start].split()
-    k = len(tokens)
-    if caps_only:
-        while k > 0 and _capitals(tokens[k - 1]):
-            k -= 1
-    else:
-        k = 0
-    while k < len(tokens) and not any(ch.isalpha() for ch in tokens[k]):
-        k += 1  # a place has letters: a colon read as "1", or a stray mark, is not part of it
-    place = clean_text(" ".join(tokens[k:])).strip(" ,.")
-    if place:
-        start = len(" ".join(tokens[:k])) + (1 if k else 0)
-        place_words = words_in_span(words, start, d.start) or list(words[:1])
-        out["tempat_lahir"] = make_field(place, place_words, validation=trust)
-    return out
-
-
-def _capitals(token: str) -> bool:
-    """A token printed in capitals (or bare punctuation between such tokens)."""
-    if any(ch.islower() for ch in token):
-        return False
-    return any(ch.isalpha() for ch in token) or not any(ch.isalnum() for ch in token)
 
 
 def _sex_and_blood(words: list[Word], labels: dict[str, list[str]], trust: float) -> dict[str, FieldValue]:
