@@ -51,10 +51,10 @@ def default_tps_list(settings: Any = None) -> Path | None:
 
 def rules_version(settings: Any = None) -> str:
     """The `version` of the requirement rules in force (`settings.rules_file`, else the packaged rules)."""
-    from config.rules import default_rules, load_rules
+    from config.rules import load_rules
 
     rules_file = getattr(settings, "rules_file", None)
-    return (load_rules(rules_file) if rules_file else default_rules()).version
+    return load_rules(rules_file).version
 
 
 def nightly_report_job(date_iso: str | None = None, area: str | None = None) -> dict[str, Any]:

@@ -94,9 +94,9 @@ def build_report(
     if tps_list is not None:
         check_codes(tps_list, regions)
     if rules_version is None:
-        from config.rules import default_rules
+        from config.rules import load_rules
 
-        rules_version = default_rules().version
+        rules_version = load_rules().version
     covers_kab = level_of(scope) in ("provinsi", "kabupaten")
 
     previous_dates = latest_snapshots(store, before=date)

@@ -183,11 +183,11 @@ def test_reading_problems_have_their_own_section(reading_report):
 def test_every_reason_code_has_a_report_section():
     """A reason the checks can give (config/messages.yaml, the rules file) must be grouped in
     config/report_reasons.yaml, or it would land in the candidate section by default."""
-    from config.rules import CHECK_IDS, default_rules
+    from config.rules import CHECK_IDS, load_rules
 
     messages = yaml.safe_load((CONFIG_DIR / "messages.yaml").read_text(encoding="utf-8"))
     codes = {code for check in ("_any", *CHECK_IDS) for code in messages.get(check, {}) if code != "pass"}
-    codes |= {rule.reason for rule in default_rules().checks.values()}
+    codes |= {rule.reason for rule in load_rules().checks.values()}
     table = reason_table()
     assert codes - set(table.reasons) == set()
     assert {c for c, info in table.reasons.items() if info.section == READING} == {
@@ -225,10 +225,10 @@ def test_approvals_over_failed_checks_are_counted_apart():
 
 
 def test_header_names_the_requirements_version(pasuruan):
-    from config.rules import default_rules
+    from config.rules import load_rules
 
     store, paths = pasuruan
-    assert default_rules().version == "kpps-2024"
+    assert load_rules().version == "kpps-2024"
     assert "Dihitung menurut persyaratan versi kpps-2024" in _html(store, paths.html)
     other = build_report(store, date="2023-12-13", area="35.75.02", rules_version="kpps-2024-rev2", now=NOW)
     assert "Dihitung menurut persyaratan versi kpps-2024-rev2" in _html(store, other.html)
