@@ -149,24 +149,39 @@ def schema(out: Path = typer.Option(None, help="write the result JSON Schema her
 
 @app.command()
 def report(
-    date: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: today, UTC)"),
+    date: str = typer.Option(None, "--date", help="YYYY-MM-DD (default: yesterday in WIB, as the nightly run)"),
     area: str = typer.Option(None, "--area", help="region code, e.g. 35.75 or 35.75.02 (default: the province)"),
-    tps_csv: Path = typer.Option(None, "--tps-csv", help="TPS list (desa code, TPS number); default config/tps"),
+    tps_csv: Path = typer.Option(
+        None, "--tps-csv", help="KPU's TPS list (kode_desa,tps; docs/reports.md); default config/tps/tps.csv"
+    ),
+    tps_source: str = typer.Option(None, "--tps-source", help="where the TPS list came from (else its .meta.yaml)"),
+    tps_date: str = typer.Option(None, "--tps-date", help="date of the TPS list, YYYY-MM-DD (else its .meta.yaml)"),
     store_path: Path = typer.Option(None, "--store", help="local store folder (default: BERKAS_STORE_PATH)"),
 ) -> None:
     """Build the completeness report (CSV per level, HTML, PDF) into the store under reports/<date>/."""
+    from pipeline.errors import ConfigError
     from pipeline.reports.build import build_report
     from pipeline.storage import open_store
-    from workers.report_jobs import default_tps_list, report_day
+    from workers.report_jobs import default_tps_list, report_day, rules_version
 
     settings = get_settings()
     if store_path is not None:
         settings = settings.model_copy(update={"store": "local", "store_path": store_path})
     store = open_store(settings)
-    paths = build_report(store, date=date or report_day(), area=area, tps_csv=tps_csv or default_tps_list(settings))
-    console.print(f"Laporan: {paths.prefix} ({paths.rows_read} berkas dibaca)")
+    tps_list = tps_csv or default_tps_list(settings)
+    try:
+        paths = build_report(store, date=date or report_day(), area=area, tps_csv=tps_list, tps_source=tps_source,
+                             tps_date=tps_date, rules_version=rules_version(settings))
+    except ConfigError as e:
+        console.print(f"[red]Laporan tidak dibuat[/red] ({e.code}): {e.detail}")
+        raise typer.Exit(2) from e
+    console.print(f"Laporan: {paths.prefix} ({paths.rows_read} berkas dibaca, {paths.rows_skipped} tidak terbaca)")
+    if tps_list is None:
+        console.print("  [yellow]Tanpa daftar TPS[/yellow]: TPS tanpa pendaftar tidak dapat ditampilkan (--tps-csv).")
     console.print(f"  HTML: {paths.html}")
     console.print(f"  PDF:  {paths.pdf}")
+    if paths.changes_csv:
+        console.print(f"  Perubahan sejak {paths.baseline}: {paths.changes_csv}")
 
 
 def _register_extensions() -> None:

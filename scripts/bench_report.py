@@ -9,6 +9,13 @@ after 5% of the rows changed, so it also reads night 1's snapshots. The child re
 and its peak RSS (resource.getrusage ru_maxrss: interpreter, matplotlib and reportlab included).
 Wall time depends on what else runs on the machine, so CPU time (time.process_time) is reported too.
 `--sample-out` copies the N-row report (HTML, PDF, page-1 PNG) to a folder, e.g. for the README.
+
+    .venv/bin/python -m scripts.bench_report --memory var/bench-report/n100000 [--repeat 3]
+
+re-measures night 2 on a store populated by an earlier run, with its rows and night 1's snapshots read into
+memory first: the report's own CPU without the store's file reads, which swing with the page cache on a
+shared machine. Run it from another checkout (e.g. `git archive <commit> | tar -x -C DIR`, then
+`cd DIR && python -m scripts.bench_report --memory ...`) to compare two versions on the same rows.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ STATUS_MIX = (  # (status, weight, reasons to draw from, missing documents to dr
     (DossierStatus.COMPLETE, 70, (), ()),
     (DossierStatus.INCOMPLETE, 10, ("KTP_MISSING", "IJAZAH_MISSING", "SURAT_SEHAT_MISSING"), ()),
     (DossierStatus.NEEDS_REVIEW, 15, ("VITALS_MISSING", "NAME_MISMATCH", "OVER_55", "OUT_OF_AREA",
-                                      "LOW_CONFIDENCE", "HEALTH_LETTER_STALE"), ()),
+                                      "LOW_CONFIDENCE", "HEALTH_LETTER_STALE", "FIELD_UNREADABLE",
+                                      "DOCUMENT_UNREADABLE"), ()),
     (DossierStatus.NOT_ELIGIBLE, 5, ("UNDER_AGE", "EDUCATION_TOO_LOW", "NOT_HEALTHY"), ()),
 )
 MISSING_OF = {"KTP_MISSING": "ktp", "IJAZAH_MISSING": "ijazah", "SURAT_SEHAT_MISSING": "surat_sehat"}
@@ -119,16 +127,66 @@ def measure(root: Path, sample_out: Path | None) -> dict:
     }
 
 
+class MemoryStore:
+    """The store methods reports use, over a dict (for `--memory`)."""
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = objects
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str = "", metadata: dict | None = None) -> None:
+        self.objects[key] = bytes(data)
+
+    def get_bytes(self, key: str) -> bytes:
+        return self.objects[key]
+
+    def put_json(self, key: str, obj: object) -> None:
+        self.objects[key] = json.dumps(obj).encode()
+
+    def get_json(self, key: str) -> object:
+        return json.loads(self.objects[key])
+
+    def list(self, prefix: str):
+        return iter(sorted(k for k in self.objects if k.startswith(prefix)))
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+
+def measure_in_memory(root: Path, repeat: int) -> list[float]:
+    """CPU seconds of night 2 over the rows of `root`, read into memory with night 1's snapshots."""
+    from pipeline.reports import build_report
+
+    disk = LocalStore(root / "store", fsync=False)
+    keys = [*disk.list("summaries/"), *disk.list(f"reports/{DAY1}/snapshot/")]
+    objects = {key: disk.get_bytes(key) for key in keys}
+    seconds = []
+    for _ in range(repeat):
+        store = MemoryStore(dict(objects))
+        start = time.process_time()
+        build_report(store, date=DAY2, area=None, tps_csv=root / "tps.csv")
+        seconds.append(round(time.process_time() - start, 2))
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--work", type=Path, default=Path("var/bench-report"))
     parser.add_argument("--sample-out", type=Path, help="copy the report of the first N here")
+    parser.add_argument("--memory", type=Path, help="re-measure night 2 of this populated store, in memory")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of --memory")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--change", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.change:
         change_some(args.change)
+        return 0
+    if args.memory:
+        seconds = measure_in_memory(args.memory, args.repeat)
+        print(f"night2 in memory ({args.memory}): cpu={' '.join(f'{s:.2f}s' for s in seconds)}")
         return 0
     if args.measure:
         print(json.dumps(measure(args.measure, args.sample_out)))

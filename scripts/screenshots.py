@@ -4,7 +4,8 @@
 
 Seeds a throw-away local store with review.demo's made-up dossiers, serves the app on a free loopback port,
 drives Debian's chromium with Playwright (no browser download) and writes PNGs:
-queue.png, dossier.png (the misread name hovered: its OCR box drawn), dossier-phone.png.
+queue.png, dossier.png (the misread name hovered: its OCR box drawn), dossier-phone.png; then the nightly
+report's pages (scripts/report_screenshots.py: report-*.png).
 """
 
 from __future__ import annotations
@@ -85,6 +86,10 @@ def main() -> None:
     parser.add_argument("--user", default="ppk.purworejo", help="demo account to sign in with")
     args = parser.parse_args()
     for path in take(args.out, args.user):
+        print(path)
+    from scripts.report_screenshots import take as take_report  # the nightly report's pages, as printed
+
+    for path in take_report(args.out):
         print(path)
 
 

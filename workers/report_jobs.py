@@ -49,16 +49,27 @@ def default_tps_list(settings: Any = None) -> Path | None:
     return DEFAULT_TPS_LIST if DEFAULT_TPS_LIST.exists() else None
 
 
+def rules_version(settings: Any = None) -> str:
+    """The `version` of the requirement rules in force (`settings.rules_file`, else the packaged rules)."""
+    from config.rules import load_rules
+
+    rules_file = getattr(settings, "rules_file", None)
+    return load_rules(rules_file).version
+
+
 def nightly_report_job(date_iso: str | None = None, area: str | None = None) -> dict[str, Any]:
     """Build the report for `date_iso` (YYYY-MM-DD; default `report_day()`) and `area` (default: province).
 
-    Returns a small receipt: the store keys written and the number of rows read.
+    The TPS list is `default_tps_list()`, its source and date from its `.meta.yaml`. Returns a small
+    receipt: the store keys written and the number of rows read.
     """
     from pipeline.reports import build_report
     from workers.jobs import current_settings, current_store
 
+    settings = current_settings()
     day = date.fromisoformat(date_iso).isoformat() if date_iso else report_day()
-    paths = build_report(current_store(), date=day, area=area, tps_csv=default_tps_list(current_settings()))
+    paths = build_report(current_store(), date=day, area=area, tps_csv=default_tps_list(settings),
+                         rules_version=rules_version(settings))
     log.info("nightly report %s: %d rows, %s", day, paths.rows_read, paths.prefix)
     return {
         "date": day,
@@ -67,6 +78,7 @@ def nightly_report_job(date_iso: str | None = None, area: str | None = None) -> 
         "pdf": paths.pdf,
         "csv": paths.csv,
         "tps_kurang": paths.tps_shortage_csv,
+        "perubahan": paths.changes_csv,
         "rows_read": paths.rows_read,
         "rows_skipped": paths.rows_skipped,
         "baseline": paths.baseline,

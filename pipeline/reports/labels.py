@@ -1,46 +1,94 @@
-"""Report vocabulary: reason codes grouped as the rules engine emits them, with Indonesian labels."""
+"""Report vocabulary: reason codes grouped by section (config/report_reasons.yaml), with Indonesian labels.
+
+The reason table is data, read and validated once per process; what the code keeps here are the fixed
+words of the report itself (statuses, decisions, levels).
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from config.settings import CONFIG_DIR
+from pipeline.errors import ConfigError
+
+REASONS_FILE = CONFIG_DIR / "report_reasons.yaml"
 NEEDED_PER_TPS = 7  # 1 ketua + 6 anggota KPPS
-
-MISSING_DOCS = ("ktp", "ijazah", "surat_sehat", "registration")
-MISSING_LABELS = {
-    "ktp": "KTP-el",
-    "ijazah": "Ijazah",
-    "surat_sehat": "Surat keterangan sehat",
-    "registration": "Data pendaftaran (registration.json)",
-}
-
-NOT_ELIGIBLE_REASONS = ("UNDER_AGE", "EDUCATION_TOO_LOW", "NOT_HEALTHY", "NOT_WNI")
-REVIEW_REASONS = (
-    "FILE_UNREADABLE", "OVER_55", "VITALS_MISSING", "HEALTH_LETTER_STALE", "ISSUER_UNKNOWN", "OUT_OF_AREA",
-    "NAME_MISMATCH", "NIK_MISMATCH", "DOB_MISMATCH", "NIK_INVALID", "NIK_INCONSISTENT", "DUPLICATE_NIK",
-    "LOW_CONFIDENCE", "FIELD_UNREADABLE",
-)
 OTHER = "LAINNYA"
+CANDIDATE, READING = "calon", "bacaan"
 
-REASON_LABELS = {
-    "UNDER_AGE": "Belum 17 tahun",
-    "EDUCATION_TOO_LOW": "Pendidikan di bawah SMA/sederajat",
-    "NOT_HEALTHY": "Tidak sehat",
-    "NOT_WNI": "Bukan WNI",
-    "FILE_UNREADABLE": "File tidak terbaca",
-    "OVER_55": "Usia di atas 55 tahun",
-    "VITALS_MISSING": "Tensi/gula/kolesterol tidak tercantum",
-    "HEALTH_LETTER_STALE": "Surat sehat kedaluwarsa",
-    "ISSUER_UNKNOWN": "Penerbit surat sehat tidak dikenal",
-    "OUT_OF_AREA": "Alamat di luar wilayah kerja",
-    "NAME_MISMATCH": "Nama tidak sama",
-    "NIK_MISMATCH": "NIK tidak sama",
-    "DOB_MISMATCH": "Tanggal lahir tidak sama",
-    "NIK_INVALID": "NIK tidak valid",
-    "NIK_INCONSISTENT": "NIK tidak cocok dengan data KTP",
-    "DUPLICATE_NIK": "NIK terdaftar ganda",
-    "LOW_CONFIDENCE": "Hasil baca kurang yakin",
-    "FIELD_UNREADABLE": "Isian tidak terbaca",
-    OTHER: "Lainnya",
-}
+Section = Literal["calon", "bacaan"]
+Kind = Literal["missing", "not_eligible", "review"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SectionInfo(_Strict):
+    label: str
+    note: str
+
+
+class ReasonInfo(_Strict):
+    section: Section
+    kind: Kind
+    label: str
+
+
+class ReasonTable(_Strict):
+    sections: dict[Section, SectionInfo]
+    documents: dict[str, str]
+    reasons: dict[str, ReasonInfo]
+
+    def section_of(self, code: str) -> Section:
+        """`bacaan` for reading problems; `calon` for everything else, codes not in the table included."""
+        info = self.reasons.get(code)
+        return info.section if info else CANDIDATE
+
+    def label(self, code: str) -> str:
+        if code == OTHER:
+            return "Lainnya"
+        info = self.reasons.get(code)
+        return info.label if info else code
+
+    def codes(self, kind: Kind) -> tuple[str, ...]:
+        """Reason codes of one kind, in file order."""
+        return tuple(code for code, info in self.reasons.items() if info.kind == kind)
+
+    def reading_codes(self) -> frozenset[str]:
+        return frozenset(code for code, info in self.reasons.items() if info.section == READING)
+
+
+def load_reason_table(path: Path = REASONS_FILE) -> ReasonTable:
+    """Read and validate the reason table; ConfigError (REPORT_REASONS_INVALID) names the wrong key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"{path}: {e}", code="REPORT_REASONS_INVALID") from e
+    try:
+        return ReasonTable.model_validate(data)
+    except ValidationError as e:
+        where = "; ".join(".".join(str(p) for p in err["loc"]) + f": {err['msg']}" for err in e.errors())
+        raise ConfigError(f"{path}: {where}", code="REPORT_REASONS_INVALID") from e
+
+
+@lru_cache(maxsize=1)
+def reason_table() -> ReasonTable:
+    """The packaged table, loaded once per process."""
+    return load_reason_table()
+
+
+_TABLE = reason_table()
+MISSING_DOCS = tuple(_TABLE.documents)
+MISSING_LABELS = dict(_TABLE.documents)
+NOT_ELIGIBLE_REASONS = _TABLE.codes("not_eligible")
+REVIEW_REASONS = _TABLE.codes("review")
+READING_REASONS = _TABLE.reading_codes()
 
 STATUS_LABELS = {
     "complete": "Lengkap",

@@ -50,6 +50,9 @@ class ReviewDecision(StrEnum):
 class Review(BaseModel):
     decision: ReviewDecision
     at: str = Field(description="ISO 8601 UTC time of the decision")
+    override: bool = Field(
+        False, description="an approval (MS) given over checks in fail or review: counted apart in the report"
+    )
 
 
 class SummaryRow(BaseModel):
@@ -142,11 +145,23 @@ def delete_summary(store: Store, area: AreaCodes, dossier_id: str) -> None:
 
 
 def record_review(
-    store: Store, area: AreaCodes, dossier_id: str, decision: ReviewDecision | str, *, at: str | None = None
+    store: Store,
+    area: AreaCodes,
+    dossier_id: str,
+    decision: ReviewDecision | str,
+    *,
+    at: str | None = None,
+    override: bool = False,
 ) -> SummaryRow:
-    """Store a verifier's decision on the dossier's summary row (ObjectNotFound if there is no row)."""
+    """Store a verifier's decision on the dossier's summary row (ObjectNotFound if there is no row).
+
+    `override=True` marks an approval given over checks in fail or review (the review app's decision
+    record says so); the report counts such approvals apart. It is refused on other decisions."""
+    decision = ReviewDecision(decision)
+    if override and decision != ReviewDecision.APPROVED:
+        raise ValueError(f"override applies to an approval, not to {decision}")
     key = keys.summary_key(area, dossier_id)
-    review = Review(decision=ReviewDecision(decision), at=at or _now_iso())
+    review = Review(decision=decision, at=at or _now_iso(), override=override)
 
     def decide(current: Any) -> Any:  # compare-and-swap: a result published meanwhile is kept
         if current is None:
