@@ -121,7 +121,7 @@ def build_report(
             desa = aggregator.add(row, change, listed=listed)
             if before is not None:
                 aggregator.add_before(before.desa, before.tps or row.tps, before.filled)
-            if listed:
+            if listed and changes is not None:  # listed implies compared, which implies a change log
                 changes.add_row(desa, row.tps, row.dossier_id, str(row.status),
                                 str(row.review.decision) if row.review else None,
                                 bool(row.review and row.review.override), change)

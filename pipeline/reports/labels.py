@@ -19,9 +19,10 @@ from pipeline.errors import ConfigError
 REASONS_FILE = CONFIG_DIR / "report_reasons.yaml"
 NEEDED_PER_TPS = 7  # 1 ketua + 6 anggota KPPS
 OTHER = "LAINNYA"
-CANDIDATE, READING = "calon", "bacaan"
 
 Section = Literal["calon", "bacaan"]
+CANDIDATE: Section = "calon"
+READING: Section = "bacaan"
 Kind = Literal["missing", "not_eligible", "review"]
 
 
