@@ -77,3 +77,28 @@ def encode(image: np.ndarray, max_side: int) -> Rendered:
     if not ok:  # pragma: no cover - cv2 encodes any uint8 image
         raise ValueError("JPEG encoding failed")
     return Rendered(jpeg=buf.tobytes(), width=w, height=h)
+
+
+def crop(rendered: Rendered, box: list[int], *, margin: float = 0.6, min_height: int = 48) -> bytes:
+    """The part of a rendered page around `box` ([x, y, w, h] in page pixels) as JPEG: the value with some
+    of its line around it, so the verifier sees where it was read. Small crops are enlarged to be legible."""
+    image = cv2.imdecode(np.frombuffer(rendered.jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:  # pragma: no cover - our own JPEG
+        raise ValueError("rendered page does not decode")
+    h, w = image.shape[:2]
+    scale = w / rendered.width
+    x, y, bw, bh = (v * scale for v in box)
+    pad_y = max(6.0, bh * margin)
+    pad_x = max(12.0, bh * margin * 2)
+    x0, y0 = max(0, int(x - pad_x)), max(0, int(y - pad_y))
+    x1, y1 = min(w, int(x + bw + pad_x) + 1), min(h, int(y + bh + pad_y) + 1)
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError("box outside the page")
+    part = image[y0:y1, x0:x1]
+    if part.shape[0] < min_height:
+        f = min_height / part.shape[0]
+        part = cv2.resize(part, (max(1, round(part.shape[1] * f)), min_height), interpolation=cv2.INTER_CUBIC)
+    ok, buf = cv2.imencode(".jpg", part, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:  # pragma: no cover
+        raise ValueError("JPEG encoding failed")
+    return buf.tobytes()

@@ -12,8 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from models.contract import FIELDS_BY_TYPE, CheckStatus
 from review.accounts import Account
+from review.pages import crop
 from review.queue import STATES, QueueFilter, build_queue
-from review.service import DECISIONS, NotFound, ReviewError
+from review.service import DECISIONS, REQUESTABLE, NotFound, ReviewError, suggested_requests
 from review.web import check_csrf, csrf_token, current_account, flash, render
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,6 @@ _REASON_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,40}$")
 _DESA_RE = re.compile(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")
 _TPS_RE = re.compile(r"^\d{1,3}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-REQUESTABLE = ("ktp", "ijazah", "surat_sehat")
 
 
 def _svc(request: Request):
@@ -117,6 +117,26 @@ def queue(request: Request, status: str = "", alasan: str = "", desa: str = "", 
 # ---- one dossier -----------------------------------------------------------------------------
 
 
+def _min_conf(svc) -> float:
+    """Below this confidence a reading is shown as "kurang yakin" (the rules' review threshold)."""
+    return float(svc.runtime.rules.confidence.min_field)
+
+
+def uncertain_fields(result, min_conf: float) -> list[dict]:
+    """Every field read with less than `min_conf`, or seen but not read, that has a place on its page
+    (a box to crop) and no verifier correction: what the dossier page shows as crops."""
+    out = []
+    for i, d in enumerate(result.documents):
+        for f, value in d.fields.items():
+            conf = d.confidence.get(f)
+            box = d.boxes.get(f)
+            if box is None or f in d.corrected:
+                continue
+            if value is None or value == "" or (conf is not None and conf < min_conf):
+                out.append({"doc": i, "field": f, "value": value, "conf": conf, "box": box})
+    return out
+
+
 @router.get("/berkas/{dossier_id}")
 async def dossier(request: Request, dossier_id: str) -> Response:
     account = current_account(request)
@@ -128,10 +148,12 @@ async def dossier(request: Request, dossier_id: str) -> Response:
         r = await run_in_threadpool(images.render, dossier_id, d.file, d.sha256, d.page)
         sizes.append((r.width, r.height) if r else None)
     problems = [c for c in view.result.checks if c.status != CheckStatus.PASS]
+    min_conf = await run_in_threadpool(_min_conf, svc)
     return render(request, "dossier.html", account, v=view, sizes=sizes, problems=problems,
                   passed=[c for c in view.result.checks if c.status == CheckStatus.PASS],
                   fields_by_type=FIELDS_BY_TYPE, decisions=DECISIONS, requestable=REQUESTABLE,
-                  show_nik=_show_nik(account), names=svc.regions,
+                  show_nik=_show_nik(account), names=svc.regions, min_conf=min_conf,
+                  uncertain=uncertain_fields(view.result, min_conf), suggested=suggested_requests(view.result),
                   doc_index={(d.file, d.page): i for i, d in enumerate(view.result.documents)})
 
 
@@ -139,8 +161,7 @@ def _show_nik(account: Account) -> bool:
     return account.nik_access
 
 
-@router.get("/berkas/{dossier_id}/halaman/{index}")
-async def page_image(request: Request, dossier_id: str, index: int) -> Response:
+async def _page(request: Request, dossier_id: str, index: int):
     account = current_account(request)
     result, _area = await run_in_threadpool(_svc(request).authorize, account, _dossier_id(dossier_id))
     if not 0 <= index < len(result.documents):
@@ -149,7 +170,27 @@ async def page_image(request: Request, dossier_id: str, index: int) -> Response:
     rendered = await run_in_threadpool(request.app.state.images.render, dossier_id, d.file, d.sha256, d.page)
     if rendered is None:
         raise NotFound("Gambar halaman tidak tersedia.")
+    return d, rendered
+
+
+@router.get("/berkas/{dossier_id}/halaman/{index}")
+async def page_image(request: Request, dossier_id: str, index: int) -> Response:
+    _d, rendered = await _page(request, dossier_id, index)
     return Response(rendered.jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
+
+
+@router.get("/berkas/{dossier_id}/halaman/{index}/isian/{field}")
+async def field_crop(request: Request, dossier_id: str, index: int, field: str) -> Response:
+    """The part of the page where one field was read (its OCR box with a margin), enlarged when small."""
+    d, rendered = await _page(request, dossier_id, index)
+    box = d.boxes.get(field)
+    if not box:
+        raise NotFound("Isian ini tidak punya letak pada halaman.")
+    try:
+        jpeg = await run_in_threadpool(crop, rendered, box)
+    except ValueError as e:
+        raise NotFound("Isian ini tidak punya letak pada halaman.") from e
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
 
 
 @router.post("/berkas/{dossier_id}/klaim")
@@ -170,16 +211,66 @@ async def release(request: Request, dossier_id: str) -> Response:
     return RedirectResponse("/antrean", status_code=303)
 
 
+OVERRIDE_PREFIX = "alasan__"  # one reason field per overridden check: alasan__<check id>
+
+
 async def _decide(request: Request, dossier_id: str, decision: str) -> Response:
     account = current_account(request)
     form = await _form(request)
+    overrides = {k[len(OVERRIDE_PREFIX):]: str(v) for k, v in form.multi_items()
+                 if k.startswith(OVERRIDE_PREFIX) and isinstance(v, str)}
+    svc = _svc(request)
     await run_in_threadpool(
-        _svc(request).decide, account, _dossier_id(dossier_id), decision,
+        svc.decide, account, _dossier_id(dossier_id), decision,
         reason=str(form.get("reason", "")), documents=[str(x) for x in form.getlist("documents")
                                                        if str(x) in REQUESTABLE],
+        overrides=overrides, grounds=[str(x) for x in form.getlist("dasar")],
+        confirmed=form.get("konfirmasi") == "ya",
     )
-    flash(request, f"Keputusan tersimpan: {DECISIONS[decision]}.")
+    message = f"Keputusan tersimpan: {DECISIONS[decision]}."
+    if form.get("lanjut") == "ya":
+        nxt = await run_in_threadpool(next_open, svc, account, dossier_id)
+        if nxt is None:
+            flash(request, message + " Tidak ada berkas lain yang menunggu.")
+            return RedirectResponse("/antrean", status_code=303)
+        flash(request, message + " Ini berkas berikutnya di antrean.")
+        return _back(nxt)
+    flash(request, message)
     return _back(dossier_id)
+
+
+def next_open(svc, account: Account, after: str | None = None) -> str | None:
+    """The oldest undecided dossier of the account's queue that nobody else is working on (not `after`)."""
+    page = 1
+    while True:
+        q = build_queue(svc.store, svc.claims, account, QueueFilter(), page=page, page_size=100)
+        for item in q.items:
+            if item.dossier_id != after and (item.claim is None or item.claim.username == account.username):
+                return item.dossier_id
+        if page * 100 >= q.total:
+            return None
+        page += 1
+
+
+@router.get("/berkas/{dossier_id}/setujui")
+async def approve_form(request: Request, dossier_id: str) -> Response:
+    return await _confirm_page(request, dossier_id, "MS")
+
+
+@router.get("/berkas/{dossier_id}/tolak")
+async def reject_form(request: Request, dossier_id: str) -> Response:
+    return await _confirm_page(request, dossier_id, "TMS")
+
+
+async def _confirm_page(request: Request, dossier_id: str, decision: str) -> Response:
+    """The confirmation before MS or TMS: what the decision goes against (MS) or rests on (TMS)."""
+    account = current_account(request)
+    view = await run_in_threadpool(_svc(request).view, account, _dossier_id(dossier_id))
+    problems = [c for c in view.result.checks if c.status != CheckStatus.PASS]
+    min_conf = await run_in_threadpool(_min_conf, _svc(request))
+    return render(request, "decide.html", account, v=view, decision=decision, problems=problems,
+                  decisions=DECISIONS, min_conf=min_conf, show_nik=_show_nik(account), override_prefix=OVERRIDE_PREFIX,
+                  doc_index={(d.file, d.page): i for i, d in enumerate(view.result.documents)})
 
 
 @router.post("/berkas/{dossier_id}/setujui")

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from config.settings import Settings
-from models.contract import FIELDS_BY_TYPE, DocType, DossierResult, Registration
+from models.contract import FIELDS_BY_TYPE, CheckStatus, DocType, DossierResult, Registration
 from pipeline import corrections, manifest, queue_index
 from pipeline.errors import ObjectNotFound, OcrFailed
 from pipeline.queue_index import read_decision
@@ -33,6 +33,28 @@ log = logging.getLogger(__name__)
 DECISIONS = {"MS": "Memenuhi Syarat", "TMS": "Tidak Memenuhi Syarat", "DOCS_REQUESTED": "Dokumen diminta"}
 UPLOAD_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".tif": "image/tiff",
                 ".tiff": "image/tiff", ".pdf": "application/pdf"}
+# What "Minta dokumen" can ask for: every document a check's message can send the candidate to fetch.
+REQUESTABLE = {
+    "ktp": "KTP-el", "ijazah": "Ijazah", "surat_sehat": "Surat keterangan sehat",
+    "surat_sehat_baru": "Surat keterangan sehat yang baru (memuat tensi, gula darah, kolesterol)",
+    "surat_domisili": "Surat keterangan domisili", "pindaian_ulang": "Pindaian ulang yang lebih jelas",
+}
+# which reason codes suggest which request (pre-ticked on the dossier page)
+_SUGGEST = {"OUT_OF_AREA": "surat_domisili", "HEALTH_LETTER_STALE": "surat_sehat_baru",
+            "VITALS_MISSING": "surat_sehat_baru", "DOCUMENT_UNREADABLE": "pindaian_ulang",
+            "FILE_UNREADABLE": "pindaian_ulang", "FILE_DAMAGED": "pindaian_ulang"}
+
+
+def suggested_requests(result: DossierResult) -> list[str]:
+    """The requests the dossier's findings point to: its missing documents, a domicile letter when the
+    address is outside the area, a new health letter when it is stale or lacks vitals, a new scan when
+    a page or file could not be read."""
+    out: list[str] = [str(d.value) for d in result.missing_documents if d.value in REQUESTABLE]
+    out += [_SUGGEST[c.reason] for c in result.checks if c.status != CheckStatus.PASS and c.reason in _SUGGEST]
+    return list(dict.fromkeys(out))
+
+
+DOC_NAMES = {"ktp": "KTP-el", "ijazah": "ijazah", "surat_sehat": "surat keterangan sehat"}
 _DATE_FIELDS = {"tanggal_lahir", "tanggal_surat", "berlaku_hingga"}
 
 
@@ -188,42 +210,74 @@ class ReviewService:
     # ---- decisions -----------------------------------------------------------------------------
 
     def decide(self, account: Account, dossier_id: str, decision: str, *, reason: str | None = None,
-               documents: list[str] | None = None) -> dict:
-        """Approve (MS), reject (TMS, with a reason) or ask for documents (with the list)."""
+               documents: list[str] | None = None, overrides: dict[str, str] | None = None,
+               grounds: list[str] | None = None, confirmed: bool = False) -> dict:
+        """Approve (MS), reject (TMS) or ask for documents (with the list).
+
+        MS is refused while documents are missing; over checks in `fail` or `review` it needs a reason per
+        overridden check (`overrides`: check id -> reason) and is then recorded as an override. MS and TMS
+        need `confirmed` (the confirmation page's box): one click never decides. TMS needs a reason and
+        may name its grounds (`grounds`: ids of the dossier's failing or doubtful checks)."""
         result, area = self.authorize(account, dossier_id)
         if decision not in DECISIONS:
             raise ReviewError("Keputusan tidak dikenal.")
         reason = (reason or "").strip()[:500]
         documents = [d for d in (documents or []) if d]
-        if decision == "TMS" and not reason:
-            raise ReviewError("Tuliskan alasan penolakan (TMS).")
+        problems = {c.id: c for c in result.checks if c.status != CheckStatus.PASS}
+        override_list: list[dict] = []
+        ground_list: list[dict] = []
+        if decision in ("MS", "TMS") and not confirmed:
+            raise ReviewError("Keputusan belum dikonfirmasi. Buka halaman konfirmasi lalu centang konfirmasinya.")
+        if decision == "MS":
+            if result.missing_documents:
+                names = ", ".join(DOC_NAMES.get(d.value, d.value) for d in result.missing_documents)
+                raise ReviewError(f"MS tidak dapat diberikan: dokumen belum lengkap ({names}). "
+                                  "Minta dokumen yang kurang terlebih dahulu.", status=409)
+            given = {k: " ".join(str(v).split())[:300] for k, v in (overrides or {}).items()}
+            lacking = [c for cid, c in problems.items() if not given.get(cid)]
+            if lacking:
+                raise ReviewError("Tuliskan alasan untuk setiap pemeriksaan yang dikesampingkan ("
+                                  f"{len(lacking)} belum diisi).")
+            override_list = [{"check": cid, "status": c.status.value, "reason_code": c.reason,
+                              "message": c.message, "reason": given[cid]} for cid, c in problems.items()]
+        if decision == "TMS":
+            if not reason:
+                raise ReviewError("Tuliskan alasan penolakan (TMS).")
+            ground_list = [{"check": cid, "status": problems[cid].status.value,
+                            "reason_code": problems[cid].reason, "message": problems[cid].message}
+                           for cid in dict.fromkeys(grounds or []) if cid in problems]
         if decision == "DOCS_REQUESTED" and not documents:
             raise ReviewError("Pilih dokumen yang diminta.")
         self._take(account, dossier_id)
         before = read_decision(self.store, dossier_id)
         at = datetime.now(UTC).isoformat(timespec="seconds")
+        override = bool(override_list)
         body = {"dossier_id": dossier_id, "decision": decision, "reason": reason or None,
                 "documents": documents, "by": account.username, "role": account.role.value, "at": at,
-                "result_processed_at": result.processed_at, "result_status": result.status.value}
+                "result_processed_at": result.processed_at, "result_status": result.status.value,
+                "override": override, "overrides": override_list, "grounds": ground_list}
         action = {"MS": "approve", "TMS": "reject", "DOCS_REQUESTED": "request_documents"}[decision]
         audit.append(self.store, dossier_id, action, account.username, account.role.value,
                      before=before and {k: before.get(k) for k in ("decision", "reason", "documents", "by")},
-                     after={"decision": decision, "reason": reason or None, "documents": documents},
+                     after={"decision": decision, "reason": reason or None, "documents": documents,
+                            "override": override, "overrides": override_list, "grounds": ground_list},
                      result_status=result.status.value)
         self.store.put_json(keys.decision_key(dossier_id), body)
         queue_index.mark(self.store, area, dossier_id)  # the queue's index re-reads the decision
-        self._record_for_reports(area, dossier_id, decision, at)
+        self._record_for_reports(area, dossier_id, decision, at, override=override)
         self.claims.release(dossier_id, account.username)
-        log.info("dossier %s: %s by %s", dossier_id, decision, account.username)
+        log.info("dossier %s: %s by %s%s", dossier_id, decision, account.username,
+                 f" over {len(override_list)} check(s)" if override else "")
         return body
 
-    def _record_for_reports(self, area: keys.AreaCodes, dossier_id: str, decision: str, at: str) -> None:
-        """The nightly report counts reviewed dossiers from the summary rows."""
+    def _record_for_reports(self, area: keys.AreaCodes, dossier_id: str, decision: str, at: str, *,
+                            override: bool = False) -> None:
+        """The nightly report counts reviewed dossiers from the summary rows (approvals over checks apart)."""
         from pipeline.reports.summary import record_review
 
         review = {"MS": "approved", "TMS": "rejected", "DOCS_REQUESTED": "documents_requested"}[decision]
         try:
-            record_review(self.store, area, dossier_id, review, at=at)
+            record_review(self.store, area, dossier_id, review, at=at, override=override)
         except ObjectNotFound:
             log.warning("dossier %s: no summary row to record the decision on", dossier_id)
 

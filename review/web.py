@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from pipeline.nik import mask_nik
+from review import labels
 from review.accounts import ROLE_LABEL, Account
 from review.audit import ACTION_LABELS
 
@@ -40,6 +41,8 @@ STATUS_LABELS = {
 DOC_LABELS = {"ktp": "KTP-el", "ijazah": "Ijazah", "surat_sehat": "Surat keterangan sehat", "unknown": "Tidak dikenal"}
 CHECK_LABELS = {"pass": "lolos", "fail": "gagal", "review": "perlu diperiksa"}
 templates.env.globals.update(STATUS_LABELS=STATUS_LABELS, DOC_LABELS=DOC_LABELS, CHECK_LABELS=CHECK_LABELS)
+templates.env.filters.update(labels.FILTERS)
+templates.env.globals.update(DECISION_NAMES=labels.DECISION_NAMES, ROLE_NAMES=labels.ROLE_NAMES)
 
 
 class LoginRequired(Exception):

@@ -22,12 +22,17 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
+# MS on KPPS-0001 (all documents, the KTP name read as SITI RAHAYI): confirmed, with a reason for the one
+# check it overrides
+MS_0001 = {"konfirmasi": "ya", "alasan__identity_reg_ktp_nama": "Di KTP-el aslinya tertulis RAHAYU"}
+
+
 def test_claim_blocks_others_until_released(login, store):
     pps, ppk = login("pps.kebonagung"), login("ppk.purworejo")
     assert pps.post("/berkas/KPPS-0001/klaim", data={"csrf_token": pps.csrf}).status_code == 200
     assert store.get_json(keys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
 
-    r = ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf})
+    r = ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf, **MS_0001})
     assert "sedang dikerjakan oleh pps.kebonagung" in r.text
     assert not store.exists(keys.decision_key("KPPS-0001"))
 
@@ -35,7 +40,7 @@ def test_claim_blocks_others_until_released(login, store):
     assert store.exists(keys.claim_key("KPPS-0001"))
     pps.post("/berkas/KPPS-0001/lepas", data={"csrf_token": pps.csrf})
     assert not store.exists(keys.claim_key("KPPS-0001"))
-    ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf})
+    ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf, **MS_0001})
     assert store.get_json(keys.decision_key("KPPS-0001"))["by"] == "ppk.purworejo"
 
 
@@ -49,24 +54,34 @@ def test_an_expired_claim_does_not_block(login, store):
 
 def test_approve_records_the_decision_and_an_audit_entry(login, store):
     client = login("pps.kebonagung")
-    r = client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
+    r = client.post("/berkas/KPPS-0001/setujui", data={"csrf_token": client.csrf, **MS_0001})
     assert "Keputusan tersimpan: Memenuhi Syarat" in r.text
-    decision = store.get_json(keys.decision_key("KPPS-0002"))
+    decision = store.get_json(keys.decision_key("KPPS-0001"))
     assert decision["decision"] == "MS" and decision["by"] == "pps.kebonagung"
-    assert decision["result_processed_at"] == "2023-12-11T09:30:00+00:00"
-    entries = trail(store, "KPPS-0002")
+    assert decision["result_processed_at"] == "2023-12-12T08:00:00+00:00"
+    assert decision["override"] is True
+    assert [(o["check"], o["reason"]) for o in decision["overrides"]] == [
+        ("identity_reg_ktp_nama", "Di KTP-el aslinya tertulis RAHAYU")]
+    entries = trail(store, "KPPS-0001")
     assert [e["action"] for e in entries] == ["approve"]
     assert entries[0]["by"] == "pps.kebonagung" and entries[0]["role"] == "PPS"
     assert entries[0]["before"] is None and entries[0]["after"]["decision"] == "MS"
+    assert entries[0]["after"]["overrides"][0]["reason"] == "Di KTP-el aslinya tertulis RAHAYU"
+    # the history on the dossier page names the overridden check in words, with the reason
+    html = client.get("/berkas/KPPS-0001").text
+    assert "mengesampingkan “Nama di pendaftaran dan KTP-el”" in html and "tertulis RAHAYU" in html
 
 
 def test_reject_needs_a_reason(login, store):
     client = login("pps.kebonagung")
-    r = client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "  "})
+    r = client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "  ", "konfirmasi": "ya"})
     assert "Tuliskan alasan penolakan" in r.text and not store.exists(keys.decision_key("KPPS-0001"))
-    client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "Ijazah milik orang lain"})
+    client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "Ijazah milik orang lain",
+                                                 "konfirmasi": "ya", "dasar": ["identity_reg_ktp_nama", "bukan"]})
     decision = store.get_json(keys.decision_key("KPPS-0001"))
     assert decision["decision"] == "TMS" and decision["reason"] == "Ijazah milik orang lain"
+    assert [g["check"] for g in decision["grounds"]] == ["identity_reg_ktp_nama"]  # unknown ids are dropped
+    assert decision["override"] is False
 
 
 def test_documents_requested_keeps_the_list_and_history(login, store):
@@ -75,10 +90,11 @@ def test_documents_requested_keeps_the_list_and_history(login, store):
     assert "Pilih dokumen" in r.text
     client.post("/berkas/KPPS-0002/minta-dokumen",
                 data={"csrf_token": client.csrf, "documents": ["ijazah", "bukan-dokumen"]})
-    client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
-    assert store.get_json(keys.decision_key("KPPS-0002"))["decision"] == "MS"
+    client.post("/berkas/KPPS-0002/tolak", data={"csrf_token": client.csrf, "konfirmasi": "ya",
+                                                 "reason": "Ijazah tidak diserahkan"})
+    assert store.get_json(keys.decision_key("KPPS-0002"))["decision"] == "TMS"
     entries = trail(store, "KPPS-0002")
-    assert [e["action"] for e in entries] == ["request_documents", "approve"]
+    assert [e["action"] for e in entries] == ["request_documents", "reject"]
     assert entries[0]["after"]["documents"] == ["ijazah"]
     assert entries[1]["before"]["decision"] == "DOCS_REQUESTED"  # the earlier decision is kept in the trail
 
@@ -188,12 +204,13 @@ def test_decision_reaches_the_report_summary_row(login, store):
     from pipeline.reports.summary import SummaryRow, summary_from_result, write_summary
     from pipeline.storage import keys
 
-    result = DossierResult.model_validate(store.get_json(keys.result_key("KPPS-0002")))
+    result = DossierResult.model_validate(store.get_json(keys.result_key("KPPS-0001")))
     area = area_of(result, SimpleNamespace(regions=Regions.load()))
     row_key = write_summary(store, summary_from_result(result, area))
     assert SummaryRow.model_validate(store.get_json(row_key)).review is None
 
     client = login("pps.kebonagung")
-    client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
+    client.post("/berkas/KPPS-0001/setujui", data={"csrf_token": client.csrf, **MS_0001})
     row = SummaryRow.model_validate(store.get_json(row_key))
     assert row.review is not None and row.review.decision.value == "approved"
+    assert row.review.override  # approved over a check in review: the report counts it apart

@@ -13,8 +13,8 @@ FILE = {"file": ("baru.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")}
 ACTIONS = [
     ("klaim", {}),
     ("lepas", {}),
-    ("setujui", {}),
-    ("tolak", {"reason": "Ijazah bukan milik pendaftar"}),
+    ("setujui", {"konfirmasi": "ya", "alasan__identity_reg_ktp_nama": "Nama sama di KTP-el aslinya"}),
+    ("tolak", {"reason": "Ijazah bukan milik pendaftar", "konfirmasi": "ya"}),
     ("minta-dokumen", {"documents": "ijazah"}),
     ("koreksi", {"document": "0", "field": "nama", "value": "SITI RAHAYU"}),
     ("unggah", {}),
@@ -29,8 +29,11 @@ def state(store) -> list:
 def test_dossier_page_shows_fields_checks_and_the_whole_nik_to_allowed_users(login):
     html = login("pps.kebonagung").get("/berkas/KPPS-0001").text
     assert "SITI RAHAYU" in html and "3575024506990001" in html
-    assert "NAME_MISMATCH" in html and "SITI RAHAYI" in html
-    assert "58%" in html  # the confidence of the misread name
+    assert "Nama tidak sama" in html and "SITI RAHAYI" in html  # the reason in words, never its code
+    assert "NAME_MISMATCH" not in html
+    # the misread name (58%) is worded as uncertain, with the crop of the page where it was read
+    assert "terbaca <b>SITI RAHAYI</b> <span class=\"doubt\">(kurang yakin)</span>" in html
+    assert '<img class="crop" src="/berkas/KPPS-0001/halaman/0/isian/nama"' in html
     # the box of the KTP name is on the row, for the script to draw
     assert re.search(r'data-doc="0" data-box="\d+,\d+,\d+,\d+"', html)
     assert 'data-w="1000" data-h="630"' in html  # the page size the boxes refer to

@@ -78,7 +78,8 @@ def test_no_whole_nik_or_name_in_the_queue(login):
 
 def test_a_decided_dossier_leaves_the_open_queue_until_a_new_result(login, store):
     client = login("pps.kebonagung")
-    r = client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf})
+    r = client.post("/berkas/KPPS-0002/tolak", data={"csrf_token": client.csrf, "konfirmasi": "ya",
+                                                      "reason": "Ijazah tidak diserahkan"})
     assert r.status_code == 200
     assert listed(client.get("/antrean").text) == ["KPPS-0001"]
     assert listed(client.get("/antrean?keadaan=diputuskan").text) == ["KPPS-0002"]
