@@ -25,7 +25,7 @@ SHARED_REASONS = {
 }
 # Codes beyond the shared table (documented in docs/rules.md), all with outcome needs_review.
 EXTRA_REASONS = {"HEALTH_LETTER_AFTER_REFERENCE", "VITALS_OUT_OF_RANGE", "DOCUMENT_UNREADABLE", "ORIGINAL_DAMAGED",
-                 "FILE_DAMAGED"}
+                 "FILE_DAMAGED", "CONCLUSION_DOUBTFUL", "VITALS_UNREADABLE"}
 
 
 def registration(**over) -> Registration:
@@ -424,6 +424,50 @@ def test_vitals_missing_names_them():
     c = checks["health_vitals"]
     assert c.reason == "VITALS_MISSING"
     assert "gula darah" in c.message and "kolesterol" in c.message
+
+
+def test_the_tidak_sehat_letter_read_badly_never_passes_and_says_not_read():
+    """GIVEN a letter saying "Kesimpulan: TIDAK SEHAT" (157/111) read as SEHAT at 41%, with blood pressure and
+    cholesterol printed but not read WHEN checked THEN the conclusion is doubted, never passed, and the vitals
+    are "tidak terbaca", never "tidak memuat"."""
+    letter = sehat(kesimpulan="SEHAT", tekanan_darah=None, kolesterol=None, conf={"kesimpulan": 0.41})
+    del letter.fields["tekanan_darah"], letter.fields["kolesterol"]  # the labels were not read either
+    checks, (status, _) = run(docs=[ktp(), ijazah(), letter])
+    c = checks["health_conclusion"]
+    assert c.status == CheckStatus.REVIEW and c.reason == "LOW_CONFIDENCE"
+    assert "terbaca SEHAT, tetapi kurang yakin" in c.message
+    v = checks["health_vitals"]
+    assert v.status == CheckStatus.REVIEW and v.reason == "VITALS_UNREADABLE"
+    assert "tidak terbaca: tekanan darah, kolesterol" in v.message and "tidak memuat" not in v.message
+    assert status == DossierStatus.NEEDS_REVIEW
+
+
+def test_a_low_confidence_sehat_never_passes_even_when_corroboration_is_on():
+    assert RULES.confidence.corroborate
+    checks, _ = run(docs=[ktp(), ijazah(), sehat(conf={"kesimpulan": 0.59})])
+    assert checks["health_conclusion"].status == CheckStatus.REVIEW
+
+
+@pytest.mark.parametrize("value", ["DAK SEHAT", "TDAK SEHAT", "TIDA SEHAT", "BELUN SEHAT", "TIDAK"])
+def test_a_partial_negation_is_doubted(value):
+    checks, _ = run(docs=[ktp(), ijazah(), sehat(kesimpulan=value)])
+    c = checks["health_conclusion"]
+    assert c.status == CheckStatus.REVIEW and c.reason == "CONCLUSION_DOUBTFUL"
+    assert "mungkin tertulis TIDAK SEHAT" in c.message
+
+
+@pytest.mark.parametrize("value", ["SEHAT", "SEHAT JASMANI DAN ROHANI", "BERBADAN SEHAT"])
+def test_a_clear_sehat_passes(value):
+    checks, _ = run(docs=[ktp(), ijazah(), sehat(kesimpulan=value)])
+    assert checks["health_conclusion"].status == CheckStatus.PASS
+
+
+def test_vitals_absent_from_a_letter_read_well_are_missing():
+    letter = sehat()
+    del letter.fields["kolesterol"]
+    checks, _ = run(docs=[ktp(), ijazah(), letter])
+    assert checks["health_vitals"].reason == "VITALS_MISSING"
+    assert "tidak memuat: kolesterol" in checks["health_vitals"].message
 
 
 def test_vital_thresholds_off_by_default_and_configurable():

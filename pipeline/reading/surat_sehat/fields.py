@@ -163,12 +163,21 @@ def _conclusion(lines: list[Line], fields: dict[str, FieldValue]) -> None:
             if score < 0.8:
                 continue
             negated = k > 0 and fuzz.ratio(tokens[k - 1], "TIDAK") >= 80
-            words = line.words[k - 1:k + 1] if negated else line.words[k:k + 1]
+            partial = k > 0 and not negated and _part_of_tidak(tokens[k - 1])
+            words = line.words[k - 1:k + 1] if negated or partial else line.words[k:k + 1]
             strength = 2 if any(t in fold(line.text) for t in ("DINYATAKAN", "KEADAAN", "KESIMPULAN")) else 1
+            if partial:  # "DAK SEHAT": maybe TIDAK SEHAT read in part; kept as read, low, for a person
+                found.append((strength, make_field(f"{tokens[k - 1]} SEHAT", words, validation=min(score, 0.5))))
+                continue
             found.append((strength, make_field("TIDAK SEHAT" if negated else "SEHAT", words, validation=score)))
     if found:
         best = max(found, key=lambda sf: sf[0])[0]
         fields["kesimpulan"] = [fv for s, fv in found if s == best][-1]
+
+
+def _part_of_tidak(token: str) -> bool:
+    """A token that may be TIDAK read in part ("DAK", "IDAK", "TDA"); never a plain short word like "DAN"."""
+    return len(token) >= 3 and (fuzz.ratio(token, "TIDAK") >= 60 or fuzz.partial_ratio(token, "TIDAK") >= 80)
 
 
 def _issuer(header: list[Line], nlp: Nlp, fields: dict[str, FieldValue], *, validation: float = 1.0) -> None:
