@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont
 
+from config.settings import Settings
 from models.contract import (
     Check,
     CheckStatus,
@@ -24,6 +25,7 @@ from models.contract import (
     Wilayah,
 )
 from pipeline import queue_index
+from pipeline.dupindex import DuplicateIndex
 from pipeline.publish import flag_body
 from pipeline.regions import Regions
 from pipeline.storage import keys
@@ -182,8 +184,9 @@ def _checks(d: DemoDossier, docs: list[DocumentResult]) -> tuple[DossierStatus, 
     return status, missing, checks
 
 
-def seed_dossier(store: ObjectStore, regions: Regions, d: DemoDossier) -> DossierResult:
-    """Write one synthetic dossier: registration, original scans, manifest, result and review flag."""
+def seed_dossier(store: ObjectStore, regions: Regions, d: DemoDossier, index_secret: bytes | None = None) -> DossierResult:
+    """Write one synthetic dossier: registration, original scans, manifest, result, review flag and its entry
+    in the keyed NIK index (what the queue's NIK search asks)."""
     prov, kab, kec, desa, _code = AREAS[d.area]
     wilayah = Wilayah(provinsi=prov, kabupaten_kota=kab, kecamatan=kec, desa_kelurahan=desa, tps=d.tps)
     reg = Registration(dossier_id=d.dossier_id, nama=d.nama, nik=d.nik, tanggal_lahir=d.born, wilayah=wilayah)
@@ -207,6 +210,8 @@ def seed_dossier(store: ObjectStore, regions: Regions, d: DemoDossier) -> Dossie
     area = keys.AreaCodes.from_route(regions.route(prov, kab, kec, desa), tps=d.tps)
     store.put_json(keys.flag_key(area, d.dossier_id), flag_body(result))
     queue_index.mark(store, area, d.dossier_id)
+    secret = index_secret or Settings().index_secret.get_secret_value().encode()
+    DuplicateIndex(store, secret).update(d.dossier_id, {d.nik})
     return result
 
 

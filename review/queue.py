@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -24,6 +25,9 @@ from review.scope import queue_prefix
 log = logging.getLogger(__name__)
 
 STATES = ("terbuka", "diputuskan", "semua")  # open (no decision on the current result), decided, all
+# orders of the queue: oldest flag first (the default), newest first, by status, by first reason
+SORTS = {"lama": "Ditandai paling lama", "baru": "Ditandai paling baru", "status": "Status", "alasan": "Alasan"}
+_STATUS_ORDER = {"not_eligible": 0, "incomplete": 1, "needs_review": 2, "complete": 3}
 
 
 @dataclass
@@ -57,6 +61,7 @@ class QueueFilter:
     desa: str | None = None
     tps: str | None = None
     state: str = "terbuka"
+    sort: str = "lama"
 
 
 @dataclass
@@ -94,9 +99,27 @@ def _segments(prefix: str) -> tuple[str, ...]:
     return tuple(p for p in prefix[len("flags/"):].split("/") if p)
 
 
+def _sorted(items: list[QueueRow], sort: str) -> list[QueueRow]:
+    items = sorted(items, key=_ORDER)  # ties always oldest first, then by id: a stable page order
+    if sort == "baru":
+        items.sort(key=attrgetter("flagged_at"), reverse=True)
+    elif sort == "status":
+        items.sort(key=lambda r: _STATUS_ORDER.get(r.status, 9))
+    elif sort == "alasan":
+        items.sort(key=lambda r: (min(r.reasons) if r.reasons else "~"))
+    return items
+
+
+Search = Callable[[list[QueueRow]], list[QueueRow]]
+
+
 def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: QueueFilter,
-                *, page: int = 1, page_size: int = 50, index: bool = True) -> QueuePage:
-    """One page of the account's queue. Area scoping happens here, on the listed prefix."""
+                *, page: int = 1, page_size: int = 50, index: bool = True,
+                search: Search | None = None) -> QueuePage:
+    """One page of the account's queue. Area scoping happens here, on the listed prefix.
+
+    `search` narrows the filtered rows and gives them in its own order (best match first); without it the
+    rows are in `flt.sort` order."""
     prefix = queue_prefix(account, flt.desa, flt.tps)
     if prefix is None:
         return QueuePage(items=[], total=0, refused=True)
@@ -115,7 +138,7 @@ def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: Queue
         items = [i for i in items if i.status == flt.status]
     if flt.reason:
         items = [i for i in items if flt.reason in i.reasons]
-    items.sort(key=_ORDER)
+    items = search(items) if search is not None else _sorted(items, flt.sort)
     start = (max(page, 1) - 1) * page_size
     shown = [QueueItem.from_row(r) for r in items[start:start + page_size]]
     claimed = claims.claimed_ids()  # claims are shown, never filtered on: read only those of this page

@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from models.contract import FIELDS_BY_TYPE, CheckStatus
 from review.accounts import Account
+from review.export import queue_csv
 from review.pages import crop
-from review.queue import STATES, QueueFilter, build_queue
+from review.queue import SORTS, STATES, QueueFilter, Search, build_queue
+from review.search import by_name, by_nik
 from review.service import DECISIONS, REQUESTABLE, NotFound, ReviewError, suggested_requests
 from review.web import check_csrf, csrf_token, current_account, flash, render
 
@@ -94,24 +96,108 @@ async def logout(request: Request) -> Response:
 # ---- the queue -------------------------------------------------------------------------------
 
 
-@router.get("/antrean")
-def queue(request: Request, status: str = "", alasan: str = "", desa: str = "", tps: str = "",
-          keadaan: str = "terbuka", hal: int = 1) -> Response:
-    account = current_account(request)
-    flt = QueueFilter(
+def _filter(params) -> QueueFilter:
+    """The queue's filters from query or form values; anything malformed is ignored, never echoed."""
+    def get(name: str) -> str:
+        return str(params.get(name) or "")
+
+    status, alasan, desa, tps = get("status"), get("alasan"), get("desa"), get("tps")
+    return QueueFilter(
         status=status if status in _STATUS else None,
         reason=alasan if _REASON_RE.match(alasan) else None,
         desa=desa if _DESA_RE.match(desa) else None,
         tps=tps if _TPS_RE.match(tps) else None,
-        state=keadaan if keadaan in STATES else "terbuka",
+        state=get("keadaan") if get("keadaan") in STATES else "terbuka",
+        sort=get("urut") if get("urut") in SORTS else "lama",
     )
+
+
+def _page_no(params) -> int:
+    try:
+        return max(1, min(int(str(params.get("hal") or 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+def _search(request: Request, params) -> tuple[Search | None, dict[str, str]]:
+    """The name or NIK search of a POSTed queue form (None without one) and the values to post again."""
+    nama = " ".join(str(params.get("nama") or "").split())[:80]
+    nik = re.sub(r"\D", "", str(params.get("nik") or ""))[:16]
     svc = _svc(request)
-    size = request.app.state.review_settings.page_size
-    page = build_queue(svc.store, svc.claims, account, flt, page=max(1, min(hal, 10_000)), page_size=size)
+    if nik:
+        try:
+            return by_nik(svc.store, svc.settings.index_secret.get_secret_value().encode(), nik), {"nik": nik}
+        except ValueError as e:
+            raise ReviewError(str(e)) from e
+    if nama:
+        return by_name(svc.names, nama), {"nama": nama}
+    return None, {}
+
+
+def _queue_page(request: Request, account: Account, flt: QueueFilter, hal: int, search: Search | None,
+                page_size: int | None = None):
+    svc = _svc(request)
+    size = page_size or request.app.state.review_settings.page_size
+    page = build_queue(svc.store, svc.claims, account, flt, page=hal, page_size=size, search=search)
     if page.refused:
         raise ReviewError("Wilayah yang diminta di luar wilayah Anda.", status=403)
-    return render(request, "queue.html", account, page=page, flt=flt, hal=max(1, hal), size=size,
-                  names=svc.regions, states=STATES)
+    return page, size
+
+
+async def _queue(request: Request, params, searched: bool) -> Response:
+    account = current_account(request)
+    flt, hal = _filter(params), _page_no(params)
+    search, kept = _search(request, params) if searched else (None, {})
+    page, size = await run_in_threadpool(_queue_page, request, account, flt, hal, search)
+    return render(request, "queue.html", account, page=page, flt=flt, hal=hal, size=size,
+                  names=_svc(request).regions, states=STATES, sorts=SORTS, searched=kept)
+
+
+@router.get("/antrean")
+async def queue(request: Request) -> Response:
+    return await _queue(request, request.query_params, searched=False)
+
+
+@router.post("/antrean")
+async def queue_search(request: Request) -> Response:
+    """The queue searched by name or NIK: POSTed, so neither lands in a URL, a history or a proxy log."""
+    return await _queue(request, await _form(request), searched=True)
+
+
+async def _csv(request: Request, params, searched: bool) -> Response:
+    account = current_account(request)
+    flt = _filter(params)
+    search, _kept = _search(request, params) if searched else (None, {})
+    page, _size = await run_in_threadpool(_queue_page, request, account, flt, 1, search, 100_000)
+    body = queue_csv(page.items, _svc(request).regions)
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="antrean.csv"', "Cache-Control": "no-store"})
+
+
+@router.get("/antrean.csv")
+async def queue_export(request: Request) -> Response:
+    """The current view (filters and order, every page) as CSV: ids, area names, status and reasons in
+    words; no names or NIKs. Scoped to the account's area like the page."""
+    return await _csv(request, request.query_params, searched=False)
+
+
+@router.post("/antrean.csv")
+async def queue_export_searched(request: Request) -> Response:
+    return await _csv(request, await _form(request), searched=True)
+
+
+@router.post("/antrean/berikutnya")
+async def claim_next(request: Request) -> Response:
+    """Claim the oldest open dossier nobody else works on, and open it."""
+    account = current_account(request)
+    await _form(request)
+    svc = _svc(request)
+    nxt = await run_in_threadpool(next_open, svc, account)
+    if nxt is None:
+        flash(request, "Tidak ada berkas yang menunggu.")
+        return RedirectResponse("/antrean", status_code=303)
+    await run_in_threadpool(svc.claim, account, nxt)
+    return _back(nxt)
 
 
 # ---- one dossier -----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
 from review.scope import covers
+from review.search import NameCache
 from review.settings import ReviewSettings
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ class ReviewService:
         self.review = review
         self.regions = regions or Regions.load()
         self.claims = Claims(store, timedelta(minutes=review.claim_minutes))
+        self.names = NameCache(store)  # the queue's name search
         self._runtime_factory = runtime_factory or self._load_runtime
         self._runtime = None
         self.recheck = recheck

@@ -13,7 +13,7 @@ ALL = {"KPPS-0001", "KPPS-0002", "KPPS-0003", "KPPS-0004", "KPPS-0005"}
 
 
 def listed(html: str) -> list[str]:
-    return re.findall(r'<td><a href="/berkas/([^"]+)">', html)
+    return re.findall(r'<td class="id"><a href="/berkas/([^"]+)">', html)
 
 
 @pytest.mark.parametrize("username,expected", [
@@ -38,7 +38,7 @@ def test_counts_by_status_and_reason(login):
     html = login("kpu.pasuruan").get("/antrean").text
     assert "(4 berkas)" in html
     assert "Belum lengkap: 2" in html and "Tidak memenuhi syarat: 1" in html and "Perlu diperiksa: 1" in html
-    assert "NAME_MISMATCH (1)" in html and "IJAZAH_MISSING (1)" in html and "UNDER_AGE (1)" in html
+    assert "Nama tidak sama (1)" in html and "Ijazah tidak ada (1)" in html and "Belum 17 tahun (1)" in html
 
 
 @pytest.mark.parametrize("query,expected", [

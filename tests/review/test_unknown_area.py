@@ -16,7 +16,7 @@ from review.demo import DEMO_PASSWORD
 
 
 def listed(html: str) -> list[str]:
-    return re.findall(r'<td><a href="/berkas/([^"]+)">', html)
+    return re.findall(r'<td class="id"><a href="/berkas/([^"]+)">', html)
 
 
 @pytest.mark.parametrize(("kecamatan", "desa", "best_guess_pps", "best_guess_area"), [
