@@ -130,3 +130,27 @@ def evidence_note(note: str | None) -> str:
 
 
 FILTERS["evidence_note"] = evidence_note
+
+
+@lru_cache(maxsize=1)
+def _regions():
+    from pipeline.regions import Regions
+
+    return Regions.load()
+
+
+_LEVEL = {2: "Provinsi", 5: "", 8: "Kec.", 13: "Desa/Kel."}
+
+
+def area_name(code: str | None) -> str:
+    """An account's area code as a name: '35.75.02.1005' -> 'Desa/Kel. KEBONAGUNG'; the code when unknown."""
+    if not code:
+        return ""
+    name = _regions().name_of(code)
+    if not name:
+        return code
+    prefix = _LEVEL.get(len(code), "")
+    return f"{prefix} {name}".strip()
+
+
+FILTERS["area_name"] = area_name

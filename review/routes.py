@@ -13,11 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from models.contract import FIELDS_BY_TYPE, CheckStatus
 from review.accounts import Account
 from review.export import queue_csv
+from review.labels import wib
 from review.pages import crop
 from review.queue import SORTS, STATES, QueueFilter, Search, build_queue
 from review.search import by_name, by_nik
 from review.service import DECISIONS, REQUESTABLE, NotFound, ReviewError, suggested_requests
-from review.web import check_csrf, csrf_token, current_account, flash, render
+from review.web import STATUS_LABELS, check_csrf, csrf_token, current_account, flash, render
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -284,7 +285,7 @@ async def claim(request: Request, dossier_id: str) -> Response:
     account = current_account(request)
     await _form(request)
     c = await run_in_threadpool(_svc(request).claim, account, _dossier_id(dossier_id))
-    flash(request, f"Berkas ini Anda kerjakan sampai {c.expires_at:%H:%M} UTC.")
+    flash(request, f"Berkas ini Anda kerjakan sampai {wib(c.expires_at, '%H:%M')}.")
     return _back(dossier_id)
 
 
@@ -384,7 +385,8 @@ async def correct(request: Request, dossier_id: str) -> Response:
         raise ReviewError("Dokumen tidak ada.") from e
     new = await run_in_threadpool(_svc(request).correct, account, _dossier_id(dossier_id), index,
                                   str(form.get("field", "")), str(form.get("value", "")))
-    flash(request, f"Koreksi tersimpan; pemeriksaan diulang. Status sekarang: {new.status.value}.")
+    flash(request, "Koreksi tersimpan; pemeriksaan diulang. Status sekarang: "
+                   f"{STATUS_LABELS.get(new.status.value, '-')}.")
     return _back(dossier_id)
 
 

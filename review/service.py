@@ -25,6 +25,7 @@ from pipeline.storage.base import ObjectStore
 from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
+from review.labels import wib
 from review.scope import covers
 from review.search import NameCache
 from review.settings import ReviewSettings
@@ -207,7 +208,7 @@ class ReviewService:
             return self.claims.claim(dossier_id, account.username)
         except ClaimedByOther as e:
             raise ReviewError(f"Berkas sedang dikerjakan oleh {e.claim.username} sampai "
-                              f"{e.claim.expires_at:%H:%M} UTC.", status=409) from e
+                              f"{wib(e.claim.expires_at, '%H:%M')}.", status=409) from e
 
     # ---- decisions -----------------------------------------------------------------------------
 
