@@ -55,6 +55,38 @@ class PageImages:
                 self._cache.popitem(last=False)
         return out
 
+    def card(self, dossier_id: str, file: str, sha256: str | None, page: int) -> Rendered | None:
+        """The card or sheet detected in the page, straightened (`pipeline.preprocess.straightened`), as JPEG;
+        None when none was found or the original is not available. Cached like the pages."""
+        if not sha256:
+            return None
+        ck = (dossier_id, sha256 + "#card", page)
+        with self._lock:
+            if ck in self._cache:
+                self._cache.move_to_end(ck)
+                return self._cache[ck]
+        image = self._decode(dossier_id, file, sha256, page)
+        out = None
+        if image is not None:
+            from pipeline.preprocess import straightened
+
+            flat = straightened(image)
+            out = encode(flat, self.max_side) if flat is not None else None
+        with self._lock:
+            self._cache[ck] = out
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return out
+
+    def _decode(self, dossier_id: str, file: str, sha256: str, page: int) -> np.ndarray | None:
+        try:
+            data = self.store.get_bytes(keys.original_key(dossier_id, sha256, file))
+        except (ObjectNotFound, IntegrityError, ValueError) as e:
+            log.warning("dossier %s: original of page %d not available (%s)", dossier_id, page, type(e).__name__)
+            return None
+        pages, _errors = intake.load_pages(file, data, sha256=sha256, limits=self.limits)
+        return next((p.image for p in pages if p.page == page and p.image is not None), None)
+
     def _render(self, dossier_id: str, file: str, sha256: str, page: int) -> Rendered | None:
         try:
             data = self.store.get_bytes(keys.original_key(dossier_id, sha256, file))

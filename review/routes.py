@@ -266,6 +266,20 @@ async def page_image(request: Request, dossier_id: str, index: int) -> Response:
     return Response(rendered.jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
 
 
+@router.get("/berkas/{dossier_id}/halaman/{index}/kartu")
+async def card_image(request: Request, dossier_id: str, index: int) -> Response:
+    """The card or sheet detected in the page photo, cut out and straightened; 404 when none was found."""
+    account = current_account(request)
+    result, _area = await run_in_threadpool(_svc(request).authorize, account, _dossier_id(dossier_id))
+    if not 0 <= index < len(result.documents):
+        raise NotFound("Halaman tidak ditemukan.")
+    d = result.documents[index]
+    card = await run_in_threadpool(request.app.state.images.card, dossier_id, d.file, d.sha256, d.page)
+    if card is None:
+        raise NotFound("Tidak ada kartu atau lembar yang terdeteksi pada foto ini.")
+    return Response(card.jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=600"})
+
+
 @router.get("/berkas/{dossier_id}/halaman/{index}/isian/{field}")
 async def field_crop(request: Request, dossier_id: str, index: int, field: str) -> Response:
     """The part of the page where one field was read (its OCR box with a margin), enlarged when small."""

@@ -255,3 +255,11 @@ def prepare(page: PageInput, engine: OcrEngine | None = None, *, orientation: bo
     log.debug("prepared %s p%s: kind=%s found=%s rot=%s (%s) skew=%.2f", page.file, page.page, prepared.kind,
               prepared.card_found, prepared.rotation, how, prepared.skew)
     return prepared
+
+
+def straightened(image: np.ndarray) -> np.ndarray | None:
+    """The card or sheet found in a photo, cut out and straightened, in colour (what a person reads next to
+    the original); None when the photo holds no card or sheet apart from its background. No cleaning, no
+    rotation: the review app shows it as found."""
+    rect, _m, found, _kind = _rectify(_as_bgr_or_gray(image))
+    return rect if found else None
