@@ -18,7 +18,7 @@ from models.contract import (
     FileError,
     Registration,
 )
-from pipeline import __version__, corrections, intake, manifest
+from pipeline import __version__, corrections, intake, manifest, page_types
 from pipeline.checks import dossier_niks_of, run_checks
 from pipeline.context import DocumentReading
 from pipeline.decide import decide
@@ -130,6 +130,7 @@ def read_originals(ctx: DossierContext) -> None:
         if rejected.get("file") and rejected["file"] != intake.REGISTRATION_FILE:  # registration: see above
             ctx.errors.append(FileError(file=rejected["file"], error=rejected["error"],
                                         message=rejected.get("message")))
+    typed = page_types.load(ctx.store, ctx.dossier_id)  # types a verifier set by hand
     for entry in ctx.manifest.get("files", []):
         name, sha = entry["name"], entry["sha256"]
         try:
@@ -140,8 +141,10 @@ def read_originals(ctx: DossierContext) -> None:
         pages, errors = intake.load_pages(name, data, sha256=sha, limits=limits)
         ctx.errors.extend(errors)
         for page in pages:
+            forced = typed.get((sha, page.page))
             try:
-                ctx.readings.append(read_page(page, ctx.runtime.reading))
+                ctx.readings.append(read_page(page, ctx.runtime.reading) if forced is None
+                                    else read_page(page, ctx.runtime.reading, doc_type=forced))
             except OcrFailed as e:
                 log.warning("dossier %s: %s page %d unreadable: %s", ctx.dossier_id, name, page.page, e.code)
                 ctx.errors.append(FileError(file=name, page=page.page, error="PAGE_UNREADABLE",

@@ -13,6 +13,7 @@ ACTION_LABELS = {
     "correct": "Koreksi isian",
     "request_documents": "Minta dokumen",
     "upload": "Unggah pindaian",
+    "set_page_type": "Jenis halaman ditentukan",
     "corrections_reapplied": "Koreksi diterapkan lagi pada pembacaan ulang",
     "correction_dropped": "Koreksi tidak berlaku lagi",
 }

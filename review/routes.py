@@ -7,7 +7,7 @@ import re
 import time
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.contract import FIELDS_BY_TYPE, CheckStatus
@@ -404,6 +404,16 @@ async def correct(request: Request, dossier_id: str) -> Response:
     return _back(dossier_id)
 
 
+def _waiting_text(svc, job: str | None) -> str:
+    """Where a re-processing stands, for the verifier."""
+    if not job:
+        return "akan dibaca pada pemrosesan berikutnya (antrean pemrosesan tidak tersambung ke aplikasi ini)."
+    position = svc.position(job) if svc.position is not None else None
+    if position is None:
+        return "masuk antrean pemrosesan dan sedang atau segera diproses."
+    return f"masuk antrean pemrosesan: nomor {position} dalam antrean."
+
+
 @router.post("/berkas/{dossier_id}/unggah")
 async def upload(request: Request, dossier_id: str) -> Response:
     account = current_account(request)
@@ -415,8 +425,29 @@ async def upload(request: Request, dossier_id: str) -> Response:
     if upload_file is None or isinstance(upload_file, str):
         raise ReviewError("Pilih file pindaian.")
     data = await upload_file.read(limit + 1)
-    entry = await run_in_threadpool(_svc(request).upload, account, _dossier_id(dossier_id),
-                                    upload_file.filename or "", data)
-    flash(request, "Pindaian tersimpan dan " + ("masuk antrean pemrosesan." if entry["queued"]
-                                                else "akan diproses pada pemrosesan berikutnya."))
+    svc = _svc(request)
+    entry = await run_in_threadpool(svc.upload, account, _dossier_id(dossier_id), upload_file.filename or "", data)
+    where = await run_in_threadpool(_waiting_text, svc, entry.get("job_id"))
+    flash(request, "Pindaian tersimpan dan " + where + " Halaman ini menampilkan hasilnya begitu selesai.")
     return _back(dossier_id)
+
+
+@router.post("/berkas/{dossier_id}/halaman/{index}/jenis")
+async def set_page_type(request: Request, dossier_id: str, index: int) -> Response:
+    """Give a page its document type by hand; the page is read again as that type and the checks re-run."""
+    account = current_account(request)
+    form = await _form(request)
+    svc = _svc(request)
+    done = await run_in_threadpool(svc.set_page_type, account, _dossier_id(dossier_id), index,
+                                   str(form.get("jenis", "")))
+    where = await run_in_threadpool(_waiting_text, svc, done["job_id"])
+    flash(request, "Jenis halaman disimpan; halaman dibaca ulang sebagai jenis itu dan pemeriksaan diulang: " + where)
+    return _back(dossier_id)
+
+
+@router.get("/berkas/{dossier_id}/keadaan")
+async def dossier_state(request: Request, dossier_id: str) -> Response:
+    """When the dossier's result was processed (JSON): the dossier page polls it while a re-processing waits."""
+    account = current_account(request)
+    state = await run_in_threadpool(_svc(request).state, account, _dossier_id(dossier_id))
+    return JSONResponse(state, headers={"Cache-Control": "no-store"})

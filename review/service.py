@@ -9,14 +9,14 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, CheckStatus, DocType, DossierResult, Registration
-from pipeline import corrections, manifest, queue_index
+from pipeline import corrections, manifest, page_types, queue_index
 from pipeline.errors import ObjectNotFound, OcrFailed
 from pipeline.queue_index import read_decision
 from pipeline.regions import Regions
@@ -89,17 +89,30 @@ class NoOcrEngine:
         raise OcrFailed("the review app does not run OCR")
 
 
-def queue_enqueuer(settings: Settings) -> Callable[[str, int], str | None]:
-    """`enqueue(dossier_id, manifest_version)` onto the distributed mode's dossier queue (RQ on Redis)."""
-    from workers.queues import DOSSIER_QUEUE, connect, dossier_job_id, enqueue_dossier, get_queue
+class QueueLink:
+    """The distributed mode's dossier queue (RQ on Redis) as the review app uses it: `link(dossier_id,
+    manifest_version)` queues a re-processing and returns the job id; `position(job_id)` is the job's place
+    in the waiting line (1 = next; None when it is running, finished or unknown)."""
 
-    queue = get_queue(DOSSIER_QUEUE, connect(settings))
+    def __init__(self, settings: Settings) -> None:
+        from workers.queues import DOSSIER_QUEUE, connect, get_queue
 
-    def enqueue(dossier_id: str, version: int) -> str | None:
-        job = enqueue_dossier(queue, dossier_id, version=version)
+        self.queue = get_queue(DOSSIER_QUEUE, connect(settings))
+
+    def __call__(self, dossier_id: str, version: int) -> str | None:
+        from workers.queues import dossier_job_id, enqueue_dossier
+
+        job = enqueue_dossier(self.queue, dossier_id, version=version)
         return job.id if job is not None else dossier_job_id(dossier_id, version)
 
-    return enqueue
+    def position(self, job_id: str) -> int | None:
+        pos = self.queue.get_job_position(job_id)
+        return None if pos is None else int(pos) + 1
+
+
+def queue_enqueuer(settings: Settings) -> Callable[[str, int], str | None]:
+    """`enqueue(dossier_id, manifest_version)` onto the distributed mode's dossier queue (RQ on Redis)."""
+    return QueueLink(settings)
 
 
 def recheck_default(store, runtime, dossier_id, registration, documents, errors, registration_error=None, **kw):
@@ -117,6 +130,8 @@ class DossierView:
     decision: dict | None
     trail: list[dict]
     pending_uploads: list[dict]
+    pending_types: dict[int, str] = field(default_factory=dict)
+    waiting: list[dict] = field(default_factory=list)  # re-processings asked for and not in the result yet
 
 
 class ReviewService:
@@ -135,6 +150,7 @@ class ReviewService:
         self._runtime = None
         self.recheck = recheck
         self.enqueue = enqueue
+        self.position: Callable[[str], int | None] | None = getattr(enqueue, "position", None)
 
     # ---- loading -------------------------------------------------------------------------------
 
@@ -185,9 +201,29 @@ class ReviewService:
         pending = [f for f in self._manifest(dossier_id).get("files", [])
                    if f.get("source") == "review-upload" and (f["name"], f["sha256"]) not in processed
                    and (f["name"], None) not in processed]
+        trail = audit.trail(self.store, dossier_id)
+        pending_types = self.pending_types(dossier_id, result)
         return DossierView(result=result, area=area, registration=self.registration(dossier_id),
                            claim=self.claims.get(dossier_id), decision=read_decision(self.store, dossier_id),
-                           trail=audit.trail(self.store, dossier_id), pending_uploads=pending)
+                           trail=trail, pending_uploads=pending, pending_types=pending_types,
+                           waiting=self._waiting(trail, result) if (pending or pending_types) else [])
+
+    def _waiting(self, trail: list[dict], result: DossierResult) -> list[dict]:
+        """The re-processings asked for since the current result (uploads, types set by hand), each with
+        its place in the processing queue when the queue can tell."""
+        out = []
+        for e in trail:
+            if e.get("action") not in ("upload", "set_page_type") or (result.processed_at or "") > e.get("at", ""):
+                continue
+            job = e.get("job_id")
+            position = self.position(job) if job and self.position is not None else None
+            out.append({"action": e["action"], "job": job, "position": position, "at": e.get("at")})
+        return out
+
+    def state(self, account: Account, dossier_id: str) -> dict:
+        """What the dossier page polls to notice a new result: when it was processed, what is still waiting."""
+        result, _area = self.authorize(account, dossier_id)
+        return {"processed_at": result.processed_at, "status": result.status.value}
 
     # ---- claims --------------------------------------------------------------------------------
 
@@ -314,6 +350,39 @@ class ReviewService:
                      sha256=doc.sha256, field=field, corrected_by=account.username, correction=record_key)
         return new
 
+    # ---- document type by hand ---------------------------------------------------------------------
+
+    def set_page_type(self, account: Account, dossier_id: str, doc_index: int, doc_type: str) -> dict:
+        """Say what a page is: every later reading reads it as `doc_type` (pipeline.page_types), and the
+        dossier is queued to be read again now, so its checks run on the page's new reading."""
+        result, _area = self.authorize(account, dossier_id)
+        if not 0 <= doc_index < len(result.documents):
+            raise ReviewError("Halaman tidak ada.")
+        try:
+            new_type = DocType(doc_type)
+        except ValueError as e:
+            raise ReviewError("Jenis dokumen tidak dikenal.") from e
+        if new_type == DocType.UNKNOWN:
+            raise ReviewError("Pilih jenis dokumennya (KTP-el, ijazah atau surat keterangan sehat).")
+        doc = result.documents[doc_index]
+        if not doc.sha256:
+            raise ReviewError("Halaman ini tidak dapat dibaca ulang (file aslinya tidak dikenal).")
+        self._take(account, dossier_id)
+        page_types.set_type(self.store, dossier_id, sha256=doc.sha256, page=doc.page, file=doc.file,
+                            doc_type=new_type, by=account.username, role=account.role.value)
+        version = manifest.version_of(self._manifest(dossier_id))
+        job = self.enqueue(dossier_id, version) if self.enqueue is not None else None
+        audit.append(self.store, dossier_id, "set_page_type", account.username, account.role.value,
+                     before={"type": doc.type.value}, after={"type": new_type.value}, file=doc.file,
+                     page=doc.page, sha256=doc.sha256, reprocess=("queued" if job else "pending"), job_id=job)
+        return {"type": new_type.value, "queued": bool(job), "job_id": job}
+
+    def pending_types(self, dossier_id: str, result: DossierResult) -> dict[int, str]:
+        """document index -> the type a verifier set that the current result does not show yet."""
+        typed = page_types.load(self.store, dossier_id)
+        return {i: typed[(d.sha256, d.page)].value for i, d in enumerate(result.documents)
+                if d.sha256 and (d.sha256, d.page) in typed and typed[(d.sha256, d.page)] != d.type}
+
     # ---- uploads -------------------------------------------------------------------------------
 
     def _manifest(self, dossier_id: str) -> dict:
@@ -344,7 +413,7 @@ class ReviewService:
         audit.append(self.store, dossier_id, "upload", account.username, account.role.value,
                      after={"file": entry["name"], "sha256": sha, "size": len(data)},
                      reprocess=("queued" if job else "pending"), job_id=job)
-        return {**entry, "queued": bool(job)}
+        return {**entry, "queued": bool(job), "job_id": job}
 
 
 def normalise_value(field: str, value: str) -> str:

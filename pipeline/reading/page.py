@@ -21,10 +21,14 @@ from pipeline.reading.registry import reader_for
 log = logging.getLogger(__name__)
 
 
-def read_page(page: PageInput, tools: ReadingTools) -> DocumentReading:
-    """Type, type scores and fields of one page. Raises OcrFailed when the page has neither text nor image."""
+def read_page(page: PageInput, tools: ReadingTools, *, doc_type: DocType | None = None) -> DocumentReading:
+    """Type, type scores and fields of one page. Raises OcrFailed when the page has neither text nor image.
+
+    `doc_type`: a type set by hand (pipeline.page_types): the page is read as that type whatever the
+    classifier says (its scores are kept)."""
     src = page_words(page, tools.engine)
-    src, doc_type, scores = classify_words(page, src, tools.engine)
+    src, classified, scores = classify_words(page, src, tools.engine)
+    doc_type = doc_type or classified
     reader = reader_for(doc_type)
     fields = reader.extract(src.ocr, tools) if reader is not None else {}
     if reader is not None:

@@ -388,6 +388,13 @@ def correction_key(dossier_id: str, ts: datetime | None = None, n: int = 0) -> s
     return f"{corrections_prefix(dossier_id)}{utc_stamp(ts)}-{int(n)}.json"
 
 
+def page_type_key(dossier_id: str, sha256: str, page: int) -> str:
+    """A verifier's document type for one page (file bytes + page number): the page is read as that type."""
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256 or ""):
+        raise ValueError("page type: sha256 must be 64 hex digits")
+    return f"{corrections_prefix(dossier_id)}types/{sha256}-{int(page)}.json"
+
+
 def correction_dropped_key(correction: str) -> str:
     """The tombstone of a correction whose page is gone: written once, so the drop is audited once."""
     parts = correction.split("/")

@@ -77,4 +77,18 @@
     });
     img.src = img.dataset.src;
   });
+  // while a re-processing waits: ask every 10 s whether a new result arrived, then offer to reload (no reload
+  // by itself: a correction being typed is never lost)
+  var waiting = document.getElementById("menunggu");
+  if (waiting && window.fetch) {
+    var timer = setInterval(function () {
+      fetch(waiting.dataset.state, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+        .then(function (s) {
+          if (s.processed_at && s.processed_at !== waiting.dataset.processed) {
+            waiting.querySelector(".fresh").hidden = false;
+            clearInterval(timer);
+          }
+        }).catch(function () { clearInterval(timer); });
+    }, 10000);
+  }
 })();

@@ -78,3 +78,21 @@ def test_the_crop_of_a_field_is_the_part_of_the_page_around_its_box(login, store
     assert 48 <= h < 200 and w < 1000  # a strip around the name, not the 1000x630 card
     assert client.get("/berkas/KPPS-0001/halaman/0/isian/tidak_ada").status_code == 404
     assert login("kpu.malang").get("/berkas/KPPS-0001/halaman/0/isian/nama").status_code == 403
+
+
+def test_request_documents_offers_every_document_the_rules_ask_for(login, store):
+    """OUT_OF_AREA asks for a domicile letter: the form offers it, pre-ticked, and the request records it."""
+    from models.contract import Check, CheckStatus, DossierResult
+
+    result = DossierResult.model_validate(store.get_json(keys.result_key("KPPS-0001")))
+    result.checks.append(Check(id="domicile", status=CheckStatus.REVIEW, reason="OUT_OF_AREA",
+                               message="Alamat KTP-el di luar wilayah pendaftaran."))
+    store.put_json(keys.result_key("KPPS-0001"), result.model_dump(mode="json"))
+    client = login("pps.kebonagung")
+    html = client.get("/berkas/KPPS-0001").text
+    for label in ("KTP-el", "Ijazah", "Surat keterangan sehat", "Surat keterangan domisili",
+                  "Pindaian ulang yang lebih jelas"):
+        assert f"> {label}" in html
+    assert 'value="surat_domisili" checked' in html and 'value="ijazah" checked' not in html
+    client.post("/berkas/KPPS-0001/minta-dokumen", data={"csrf_token": client.csrf, "documents": ["surat_domisili"]})
+    assert store.get_json(keys.decision_key("KPPS-0001"))["documents"] == ["surat_domisili"]
