@@ -151,7 +151,7 @@ async def _queue(request: Request, params, searched: bool) -> Response:
     search, kept = _search(request, params) if searched else (None, {})
     page, size = await run_in_threadpool(_queue_page, request, account, flt, hal, search)
     return render(request, "queue.html", account, page=page, flt=flt, hal=hal, size=size,
-                  names=_svc(request).regions, states=STATES, sorts=SORTS, searched=kept)
+                  names=_svc(request).regions, states=STATES, sorts=SORTS, searched=kept, requestable=REQUESTABLE)
 
 
 @router.get("/antrean")
@@ -185,6 +185,34 @@ async def queue_export(request: Request) -> Response:
 @router.post("/antrean.csv")
 async def queue_export_searched(request: Request) -> Response:
     return await _csv(request, await _form(request), searched=True)
+
+
+@router.post("/antrean/minta-dokumen")
+async def bulk_request_documents(request: Request) -> Response:
+    """Ask for the same documents on every dossier ticked in the queue. Each dossier is checked on its own
+    (area, claims); those another verifier is working on are skipped and counted."""
+    account = current_account(request)
+    form = await _form(request)
+    ids = [x for x in dict.fromkeys(str(v) for v in form.getlist("berkas")) if _ID_RE.match(x)][:200]
+    documents = [str(x) for x in form.getlist("documents") if str(x) in REQUESTABLE]
+    if not ids or not documents:
+        raise ReviewError("Centang berkas dan dokumen yang diminta.")
+    done, skipped = await run_in_threadpool(_request_many, _svc(request), account, ids, documents)
+    flash(request, f"Dokumen diminta untuk {done} berkas." + (f" {skipped} berkas dilewati (di luar wilayah "
+                                                                "Anda atau sedang dikerjakan orang lain)."
+                                                                if skipped else ""))
+    return RedirectResponse("/antrean", status_code=303)
+
+
+def _request_many(svc, account: Account, ids: list[str], documents: list[str]) -> tuple[int, int]:
+    done = skipped = 0
+    for dossier_id in ids:
+        try:
+            svc.decide(account, dossier_id, "DOCS_REQUESTED", documents=documents)
+            done += 1
+        except ReviewError:
+            skipped += 1
+    return done, skipped
 
 
 @router.post("/antrean/berikutnya")

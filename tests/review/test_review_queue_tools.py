@@ -93,3 +93,19 @@ def test_dossier_ids_do_not_wrap_and_shortcuts_are_listed(login):
     html = login("admin").get("/antrean").text
     assert '<td class="id">' in html and "Pintasan papan ketik" in html
     assert 'src="/static/queue.js"' in html
+
+
+def test_bulk_request_documents_for_a_selection(login, store):
+    other = login("ppk.purworejo")
+    other.post("/berkas/KPPS-0003/klaim", data={"csrf_token": other.csrf})
+    client = login("kpu.pasuruan")
+    r = client.post("/antrean/minta-dokumen", data={
+        "csrf_token": client.csrf, "berkas": ["KPPS-0001", "KPPS-0002", "KPPS-0003", "KPPS-0005"],
+        "documents": ["surat_domisili", "bukan"]})
+    assert "Dokumen diminta untuk 2 berkas. 2 berkas dilewati" in r.text  # 0003 claimed, 0005 not in the area
+    for did in ("KPPS-0001", "KPPS-0002"):
+        d = store.get_json(keys.decision_key(did))
+        assert d["decision"] == "DOCS_REQUESTED" and d["documents"] == ["surat_domisili"]
+    assert not store.exists(keys.decision_key("KPPS-0003")) and not store.exists(keys.decision_key("KPPS-0005"))
+    r = client.post("/antrean/minta-dokumen", data={"csrf_token": client.csrf, "berkas": ["KPPS-0004"]})
+    assert "Centang berkas dan dokumen" in r.text
