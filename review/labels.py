@@ -21,7 +21,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 DECISION_NAMES = {"MS": "Memenuhi Syarat (MS)", "TMS": "Tidak Memenuhi Syarat (TMS)",
                   "DOCS_REQUESTED": "Dokumen diminta"}
-ROLE_NAMES = {"PPS": "PPS", "PPK": "PPK", "KPU_KAB": "KPU Kabupaten/Kota", "ADMIN": "Admin"}
+ROLE_NAMES = {"PPS": "PPS", "PPK": "PPK", "KPU_KAB": "KPU Kabupaten/Kota", "ADMIN": "Admin", "system": "sistem",
+              "SYSTEM": "sistem"}
 CHECK_STATUS = {"pass": "lolos", "fail": "gagal", "review": "perlu diperiksa"}
 FILE_ERRORS = {
     "PAGE_UNREADABLE": "halaman tidak terbaca", "FILE_TRUNCATED": "file terpotong", "FILE_ENCRYPTED": "file terkunci sandi",
