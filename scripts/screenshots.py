@@ -4,7 +4,8 @@
 
 Seeds a throw-away local store with review.demo's made-up dossiers, serves the app on a free loopback port,
 drives Debian's chromium with Playwright (no browser download) and writes PNGs:
-queue.png, dossier.png (the misread name hovered: its OCR box drawn), dossier-phone.png; then the nightly
+queue.png and queue-phone.png, dossier.png (the misread name hovered: its OCR box drawn around it) and
+dossier-phone.png, confirm-ms.png (the MS confirmation over a doubtful check); then the nightly
 report's pages (scripts/report_screenshots.py: report-*.png).
 """
 
@@ -60,9 +61,8 @@ def take(out: Path, username: str = "ppk.purworejo") -> list[Path]:
                     page.fill("input[name=password]", DEMO_PASSWORD)
                     page.click("button[type=submit]")
                     page.wait_for_url(f"{base}/antrean")
-                    if not name:
-                        page.screenshot(path=str(out / "queue.png"), full_page=True)
-                        written.append(out / "queue.png")
+                    page.screenshot(path=str(out / f"queue{name}.png"), full_page=True)
+                    written.append(out / f"queue{name}.png")
                     page.goto(f"{base}/berkas/KPPS-0001")
                     images = page.locator("figure.page img")
                     for i in range(images.count()):  # lazy images: bring each into view, then let them load
@@ -73,6 +73,11 @@ def take(out: Path, username: str = "ppk.purworejo") -> list[Path]:
                     path = out / f"dossier{name}.png"
                     page.screenshot(path=str(path), full_page=True)
                     written.append(path)
+                    if not name:  # the MS confirmation: every overridden check with its evidence and a reason box
+                        page.goto(f"{base}/berkas/KPPS-0001/setujui")
+                        page.wait_for_load_state("networkidle")
+                        page.screenshot(path=str(out / "confirm-ms.png"), full_page=True)
+                        written.append(out / "confirm-ms.png")
                 browser.close()
         finally:
             server.should_exit = True
