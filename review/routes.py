@@ -148,7 +148,11 @@ def _queue_page(request: Request, account: Account, flt: QueueFilter, hal: int, 
 async def _queue(request: Request, params, searched: bool) -> Response:
     account = current_account(request)
     flt, hal = _filter(params), _page_no(params)
-    search, kept = _search(request, params) if searched else (None, {})
+    try:
+        search, kept = _search(request, params) if searched else (None, {})
+    except ReviewError as e:  # a malformed NIK: the queue again, with the reason
+        flash(request, e.message, "error")
+        search, kept = None, {}
     page, size = await run_in_threadpool(_queue_page, request, account, flt, hal, search)
     return render(request, "queue.html", account, page=page, flt=flt, hal=hal, size=size,
                   names=_svc(request).regions, states=STATES, sorts=SORTS, searched=kept, requestable=REQUESTABLE)
@@ -196,7 +200,8 @@ async def bulk_request_documents(request: Request) -> Response:
     ids = [x for x in dict.fromkeys(str(v) for v in form.getlist("berkas")) if _ID_RE.match(x)][:200]
     documents = [str(x) for x in form.getlist("documents") if str(x) in REQUESTABLE]
     if not ids or not documents:
-        raise ReviewError("Centang berkas dan dokumen yang diminta.")
+        flash(request, "Centang berkas dan dokumen yang diminta.", "error")
+        return RedirectResponse("/antrean", status_code=303)
     done, skipped = await run_in_threadpool(_request_many, _svc(request), account, ids, documents)
     flash(request, f"Dokumen diminta untuk {done} berkas." + (f" {skipped} berkas dilewati (di luar wilayah "
                                                                 "Anda atau sedang dikerjakan orang lain)."

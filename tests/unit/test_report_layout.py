@@ -192,7 +192,7 @@ def test_every_reason_code_has_a_report_section():
     assert codes - set(table.reasons) == set()
     assert {c for c, info in table.reasons.items() if info.section == READING} == {
         "LOW_CONFIDENCE", "FIELD_UNREADABLE", "DOCUMENT_UNREADABLE", "FILE_UNREADABLE", "FILE_DAMAGED",
-        "ORIGINAL_DAMAGED"}
+        "ORIGINAL_DAMAGED", "CONCLUSION_DOUBTFUL", "VITALS_UNREADABLE"}
 
 
 def test_a_wrong_reason_table_is_refused_with_its_key(tmp_path):
