@@ -367,7 +367,12 @@ async def _decide(request: Request, dossier_id: str, decision: str) -> Response:
         if nxt is None:
             flash(request, message + " Tidak ada berkas lain yang menunggu.")
             return RedirectResponse("/antrean", status_code=303)
-        flash(request, message + " Ini berkas berikutnya di antrean.")
+        try:  # claim-and-next: the next dossier is the verifier's until the claim expires
+            c = await run_in_threadpool(svc.claim, account, nxt)
+            flash(request, message + f" Ini berkas berikutnya di antrean; Anda mengerjakannya sampai "
+                                     f"{wib(c.expires_at, '%H:%M')}.")
+        except ReviewError:  # taken by someone else a moment ago: shown, not claimed
+            flash(request, message + " Ini berkas berikutnya di antrean.")
         return _back(nxt)
     flash(request, message)
     return _back(dossier_id)

@@ -58,6 +58,7 @@ def test_after_a_decision_the_next_dossier_opens(login, store):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0001/setujui", data={"csrf_token": client.csrf, **MS_0001, "lanjut": "ya"})
     assert r.url.path == "/berkas/KPPS-0002" and "Ini berkas berikutnya di antrean" in r.text
+    assert store.get_json(keys.claim_key("KPPS-0002"))["username"] == "pps.kebonagung"  # claimed for them
     r = client.post("/berkas/KPPS-0002/tolak", data={"csrf_token": client.csrf, "konfirmasi": "ya",
                                                       "reason": "Ijazah tidak ada", "lanjut": "ya"})
     assert r.url.path == "/antrean" and "Tidak ada berkas lain yang menunggu" in r.text
