@@ -11,6 +11,9 @@ Roles and the area each one covers (Kemendagri codes as written in config/wilaya
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -43,6 +46,46 @@ ROLE_LABEL = {Role.PPS: "PPS", Role.PPK: "PPK", Role.KPU_KAB: "KPU Kab/Kota", Ro
 
 class AccountError(ValueError):
     """A request to create or change an account that cannot be honoured (message in Bahasa)."""
+
+
+class HashingBusy(RuntimeError):
+    """Every password-hashing slot is taken and the short waiting line is full or timed out."""
+
+
+class HashGate:
+    """Bounds concurrent argon2 work: `slots` at once, `queue` more waiting at most `wait` seconds.
+
+    argon2id with the library defaults takes 64 MiB per hash, so the slots bound the app's memory
+    (24 concurrent logins used to take it from 194 MB to 1.5 GB); a caller past the queue is refused at
+    once (`HashingBusy`) instead of joining an unbounded line of blocked threads.
+    """
+
+    def __init__(self, slots: int = 2, queue: int = 4, wait: float = 3.0) -> None:
+        self.slots = slots
+        self.queue = queue
+        self.wait = wait
+        self._sem = threading.BoundedSemaphore(slots)
+        self._lock = threading.Lock()
+        self._waiting = 0
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._sem.acquire(blocking=False):
+            with self._lock:
+                if self._waiting >= self.queue:
+                    raise HashingBusy()
+                self._waiting += 1
+            try:
+                got = self._sem.acquire(timeout=self.wait)
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+            if not got:
+                raise HashingBusy()
+        try:
+            yield
+        finally:
+            self._sem.release()
 
 
 class Account(BaseModel):
@@ -88,11 +131,13 @@ class Accounts:
     (tests pass cheaper parameters; a stored hash keeps its own parameters and is upgraded at next login)."""
 
     def __init__(self, store: ObjectStore, regions: Regions | None = None, *,
-                 hasher: PasswordHasher = DEFAULT_HASHER) -> None:
+                 hasher: PasswordHasher = DEFAULT_HASHER, gate: HashGate | None = None) -> None:
         self.store = store
         self.regions = regions
         self.hasher = hasher
-        # verified against when the user does not exist, so a wrong username costs the same time
+        self.gate = gate or HashGate()
+        # verified against when the user does not exist, so a wrong username costs the same time and memory
+        # (same parameters, same gate)
         self._dummy_hash = hasher.hash("berkas-no-such-user")
 
     def get(self, username: str) -> Account | None:
@@ -138,15 +183,18 @@ class Accounts:
         return out
 
     def authenticate(self, username: str, password: str) -> Account | None:
-        """The account when the password fits and the account is active; None otherwise."""
+        """The account when the password fits and the account is active; None otherwise.
+
+        Raises `HashingBusy` when the hashing gate is full (nothing was verified)."""
         account = self.get(username) if keys.USERNAME_RE.match(username or "") else None
-        try:
-            self.hasher.verify(account.password_hash if account else self._dummy_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return None
-        if account is None or account.disabled:
-            return None
-        if self.hasher.check_needs_rehash(account.password_hash):
-            account.password_hash = self.hasher.hash(password)
-            self.store.put_json(keys.account_key(username), account.model_dump(mode="json"))
+        with self.gate.slot():
+            try:
+                self.hasher.verify(account.password_hash if account else self._dummy_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return None
+            if account is None or account.disabled:
+                return None
+            if self.hasher.check_needs_rehash(account.password_hash):
+                account.password_hash = self.hasher.hash(password)
+                self.store.put_json(keys.account_key(username), account.model_dump(mode="json"))
         return account

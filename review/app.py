@@ -15,7 +15,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from config.settings import Settings, get_settings
 from pipeline.storage import open_store
 from pipeline.storage.base import ObjectStore
-from review.accounts import Accounts
+from review.accounts import Accounts, HashGate
+from review.limits import BodyLimit
 from review.pages import PageImages
 from review.routes import router
 from review.service import NotFound, OutOfArea, ReviewError, ReviewService, queue_enqueuer
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
     app.state.review_settings = review
     app.state.store = store
     app.state.service = service
-    app.state.accounts = accounts or Accounts(store, service.regions)
+    app.state.accounts = accounts or Accounts(
+        store, service.regions, gate=HashGate(review.hash_slots, review.hash_queue, review.hash_wait_seconds))
     app.state.images = PageImages(store, settings.limits, max_side=review.image_max_side,
                                   cache_items=review.image_cache_items)
     app.state.throttle = LoginThrottle(review.login_attempts, review.login_window_minutes * 60)
@@ -85,6 +87,10 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
         request.session["flash"] = ["error", exc.message]
         back = _dossier_path(request.url.path)
         return RedirectResponse(back, status_code=303) if back else HTMLResponse(exc.message, exc.status)
+
+    # outermost: bodies are bounded before the session, CSRF or any form parser sees them
+    app.add_middleware(BodyLimit, form_bytes=review.max_form_bytes, login_bytes=review.max_login_bytes,
+                       upload_bytes=review.max_upload_bytes or settings.limits.max_file_bytes + 64 * 1024)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)

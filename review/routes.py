@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.contract import FIELDS_BY_TYPE, CheckStatus
-from review.accounts import Account
+from review.accounts import Account, HashingBusy
 from review.queue import STATES, QueueFilter, build_queue
 from review.service import DECISIONS, NotFound, ReviewError
 from review.web import check_csrf, csrf_token, current_account, flash, render
@@ -71,7 +71,14 @@ async def login(request: Request) -> Response:
         log.warning("login refused: too many failures for one username")
         return render(request, "login.html", status_code=429,
                       error="Terlalu banyak percobaan gagal. Coba lagi 15 menit lagi.")
-    account = await run_in_threadpool(request.app.state.accounts.authenticate, username, password)
+    try:
+        account = await run_in_threadpool(request.app.state.accounts.authenticate, username, password)
+    except HashingBusy:
+        log.warning("login refused: password hashing saturated")
+        response = render(request, "login.html", status_code=503,
+                          error="Server sedang sibuk memeriksa kata sandi lain. Coba lagi beberapa detik lagi.")
+        response.headers["Retry-After"] = "5"
+        return response
     if account is None:
         throttle.failed(username)
         log.info("login failed")

@@ -22,3 +22,13 @@ class ReviewSettings(BaseSettings):
     image_cache_items: int = 48
     login_attempts: int = 5  # failed logins per username per window before refusing
     login_window_minutes: int = 15
+    # request bodies (docs/security.md "Limits"): checked on Content-Length and counted while streaming,
+    # before any form is parsed; the upload route defaults to Limits.max_file_bytes + 64 KiB of envelope
+    max_login_bytes: int = Field(8 * 1024, ge=1024)
+    max_form_bytes: int = Field(64 * 1024, ge=1024)
+    max_upload_bytes: int | None = Field(None, ge=1024)
+    # argon2 password hashing (64 MiB each with the defaults): at most `hash_slots` at once, at most
+    # `hash_queue` more waiting up to `hash_wait_seconds`; any further login is answered 503 at once
+    hash_slots: int = Field(2, ge=1)
+    hash_queue: int = Field(4, ge=0)
+    hash_wait_seconds: float = Field(3.0, ge=0)
