@@ -20,8 +20,10 @@ from review.limits import BodyLimit
 from review.pages import PageImages
 from review.routes import router
 from review.service import NotFound, OutOfArea, ReviewError, ReviewService, queue_enqueuer
+from review.sessions import Sessions
 from review.settings import ReviewSettings
-from review.web import HERE, CsrfFailed, LoginRequired, LoginThrottle, render
+from review.throttle import LoginThrottle
+from review.web import HERE, CsrfFailed, LoginRequired, render
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,11 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
         store, service.regions, gate=HashGate(review.hash_slots, review.hash_queue, review.hash_wait_seconds))
     app.state.images = PageImages(store, settings.limits, max_side=review.image_max_side,
                                   cache_items=review.image_cache_items)
-    app.state.throttle = LoginThrottle(review.login_attempts, review.login_window_minutes * 60)
+    app.state.sessions = Sessions(store, review.session_hours)
+    app.state.throttle = LoginThrottle(
+        pair_attempts=review.login_attempts, window=review.login_window_minutes * 60,
+        address_attempts=review.login_address_attempts, name_free=review.login_name_free,
+        name_max_delay=review.login_name_max_delay_seconds, unknown_attempts=review.login_unknown_attempts)
 
     app.add_middleware(
         SessionMiddleware, secret_key=review.secret.get_secret_value(), session_cookie="berkas_sesi",

@@ -29,7 +29,7 @@ def create(
     area: str = typer.Option(None, "--area", "-a", help="kode wilayah: 35.75 (KPU), 35.75.02 (PPK), 35.75.02.1005 (PPS)"),
     nik_access: bool = typer.Option(None, "--lihat-nik/--tanpa-nik", help="boleh melihat NIK utuh (bawaan: ya, kecuali ADMIN)"),
     password: str = typer.Option(..., prompt="Kata sandi", hide_input=True, confirmation_prompt=True,
-                                 help="minimal 10 karakter (ditanyakan bila tidak diberikan)"),
+                                 help="10-128 karakter, bukan yang umum atau berisi nama pengguna (ditanyakan bila tidak diberikan)"),
 ) -> None:
     """Buat akun baru."""
     try:

@@ -20,8 +20,13 @@ class ReviewSettings(BaseSettings):
     page_size: int = 50
     image_max_side: int = 1600
     image_cache_items: int = 48
-    login_attempts: int = 5  # failed logins per username per window before refusing
-    login_window_minutes: int = 15
+    # login throttle (review/throttle.py, docs/security.md "Sign-in"), failures counted over the window:
+    login_attempts: int = Field(5, ge=1)  # of one user name from one address: that pair is refused
+    login_window_minutes: int = Field(15, ge=1)
+    login_address_attempts: int = Field(30, ge=1)  # from one address, any names: the address is refused
+    login_name_free: int = Field(10, ge=1)  # of one name, all addresses: past it each attempt waits 2, 4, 8 ... s
+    login_name_max_delay_seconds: float = Field(60.0, ge=1)  # ... never longer than this
+    login_unknown_attempts: int = Field(100, ge=1)  # with unknown names, everywhere: failed addresses are refused
     # request bodies (docs/security.md "Limits"): checked on Content-Length and counted while streaming,
     # before any form is parsed; the upload route defaults to Limits.max_file_bytes + 64 KiB of envelope
     max_login_bytes: int = Field(8 * 1024, ge=1024)
