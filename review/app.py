@@ -27,6 +27,12 @@ from review.web import HERE, CsrfFailed, LoginRequired, render
 
 log = logging.getLogger(__name__)
 
+SESSION_COOKIE = "berkas_sesi"
+PLAIN_HTTP_REFUSED = (
+    "Masuk gagal karena alamat ini memakai HTTP biasa (tanpa https://), sedangkan aplikasi hanya mengirim "
+    "cookie sesi lewat HTTPS, sehingga browser tidak mengembalikannya. Memuat ulang halaman tidak akan membantu. "
+    "Buka aplikasi lewat alamat https://; bila server ini memang hanya di jaringan lokal kantor tanpa HTTPS, "
+    "pengelola dapat menjalankannya dengan BERKAS_REVIEW_PLAIN_HTTP=1 (lihat docs/security.md).")
 CSP = ("default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
@@ -63,9 +69,12 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
         name_max_delay=review.login_name_max_delay_seconds, unknown_attempts=review.login_unknown_attempts)
 
     app.add_middleware(
-        SessionMiddleware, secret_key=review.secret.get_secret_value(), session_cookie="berkas_sesi",
-        max_age=int(review.session_hours * 3600), same_site="strict", https_only=review.cookie_secure,
+        SessionMiddleware, secret_key=review.secret.get_secret_value(), session_cookie=SESSION_COOKIE,
+        max_age=int(review.session_hours * 3600), same_site="strict", https_only=review.secure_cookies,
     )
+    if not review.secure_cookies:
+        log.warning("PLAIN HTTP: the session cookie is sent without encryption; passwords and pages can be read "
+                    "on the network. Only for a closed office LAN (BERKAS_REVIEW_PLAIN_HTTP); use HTTPS otherwise")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -82,9 +91,19 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
-        log.warning("CSRF token missing or wrong on %s %s", request.method, request.url.path)
-        return render(request, "error.html", None, status_code=403,
-                      message="Formulir sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+        no_cookie = SESSION_COOKIE not in request.cookies
+        log.warning("CSRF token missing or wrong on %s %s (session cookie %s, %s)", request.method,
+                    request.url.path, "absent" if no_cookie else "present", request.url.scheme)
+        if no_cookie and request.url.scheme == "http" and review.secure_cookies:
+            message = PLAIN_HTTP_REFUSED
+        elif no_cookie:
+            message = ("Browser tidak mengirim kembali cookie sesi: sesinya sudah berakhir atau cookie diblokir. "
+                       "Muat ulang halaman; bila tetap gagal, izinkan cookie untuk alamat ini.")
+        else:
+            message = "Formulir sudah kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi."
+        if request.url.path == "/masuk":
+            return render(request, "login.html", None, status_code=403, error=message)
+        return render(request, "error.html", None, status_code=403, message=message)
 
     @app.exception_handler(ReviewError)
     async def _review_error(request: Request, exc: ReviewError) -> Response:

@@ -14,6 +14,9 @@ class ReviewSettings(BaseSettings):
     # signs the session cookie; a random one per process when unset (sessions end at restart)
     secret: SecretStr = Field(default_factory=lambda: SecretStr(secrets.token_urlsafe(32)))
     cookie_secure: bool = Field(True, description="send the session cookie over HTTPS only")
+    # a PPS office server on a LAN without HTTPS: cookies without `Secure` (browsers drop Secure cookies set over
+    # plain HTTP, so login could never work there); warned about at start-up and on the login page
+    plain_http: bool = False
     session_hours: float = 8.0
     use_queue: bool = Field(False, description="queue uploads for the RQ workers (distributed mode)")
     claim_minutes: int = 30
@@ -37,3 +40,8 @@ class ReviewSettings(BaseSettings):
     hash_slots: int = Field(2, ge=1)
     hash_queue: int = Field(4, ge=0)
     hash_wait_seconds: float = Field(3.0, ge=0)
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether the session cookie is marked `Secure` (HTTPS only)."""
+        return self.cookie_secure and not self.plain_http
