@@ -153,3 +153,61 @@ def test_plain_http_from_the_environment(monkeypatch):
     monkeypatch.setenv("BERKAS_REVIEW_PLAIN_HTTP", "1")
     r = ReviewSettings(secret="x" * 40)
     assert r.plain_http and not r.secure_cookies
+
+
+# ---- the same in a real browser (Debian's chromium), on a host name that is not loopback ---------------------
+
+
+def _serve_in_thread(app):
+    import socket
+    import threading
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    while not srv.started:
+        if not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        thread.join(0.05)
+    return srv, thread, port
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("plain_http", [False, True])
+def test_a_browser_on_a_plain_http_lan_address(make_app, plain_http):
+    """GIVEN chromium reaching the app as http://kantor-pps.lan (not loopback, so a Secure cookie is dropped)
+    THEN with HTTPS-only cookies the login page names plain HTTP as the cause; with BERKAS_REVIEW_PLAIN_HTTP
+    the verifier signs in, after a warning on the login page."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    srv, thread, port = _serve_in_thread(make_app(plain_http=plain_http))
+    base = f"http://kantor-pps.lan:{port}"
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium", headless=True,
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                      "--disable-component-update", "--disable-sync",
+                      "--host-resolver-rules=MAP kantor-pps.lan 127.0.0.1"])
+            try:
+                page = browser.new_page()
+                page.goto(f"{base}/masuk")
+                assert ("HTTP biasa, tanpa enkripsi" in page.content()) == plain_http
+                page.fill("input[name=username]", "pps.kebonagung")
+                page.fill("input[name=password]", DEMO_PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_load_state()
+                if plain_http:
+                    page.wait_for_url(f"{base}/antrean")
+                else:
+                    text = page.inner_text("body")
+                    assert "HTTP biasa" in text and "kedaluwarsa" not in text
+            finally:
+                browser.close()
+    finally:
+        srv.should_exit = True
+        thread.join(10)
