@@ -104,6 +104,13 @@ def serve(
     except SecretUnsafe as e:
         console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from e
+    from pipeline.selfcheck import SelfCheckFailed, require
+
+    try:  # its state (accounts, claims, decisions) lives in the store: that is its database check
+        require(settings, "review", label="aplikasi review")
+    except SelfCheckFailed as e:
+        console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from e
     if demo:
         from pipeline.storage import open_store
         from review.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo

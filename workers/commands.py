@@ -45,11 +45,16 @@ def ingest_command(
 ) -> None:
     """Simpan berkas ke penyimpanan objek dan antrekan untuk diproses (mode terdistribusi)."""
     from pipeline.errors import InputError, StorageError
+    from pipeline.selfcheck import SelfCheckFailed, require
     from pipeline.storage import open_store
     from workers.ingest import ingest
     from workers.queues import DOSSIER_QUEUE, connect, get_queue
 
     settings = get_settings()
+    try:  # the store (and Redis when queueing) before anything is uploaded
+        require(settings, "ingest-no-queue" if no_queue else "ingest", label="berkas ingest")
+    except SelfCheckFailed as e:
+        fail(e.detail)
     queue = None
     if not no_queue:
         with redis_errors(settings):  # before anything is uploaded
@@ -107,10 +112,11 @@ def worker_command(
                       f"(pilihan: {', '.join(QUEUE_NAMES)})")
         raise typer.Exit(2)
     from pipeline.errors import SecretUnsafe
+    from pipeline.selfcheck import SelfCheckFailed
 
     try:
         run_worker(get_settings(), burst=burst, queues=names, simple=simple)
-    except SecretUnsafe as e:
+    except (SecretUnsafe, SelfCheckFailed) as e:
         fail(e.detail)
 
 

@@ -146,8 +146,13 @@ def run_worker(
     """Run a worker until stopped (or, with `burst`, until the queues are empty). Retries that wait for their
     backoff are moved back to the queue by the worker's scheduler (`with_scheduler`).
 
-    Refuses to start (pipeline.errors.SecretUnsafe) with an unsafe NIK-index key, outside development mode."""
+    Refuses to start (pipeline.errors.SecretUnsafe) with an unsafe NIK-index key, outside development mode, and
+    (pipeline.selfcheck.SelfCheckFailed) when tesseract, the NIK templates, the neural models, the rules, the
+    store or Redis are missing or broken."""
     require_secrets(settings, what="worker")
+    from pipeline.selfcheck import require
+
+    require(settings, "worker", label="worker")  # SelfCheckFailed before the worker takes a job
     jobs.init_process(settings)
     worker = make_worker(settings, queues=queues, simple=simple)
     log.info("worker %s on %s (burst=%s)", worker.name, ", ".join(queues), burst)
