@@ -44,8 +44,12 @@ class SelfCheckFailed(ConfigError):
 
     def __init__(self, what: str, items: list[Item]) -> None:
         self.items = items
+        if len(items) == 1:  # one line, as every other refusal to start
+            (i,) = items
+            super().__init__(f"{what} tidak dijalankan: {i.name}: {i.detail} (periksa semuanya: berkas doctor)")
+            return
         lines = "\n".join(f"  {i.name}: {i.detail}" for i in items)
-        super().__init__(f"{what} tidak dijalankan; yang kurang:\n{lines}\n(periksa semuanya dengan: berkas doctor)")
+        super().__init__(f"{what} tidak dijalankan; yang kurang:\n{lines}\n(periksa semuanya: berkas doctor)")
 
 
 @dataclass(frozen=True)
