@@ -9,6 +9,7 @@ embedded `berkas run` and the distributed RQ workers share this one path.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from models.contract import (
@@ -19,7 +20,7 @@ from models.contract import (
     FileError,
     Registration,
 )
-from pipeline import __version__, corrections, intake, manifest
+from pipeline import __version__, corrections, intake, manifest, observe
 from pipeline.checks import dossier_niks_of, run_checks
 from pipeline.context import DocumentReading
 from pipeline.decide import decide
@@ -140,16 +141,21 @@ def read_originals(ctx: DossierContext) -> None:
         except (ObjectNotFound, IntegrityError) as e:
             ctx.errors.append(FileError(file=name, error=e.code, message=FILE_REASONS.get(e.code, e.message_id)))
             continue
-        pages, errors = intake.load_pages(name, data, sha256=sha, limits=limits)
+        with observe.timed("decode"):
+            pages, errors = intake.load_pages(name, data, sha256=sha, limits=limits)
         ctx.errors.extend(errors)
         for page in pages:
+            ocr_spent: dict[str, float] = {}
+            t0 = time.perf_counter()
             try:
-                reading = read_page(page, ctx.runtime.reading)
+                reading = read_page(page, observe.timed_tools(ctx.runtime.reading, ocr_spent))
             except OcrFailed as e:
                 log.warning("dossier %s: %s page %d unreadable: %s", ctx.dossier_id, name, page.page, e.code)
                 ctx.errors.append(FileError(file=name, page=page.page, error="PAGE_UNREADABLE",
                                             message=FILE_REASONS["PAGE_UNREADABLE"]))
                 continue
+            finally:
+                observe.page_read(time.perf_counter() - t0, ocr_spent)
             ctx.readings.append(reading)
             ctx.read_with.append(engines_of(ctx.runtime).for_page(page, reading.type))
 
@@ -193,7 +199,8 @@ def evaluate_and_publish(
 
     all_errors = list(errors) + ([registration_error] if registration_error else [])
     result = _decide(runtime, dossier_id, registration, documents, all_errors, others)
-    published = publish_result(store, result, runtime=runtime, expect=expect)
+    with observe.timed("publish"):
+        published = publish_result(store, result, runtime=runtime, expect=expect)
     if published:
         index.update(dossier_id, niks)  # again: a run that lost a race may have written older NIKs meanwhile
 
@@ -211,11 +218,12 @@ def evaluate_and_publish(
 
 
 def _decide(runtime, dossier_id, registration, documents, errors, others) -> DossierResult:
-    checks = run_checks(
-        registration, documents, errors, rules=runtime.rules, regions=runtime.regions,
-        duplicates={dossier_id: others} if others else None,
-    )
-    status, missing = decide(checks, runtime.rules)
+    with observe.timed("checks"):
+        checks = run_checks(
+            registration, documents, errors, rules=runtime.rules, regions=runtime.regions,
+            duplicates={dossier_id: others} if others else None,
+        )
+        status, missing = decide(checks, runtime.rules)
     return DossierResult(
         dossier_id=dossier_id,
         status=status,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from models.contract import AreaMatchInfo, DossierResult, DossierStatus, Wilayah
-from pipeline import queue_index, rules_index
+from pipeline import observe, queue_index, rules_index
 from pipeline.errors import WriteConflict
 from pipeline.provenance import flag_provenance
 from pipeline.regions import Regions, dotted
@@ -105,6 +105,8 @@ def publish_result(store: ObjectStore, result: DossierResult, *, runtime, expect
         info = store.put_json(key, body, if_match=etag)
     _derive(store, runtime, result, info.etag, old)
     log.info("dossier %s: published status=%s", result.dossier_id, result.status.value)
+    observe.emit("published", status=result.status.value,
+                 reasons=flag_body(result)["reasons"] if result.status != DossierStatus.COMPLETE else [])
     return Published(True, info.etag)
 
 

@@ -117,6 +117,9 @@ def serve(
 
         seed_demo(open_store(settings))
         console.print(f"Akun contoh: {', '.join(DEMO_USERS)} (kata sandi: {DEMO_PASSWORD})")
+    from workers.metrics import install as count_metrics
+
+    count_metrics()  # this process's re-checks, served on /metrics (review/health.py)
     uvicorn.run(create_app(settings, review), host=host, port=port, log_level="info",
                 proxy_headers=True, server_header=False)
 
