@@ -16,6 +16,8 @@ from config.settings import Settings, get_settings
 from pipeline.storage import open_store
 from pipeline.storage.base import ObjectStore
 from review.accounts import Accounts, HashGate
+from review.health import app_metrics
+from review.health import router as health_router
 from review.limits import BodyLimit
 from review.pages import PageImages
 from review.routes import router
@@ -119,6 +121,8 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)
+    app.include_router(health_router)  # /healthz, /readyz, /metrics: no login (review/health.py)
+    app.state.metrics = app_metrics(settings)
     app.state.run = run_in_threadpool
     return app
 

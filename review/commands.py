@@ -127,12 +127,22 @@ def serve(
     except SecretUnsafe as e:
         console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from e
+    from pipeline.selfcheck import SelfCheckFailed, require
+
+    try:  # its state (accounts, claims, decisions) lives in the store: that is its database check
+        require(settings, "review", label="aplikasi review")
+    except SelfCheckFailed as e:
+        console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from e
     if store is not None:
         from review.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
         seed_demo(store)
         console.print(f"Demo di {settings.store_path} (bukan penyimpanan utama). "
                       f"Akun contoh: {', '.join(DEMO_USERS)} (kata sandi: {DEMO_PASSWORD})")
+    from workers.metrics import install as count_metrics
+
+    count_metrics()  # this process's re-checks, served on /metrics (review/health.py)
     uvicorn.run(create_app(settings, review, store=store), host=host, port=port, log_level="info",
                 proxy_headers=True, server_header=False)
 
