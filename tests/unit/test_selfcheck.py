@@ -207,7 +207,7 @@ def test_the_review_app_stops_on_a_dead_store(cli, monkeypatch):
     monkeypatch.setenv("BERKAS_STORE", "s3")
     monkeypatch.setenv("BERKAS_S3_ENDPOINT", DEAD_S3)
     get_settings.cache_clear()
-    _stopped(cli("review", "serve", "--demo"), "store", DEAD_S3)
+    _stopped(cli("review", "serve"), "store", DEAD_S3)  # not --demo: that serves a local folder of its own
 
 
 def test_doctor_lists_every_item_and_exits_by_them(cli, monkeypatch, tmp_path):
