@@ -108,6 +108,7 @@ def test_the_upload_route_has_the_larger_limit_and_forms_the_small_one(make_app,
     r = client.post("/berkas/KPPS-0001/unggah", data={"csrf_token": token},
                     files={"file": ("scan.png", b"\0" * 400_000, "image/png")}, follow_redirects=False)
     assert r.status_code == 413
+    assert "File terlalu besar" in r.text and 'href="/berkas/KPPS-0001"' in r.text
 
 
 def test_the_upload_limit_defaults_to_the_file_limit_plus_the_envelope(app):
