@@ -18,7 +18,7 @@ from pipeline.storage.base import ObjectStore
 from review.accounts import Accounts, HashGate
 from review.health import app_metrics
 from review.health import router as health_router
-from review.limits import BodyLimit
+from review.limits import UPLOAD_ENVELOPE, BodyLimit
 from review.pages import PageImages
 from review.routes import router
 from review.service import NotFound, OutOfArea, ReviewError, ReviewService, queue_enqueuer
@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
 
     # outermost: bodies are bounded before the session, CSRF or any form parser sees them
     app.add_middleware(BodyLimit, form_bytes=review.max_form_bytes, login_bytes=review.max_login_bytes,
-                       upload_bytes=review.max_upload_bytes or settings.limits.max_file_bytes + 64 * 1024)
+                       upload_bytes=review.max_upload_bytes or settings.limits.max_file_bytes + UPLOAD_ENVELOPE)
 
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(router)

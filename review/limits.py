@@ -15,7 +15,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from html import escape
 from typing import Any
+from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Any]
 
 UPLOAD_PATH = re.compile(r"^/berkas/[^/]+/unggah$")
 LOGIN_PATH = "/masuk"
-TOO_LARGE = "Permintaan terlalu besar: batasnya {limit} byte. Untuk pindaian, kecilkan atau pisahkan filenya."
+UPLOAD_ENVELOPE = 64 * 1024  # multipart boundaries and the other fields, beside the file itself
 
 
 class BodyTooLarge(Exception):
@@ -57,10 +59,10 @@ class BodyLimit:
         if declared is not None and declared > limit:
             log.warning("request body refused before reading: %s bytes declared on %s (limit %s)",
                         declared, scope.get("path", ""), limit)
-            await _too_large(send, limit)
+            await _too_large(send, limit, scope.get("path", ""))
             return
-        if declared is not None:
-            limit = declared  # a client may not send more than it declared either
+        # a client may not send more than it declared either
+        cap = limit if declared is None else declared
 
         received = 0
         started = False
@@ -70,7 +72,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > limit:
+                if received > cap:
                     raise BodyTooLarge()
             return message
 
@@ -85,7 +87,7 @@ class BodyLimit:
         except* BodyTooLarge:  # starlette's BaseHTTPMiddleware may hand it back inside an exception group
             log.warning("request body aborted past its limit on %s (limit %s)", scope.get("path", ""), limit)
             if not started:
-                await _too_large(send, limit)
+                await _too_large(send, limit, scope.get("path", ""))
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -100,10 +102,23 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = TOO_LARGE.format(limit=limit).encode()
+async def _too_large(send: Send, limit: int, path: str) -> None:
+    """413 as a small page in Bahasa; from the upload route, with a link back to the dossier."""
+    upload = UPLOAD_PATH.match(path)
+    if upload:
+        mb = max(1, (limit - UPLOAD_ENVELOPE) // (1024 * 1024))
+        text = (f"File terlalu besar: batasnya {mb} MB per pindaian. Kecilkan filenya (misalnya foto ulang dengan "
+                "resolusi lebih rendah) atau pisahkan per dokumen, lalu unggah lagi.")
+        back = quote(path.rsplit("/", 1)[0], safe="/")
+    else:
+        text = f"Permintaan terlalu besar (batasnya {max(1, limit // 1024)} KB)."
+        back = "/"
+    body = (f'<!doctype html><html lang="id"><meta charset="utf-8"><title>Terlalu besar</title>'
+            f'<p>{escape(text)}</p><p><a href="{escape(back)}">Kembali</a></p></html>').encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
-        (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+        (b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"), (b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff"),
+        (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+        (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer"),
     ]})
     await send({"type": "http.response.body", "body": body})

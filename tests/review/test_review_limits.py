@@ -108,6 +108,7 @@ def test_the_upload_route_has_the_larger_limit_and_forms_the_small_one(make_app,
     r = client.post("/berkas/KPPS-0001/unggah", data={"csrf_token": token},
                     files={"file": ("scan.png", b"\0" * 400_000, "image/png")}, follow_redirects=False)
     assert r.status_code == 413
+    assert "File terlalu besar" in r.text and 'href="/berkas/KPPS-0001"' in r.text
 
 
 def test_the_upload_limit_defaults_to_the_file_limit_plus_the_envelope(app):
@@ -203,3 +204,23 @@ def test_24_concurrent_logins_with_production_argon2_stay_within_a_few_hashes_of
     out = run_case(r.hash_slots, r.hash_queue, r.hash_wait_seconds, 24)
     assert out["verified"] + out["busy"] == 24 and out["verified"] >= r.hash_slots
     assert out["growth_mb"] < 400, out
+
+
+def test_a_waiting_login_gets_the_slot_when_one_frees_within_the_wait():
+    gate = HashGate(slots=1, queue=1, wait=2.0)
+    got: list[float] = []
+
+    def waiter() -> None:
+        t0 = time.monotonic()
+        with gate.slot():
+            got.append(time.monotonic() - t0)
+
+    with gate.slot():
+        t = threading.Thread(target=waiter)
+        t.start()
+        time.sleep(0.2)
+        with pytest.raises(HashingBusy):  # the one place in line is taken
+            with gate.slot():
+                pass
+    t.join()
+    assert len(got) == 1 and 0.15 < got[0] < 2.0
