@@ -70,6 +70,7 @@ def run(
         require_secrets(settings, what="berkas run")  # it writes the NIK index
     except SecretUnsafe as e:
         fail(e.detail)
+    self_check_or_exit(settings, "run", label="berkas run")  # before anything is ingested or read
     store = open_store(settings)
     try:
         summary = ingest(input_path, store, queue=None, progress=True)
@@ -106,6 +107,46 @@ def run(
     console.print(f"Penyimpanan: {store_hint} (results/, flags/ = antrean pemeriksaan, originals/)")
     if outcome.crashed:
         raise typer.Exit(2)
+
+
+def self_check_or_exit(settings, what: str, *, label: str, **kw) -> None:
+    """The start-up self-check of entry point `what` (pipeline/selfcheck.py): on a missing piece, its lines in
+    red and exit 1, before the command takes any work."""
+    from pipeline.selfcheck import SelfCheckFailed, require
+    from workers.commands import fail
+
+    try:
+        require(settings, what, label=label, **kw)
+    except SelfCheckFailed as e:
+        fail(e.detail)
+
+
+@app.command()
+def doctor(
+    only: str = typer.Option(None, "--only", help="comma list of items (default: all): "
+                             "tesseract,nik_templates,neural_models,rules,store,redis,secrets"),
+) -> None:
+    """Check everything Berkas needs on this machine: exit 0 when all is there, 1 otherwise."""
+    from pipeline.selfcheck import CHECKS, run_checks
+
+    names = tuple(n.strip() for n in only.split(",") if n.strip()) if only else tuple(CHECKS)
+    unknown = sorted(set(names) - set(CHECKS))
+    if unknown:
+        console.print(f"[red]Tidak dikenal: {', '.join(unknown)}[/red] (pilihan: {', '.join(CHECKS)})")
+        raise typer.Exit(2)
+    items = run_checks(get_settings(), names)
+    t = Table(title="berkas doctor")
+    for col in ("komponen", "keadaan", "keterangan"):
+        t.add_column(col, overflow="fold")
+    for i in items:
+        state = "[yellow]dilewati[/yellow]" if i.skipped else ("[green]ok[/green]" if i.ok else "[red]TIDAK ADA[/red]")
+        t.add_row(i.name, state, i.detail)
+    console.print(t)
+    bad = [i.name for i in items if not i.ok]
+    if bad:
+        console.print(f"[red]{len(bad)} komponen bermasalah:[/red] {', '.join(bad)}")
+        raise typer.Exit(1)
+    console.print("[green]Semua komponen siap.[/green]")
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -167,6 +208,7 @@ def report(
     settings = get_settings()
     if store_path is not None:
         settings = settings.model_copy(update={"store": "local", "store_path": store_path})
+    self_check_or_exit(settings, "report", label="berkas report")
     store = open_store(settings)
     tps_list = tps_csv or default_tps_list(settings)
     try:

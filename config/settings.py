@@ -80,6 +80,12 @@ class Settings(BaseSettings):
     # development only: allows the default or a short secret (a warning instead of a refusal to start)
     dev_mode: bool = False
 
+    # metrics (docs/operations.md): a worker serves /metrics on metrics_port (0: off) at metrics_addr; the review
+    # app serves /metrics on its own port, behind `Authorization: Bearer <metrics_token>` when that is set
+    metrics_port: int = Field(0, ge=0, le=65535)
+    metrics_addr: str = "127.0.0.1"
+    metrics_token: SecretStr | None = None
+
     limits: Limits = Field(default_factory=Limits)
 
     @model_validator(mode="after")

@@ -161,6 +161,32 @@ class FieldCorrection(BaseModel):
     correction: str | None = Field(default=None, description="store key of the correction record")
 
 
+class EngineInfo(BaseModel):
+    """One engine that read a page, as it was when it read: enough to say after the fact what produced a value."""
+
+    name: str = Field(description="tesserocr, pytesseract, ppocr, nik_templates, pdf_text_layer, ...")
+    version: str | None = Field(default=None, description="the engine's own version (tesseract 5.5.0, ...)")
+    data: str | None = Field(default=None, description="language data or model set it read with (e.g. 'ind')")
+    sha256: str | None = Field(default=None, description="sha256 of that language data / template file")
+    files: dict[str, str] = Field(default_factory=dict, description="model role -> sha256, for multi-file engines")
+
+
+class RulesInfo(BaseModel):
+    """The requirements file a decision was made under."""
+
+    file: str = Field(description="file name of the requirements file")
+    version: str = Field(description="its `version` key")
+    sha256: str = Field(description="full sha256 hex digest of the file's bytes")
+
+
+class Provenance(BaseModel):
+    """How a result was decided: requirements, pipeline, code. The engines are per page (DocumentResult.read_with)."""
+
+    requirements: RulesInfo
+    pipeline_version: str
+    code_revision: str | None = Field(default=None, description="git revision of the code, when known")
+
+
 class DocumentResult(BaseModel):
     file: str
     page: int = Field(ge=1, description="1-based page within the file")
@@ -179,6 +205,8 @@ class DocumentResult(BaseModel):
         description="type unknown, yet the page looks like a document whose text could not be read (blurred, "
         "dark, tiny): it may be a required document, so its absence is reviewed, not taken as missing",
     )
+    read_with: list[EngineInfo] = Field(
+        default_factory=list, description="the engines that read this page (kept through re-checks without OCR)")
 
 
 class FileError(BaseModel):
@@ -216,3 +244,5 @@ class DossierResult(BaseModel):
         default_factory=list, description="other dossiers holding the same NIK (ids only)"
     )
     processed_at: str | None = None
+    provenance: Provenance | None = Field(
+        None, description="requirements file (version, sha256), pipeline version and code revision of the decision")

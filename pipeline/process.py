@@ -9,16 +9,18 @@ embedded `berkas run` and the distributed RQ workers share this one path.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 from models.contract import (
     DocumentResult,
     DossierResult,
     DossierStatus,
+    EngineInfo,
     FileError,
     Registration,
 )
-from pipeline import __version__, corrections, intake, manifest, page_types
+from pipeline import __version__, corrections, intake, manifest, observe, page_types
 from pipeline.checks import dossier_niks_of, run_checks
 from pipeline.context import DocumentReading
 from pipeline.decide import decide
@@ -32,6 +34,7 @@ from pipeline.errors import (
     RegistrationMissing,
     WriteConflict,
 )
+from pipeline.provenance import decision_provenance, engines_of
 from pipeline.publish import ANY, area_match_info, publish_result, read_result
 from pipeline.reading import read_page
 from pipeline.runtime import Runtime
@@ -52,6 +55,7 @@ class DossierContext:
     registration: Registration | None = None
     registration_error: FileError | None = None
     readings: list[DocumentReading] = field(default_factory=list)
+    read_with: list[list[EngineInfo]] = field(default_factory=list)  # per reading: the engines that read it
     errors: list[FileError] = field(default_factory=list)
 
 
@@ -68,7 +72,7 @@ def process_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) ->
     load_registration(ctx)
     read_originals(ctx)
     for attempt in range(1, PUBLISH_ATTEMPTS + 1):
-        documents = [to_document(r) for r in ctx.readings]
+        documents = [to_document(r, w) for r, w in zip(ctx.readings, ctx.read_with, strict=True)]
         # a verifier's corrections of these pages outlive the reading (pipeline/corrections.py)
         reapplied = corrections.apply_corrections(ctx.store, dossier_id, documents, ctx.errors)
         try:
@@ -138,20 +142,29 @@ def read_originals(ctx: DossierContext) -> None:
         except (ObjectNotFound, IntegrityError) as e:
             ctx.errors.append(FileError(file=name, error=e.code, message=FILE_REASONS.get(e.code, e.message_id)))
             continue
-        pages, errors = intake.load_pages(name, data, sha256=sha, limits=limits)
+        with observe.timed("decode"):
+            pages, errors = intake.load_pages(name, data, sha256=sha, limits=limits)
         ctx.errors.extend(errors)
         for page in pages:
             forced = typed.get((sha, page.page))
+            ocr_spent: dict[str, float] = {}
+            t0 = time.perf_counter()
             try:
-                ctx.readings.append(read_page(page, ctx.runtime.reading) if forced is None
-                                    else read_page(page, ctx.runtime.reading, doc_type=forced))
+                tools = observe.timed_tools(ctx.runtime.reading, ocr_spent)
+                reading = (read_page(page, tools) if forced is None
+                           else read_page(page, tools, doc_type=forced))
             except OcrFailed as e:
                 log.warning("dossier %s: %s page %d unreadable: %s", ctx.dossier_id, name, page.page, e.code)
                 ctx.errors.append(FileError(file=name, page=page.page, error="PAGE_UNREADABLE",
                                             message=FILE_REASONS["PAGE_UNREADABLE"]))
+                continue
+            finally:
+                observe.page_read(time.perf_counter() - t0, ocr_spent)
+            ctx.readings.append(reading)
+            ctx.read_with.append(engines_of(ctx.runtime).for_page(page, reading.type))
 
 
-def to_document(r: DocumentReading) -> DocumentResult:
+def to_document(r: DocumentReading, read_with: list[EngineInfo] | None = None) -> DocumentResult:
     fields, confidence, boxes = {}, {}, {}
     for name, fv in r.fields.items():
         value = fv.value.isoformat() if hasattr(fv.value, "isoformat") else fv.value
@@ -162,7 +175,7 @@ def to_document(r: DocumentReading) -> DocumentResult:
     return DocumentResult(
         file=r.file, page=r.page, type=r.type, fields=fields, confidence=confidence, boxes=boxes,
         type_scores={k: round(float(v), 4) for k, v in r.type_scores.items()}, sha256=r.sha256,
-        unreadable=r.unreadable,
+        unreadable=r.unreadable, read_with=list(read_with or []),
     )
 
 
@@ -190,7 +203,8 @@ def evaluate_and_publish(
 
     all_errors = list(errors) + ([registration_error] if registration_error else [])
     result = _decide(runtime, dossier_id, registration, documents, all_errors, others)
-    published = publish_result(store, result, runtime=runtime, expect=expect)
+    with observe.timed("publish"):
+        published = publish_result(store, result, runtime=runtime, expect=expect)
     if published:
         index.update(dossier_id, niks)  # again: a run that lost a race may have written older NIKs meanwhile
 
@@ -208,11 +222,12 @@ def evaluate_and_publish(
 
 
 def _decide(runtime, dossier_id, registration, documents, errors, others) -> DossierResult:
-    checks = run_checks(
-        registration, documents, errors, rules=runtime.rules, regions=runtime.regions,
-        duplicates={dossier_id: others} if others else None,
-    )
-    status, missing = decide(checks, runtime.rules)
+    with observe.timed("checks"):
+        checks = run_checks(
+            registration, documents, errors, rules=runtime.rules, regions=runtime.regions,
+            duplicates={dossier_id: others} if others else None,
+        )
+        status, missing = decide(checks, runtime.rules)
     return DossierResult(
         dossier_id=dossier_id,
         status=status,
@@ -224,11 +239,14 @@ def _decide(runtime, dossier_id, registration, documents, errors, others) -> Dos
         wilayah=registration.wilayah if registration else None,
         area_match=area_match_info(registration.wilayah if registration else None, runtime.regions),
         duplicate_dossiers=others,
+        provenance=decision_provenance(runtime),
     )
 
 
-def recheck_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) -> DossierResult | None:
-    """Re-run the checks of a stored result without OCR when what it depends on changed (duplicates).
+def recheck_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime,
+                    force: bool = False) -> DossierResult | None:
+    """Re-run the checks of a stored result without OCR when what it depends on changed (duplicates), or with
+    `force` in any case (the requirements changed: `berkas requeue --stale-rules`).
 
     Built from the stored result and published only over that same result (compare-and-swap): when the dossier's
     own processing or a correction publishes meanwhile, the re-check starts again from the newer result, so it
@@ -241,7 +259,7 @@ def recheck_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) ->
             return None
         index = DuplicateIndex(store, runtime.index_secret)
         others = sorted(index.others_of(dossier_id))
-        if others == old.duplicate_dossiers:
+        if others == old.duplicate_dossiers and not force:
             return old
         ctx = DossierContext(dossier_id=dossier_id, store=store, runtime=runtime)
         load_registration(ctx)

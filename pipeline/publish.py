@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from models.contract import AreaMatchInfo, DossierResult, DossierStatus, Wilayah
-from pipeline import queue_index
+from pipeline import observe, queue_index, rules_index
 from pipeline.errors import WriteConflict
+from pipeline.provenance import flag_provenance
 from pipeline.regions import Regions, dotted
 from pipeline.reports.summary import delete_summary, summary_from_result, write_summary
 from pipeline.storage import keys
@@ -104,13 +105,17 @@ def publish_result(store: ObjectStore, result: DossierResult, *, runtime, expect
         info = store.put_json(key, body, if_match=etag)
     _derive(store, runtime, result, info.etag, old)
     log.info("dossier %s: published status=%s", result.dossier_id, result.status.value)
+    observe.emit("published", status=result.status.value,
+                 reasons=flag_body(result)["reasons"] if result.status != DossierStatus.COMPLETE else [])
     return Published(True, info.etag)
 
 
 def _derive(store: ObjectStore, runtime, result: DossierResult, etag: str | None, old: DossierResult | None) -> None:
     """Flag, summary and queue marks of `result`; again from the stored result while another publisher overtook."""
     stale = {area_of(old, runtime)} if old is not None else set()
+    replaced = old
     for _ in range(_DERIVE_ROUNDS):
+        rules_index.mark(store, result, replaced)
         area = area_of(result, runtime)
         for gone in stale - {area}:
             _unflag(store, gone, result.dossier_id)
@@ -126,7 +131,7 @@ def _derive(store: ObjectStore, runtime, result: DossierResult, etag: str | None
         if latest is None or latest_etag == etag:
             return
         stale.add(area)
-        result, etag = latest, latest_etag
+        replaced, (result, etag) = result, (latest, latest_etag)
     log.warning("dossier %s: result kept changing while its flag was written", result.dossier_id)
 
 
@@ -140,6 +145,7 @@ def flag_body(result: DossierResult) -> dict:
         "flagged_at": result.processed_at,
         "result_key": keys.result_key(result.dossier_id),
         "area_match": result.area_match.model_dump(mode="json") if result.area_match else None,
+        "provenance": flag_provenance(result),
     }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -29,7 +31,7 @@ def create(
     area: str = typer.Option(None, "--area", "-a", help="kode wilayah: 35.75 (KPU), 35.75.02 (PPK), 35.75.02.1005 (PPS)"),
     nik_access: bool = typer.Option(None, "--lihat-nik/--tanpa-nik", help="boleh melihat NIK utuh (bawaan: ya, kecuali ADMIN)"),
     password: str = typer.Option(..., prompt="Kata sandi", hide_input=True, confirmation_prompt=True,
-                                 help="minimal 10 karakter (ditanyakan bila tidak diberikan)"),
+                                 help="10-128 karakter, bukan yang umum atau berisi nama pengguna (ditanyakan bila tidak diberikan)"),
 ) -> None:
     """Buat akun baru."""
     try:
@@ -78,11 +80,15 @@ def list_users() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="alamat yang didengarkan"),
     port: int = typer.Option(8000, help="port"),
-    insecure_cookies: bool = typer.Option(False, "--insecure-cookies",
-                                          help="kirim cookie sesi lewat HTTP biasa (hanya untuk demo lokal)"),
+    plain_http: bool = typer.Option(False, "--plain-http", "--insecure-cookies",
+                                    help="HTTP biasa tanpa HTTPS (hanya jaringan lokal tertutup; "
+                                         "sama dengan BERKAS_REVIEW_PLAIN_HTTP=1)"),
     use_queue: bool = typer.Option(None, "--queue/--no-queue",
                                    help="kirim unggahan ke antrean pekerja RQ (bawaan: BERKAS_REVIEW_USE_QUEUE)"),
-    demo: bool = typer.Option(False, "--demo", help="isi penyimpanan dengan berkas dan akun contoh (sintetis)"),
+    demo: bool = typer.Option(False, "--demo", help="berkas dan akun contoh (sintetis) di folder demo sendiri"),
+    demo_dir: Path = typer.Option(None, "--demo-dir",  # noqa: B008
+                                  help="folder penyimpanan demo (bawaan: var/demo-review); folder berisi data "
+                                       "lain ditolak"),
 ) -> None:
     """Jalankan aplikasi web antrean pemeriksaan."""
     import uvicorn
@@ -91,26 +97,53 @@ def serve(
     from review.settings import ReviewSettings
 
     review = ReviewSettings()
-    if insecure_cookies:
-        review = review.model_copy(update={"cookie_secure": False})
+    if plain_http:
+        review = review.model_copy(update={"plain_http": True})
+    if not review.secure_cookies:
+        console.print("PERINGATAN: HTTP biasa. Kata sandi, cookie sesi, NIK dan nama calon lewat jaringan tanpa "
+                      "enkripsi. Hanya untuk jaringan lokal kantor yang tertutup; pakai HTTPS di tempat lain "
+                      "(docs/security.md).", style="bold red", markup=False, highlight=False, soft_wrap=True)
     if use_queue is not None:
         review = review.model_copy(update={"use_queue": use_queue})
     settings = get_settings()
-    if demo:  # synthetic dossiers and accounts: development mode, explicitly
-        settings = settings.model_copy(update={"dev_mode": True})
+    store = None
+    if demo:  # synthetic dossiers and accounts: development mode, in a folder of its own, no queue
+        from review.demostore import DEFAULT_DEMO_DIR, DemoStoreRefused, open_demo_store
+
+        folder = demo_dir or DEFAULT_DEMO_DIR
+        try:
+            store = open_demo_store(folder)
+        except DemoStoreRefused as e:
+            console.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from e
+        settings = settings.model_copy(update={"dev_mode": True, "store": "local", "store_path": folder})
+        review = review.model_copy(update={"use_queue": False})  # the workers serve the real store, not this one
+    elif demo_dir is not None:
+        console.print("--demo-dir hanya berlaku bersama --demo.", style="red")
+        raise typer.Exit(1)
     try:  # the app re-checks dossiers (it writes the NIK index) and signs sessions
         require_secrets(settings, what="aplikasi review",
                         review_secret=review.secret if "secret" in review.model_fields_set else None)
     except SecretUnsafe as e:
         console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from e
-    if demo:
-        from pipeline.storage import open_store
+    from pipeline.selfcheck import SelfCheckFailed, require
+
+    try:  # its state (accounts, claims, decisions) lives in the store: that is its database check
+        require(settings, "review", label="aplikasi review")
+    except SelfCheckFailed as e:
+        console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from e
+    if store is not None:
         from review.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
-        seed_demo(open_store(settings))
-        console.print(f"Akun contoh: {', '.join(DEMO_USERS)} (kata sandi: {DEMO_PASSWORD})")
-    uvicorn.run(create_app(settings, review), host=host, port=port, log_level="info",
+        seed_demo(store)
+        console.print(f"Demo di {settings.store_path} (bukan penyimpanan utama). "
+                      f"Akun contoh: {', '.join(DEMO_USERS)} (kata sandi: {DEMO_PASSWORD})")
+    from workers.metrics import install as count_metrics
+
+    count_metrics()  # this process's re-checks, served on /metrics (review/health.py)
+    uvicorn.run(create_app(settings, review, store=store), host=host, port=port, log_level="info",
                 proxy_headers=True, server_header=False)
 
 

@@ -11,13 +11,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.contract import FIELDS_BY_TYPE, CheckStatus
-from review.accounts import Account
+from pipeline.storage import keys
+from review.accounts import Account, HashingBusy
 from review.export import queue_csv
 from review.labels import wib
 from review.pages import crop
 from review.queue import SORTS, STATES, QueueFilter, Search, build_queue
 from review.search import by_name, by_nik
 from review.service import DECISIONS, REQUESTABLE, NotFound, ReviewError, suggested_requests
+from review.throttle import name_tag
 from review.web import STATUS_LABELS, check_csrf, csrf_token, current_account, flash, render
 
 log = logging.getLogger(__name__)
@@ -68,28 +70,48 @@ def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = await _form(request)
     username = str(form.get("username", "")).strip().lower()[:40]
-    password = str(form.get("password", ""))[:200]
-    throttle = request.app.state.throttle
-    if throttle.blocked(username):
-        log.warning("login refused: too many failures for one username")
-        return render(request, "login.html", status_code=429,
-                      error="Terlalu banyak percobaan gagal. Coba lagi 15 menit lagi.")
-    account = await run_in_threadpool(request.app.state.accounts.authenticate, username, password)
+    password = str(form.get("password", ""))  # never cut: a longer one than can be set is refused
+    address = request.client.host if request.client else "-"
+    app = request.app
+    tag = name_tag(username, app.state.review_settings.secret.get_secret_value())
+    throttle = app.state.throttle
+    verdict = throttle.check(username, address)
+    if not verdict.allowed:
+        log.warning("login refused: name=%s address=%s reason=throttled_%s", tag, address, verdict.reason)
+        wait = (f"{verdict.retry_after} detik" if verdict.retry_after < 120
+                else f"{(verdict.retry_after + 59) // 60} menit")
+        response = render(request, "login.html", status_code=429,
+                          error=f"Terlalu banyak percobaan gagal. Coba lagi dalam {wait}.")
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
+    try:
+        outcome = await run_in_threadpool(app.state.accounts.sign_in, username, password)
+    except HashingBusy:
+        log.warning("login refused: name=%s address=%s reason=busy", tag, address)
+        response = render(request, "login.html", status_code=503,
+                          error="Server sedang sibuk memeriksa kata sandi lain. Coba lagi beberapa detik lagi.")
+        response.headers["Retry-After"] = "5"
+        return response
+    account = outcome.account
     if account is None:
-        throttle.failed(username)
-        log.info("login failed")
+        throttle.failed(username, address, known=outcome.known)
+        log.warning("login failed: name=%s address=%s reason=%s", tag, address, outcome.reason)
         return render(request, "login.html", status_code=401, error="Nama pengguna atau kata sandi salah.")
-    throttle.succeeded(username)
+    throttle.succeeded(username, address)
     request.session.clear()  # no session fixation: a fresh session and CSRF token
-    request.session.update(u=account.username, t=time.time())
+    sid = await run_in_threadpool(app.state.sessions.open, account.username)
+    request.session.update(u=account.username, t=time.time(), s=sid)
     csrf_token(request)
-    log.info("login: %s", account.username)
+    log.info("login: %s address=%s", account.username, address)
     return RedirectResponse("/antrean", status_code=303)
 
 
 @router.post("/keluar")
 async def logout(request: Request) -> Response:
     await _form(request)
+    username = request.session.get("u")
+    if isinstance(username, str) and keys.USERNAME_RE.match(username):  # ended on the server, not only forgotten
+        await run_in_threadpool(request.app.state.sessions.end, username, request.session.get("s"))
     request.session.clear()
     return RedirectResponse("/masuk", status_code=303)
 

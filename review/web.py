@@ -6,7 +6,6 @@ import hmac
 import re
 import secrets
 import time
-from collections import defaultdict, deque
 from pathlib import Path
 
 from fastapi import Request
@@ -74,8 +73,8 @@ def current_account(request: Request) -> Account:
     if not username or time.time() - issued > app.state.review_settings.session_hours * 3600:
         raise LoginRequired()
     account = app.state.accounts.get(username)
-    if account is None or account.disabled:
-        request.session.clear()
+    if account is None or account.disabled or not app.state.sessions.active(username, request.session.get("s")):
+        request.session.clear()  # signed out, disabled or expired on the server: the cookie alone is not enough
         raise LoginRequired()
     return account
 
@@ -89,25 +88,3 @@ def render(request: Request, name: str, account: Account | None = None, status_c
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-class LoginThrottle:
-    """At most `attempts` failed logins per username in `window` seconds (per process)."""
-
-    def __init__(self, attempts: int, window: float) -> None:
-        self.attempts = attempts
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-
-    def blocked(self, username: str) -> bool:
-        q = self._failures[username]
-        now = time.monotonic()
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return len(q) >= self.attempts
-
-    def failed(self, username: str) -> None:
-        self._failures[username].append(time.monotonic())
-
-    def succeeded(self, username: str) -> None:
-        self._failures.pop(username, None)

@@ -45,11 +45,16 @@ def ingest_command(
 ) -> None:
     """Simpan berkas ke penyimpanan objek dan antrekan untuk diproses (mode terdistribusi)."""
     from pipeline.errors import InputError, StorageError
+    from pipeline.selfcheck import SelfCheckFailed, require
     from pipeline.storage import open_store
     from workers.ingest import ingest
     from workers.queues import DOSSIER_QUEUE, connect, get_queue
 
     settings = get_settings()
+    try:  # the store (and Redis when queueing) before anything is uploaded
+        require(settings, "ingest-no-queue" if no_queue else "ingest", label="berkas ingest")
+    except SelfCheckFailed as e:
+        fail(e.detail)
     queue = None
     if not no_queue:
         with redis_errors(settings):  # before anything is uploaded
@@ -107,10 +112,11 @@ def worker_command(
                       f"(pilihan: {', '.join(QUEUE_NAMES)})")
         raise typer.Exit(2)
     from pipeline.errors import SecretUnsafe
+    from pipeline.selfcheck import SelfCheckFailed
 
     try:
         run_worker(get_settings(), burst=burst, queues=names, simple=simple)
-    except SecretUnsafe as e:
+    except (SecretUnsafe, SelfCheckFailed) as e:
         fail(e.detail)
 
 
@@ -148,19 +154,105 @@ def status_command(failed: Annotated[int, typer.Option("--failed", help="failed 
         for job in st.failed:
             f.add_row(job.job_id, job.dossier_id or "-", job.error)
         console.print(f)
+    print_stale_rules(settings)
+
+
+def _current_rules(settings: Settings) -> tuple[str, str]:
+    """(version, sha256) of the requirements file in force."""
+    from config.rules import load_rules
+    from pipeline.selfcheck import rules_digest
+
+    return load_rules(settings.rules_file).version, rules_digest(settings.rules_file)
+
+
+def print_stale_rules(settings: Settings) -> None:
+    """How many results were decided under another requirements file than the one in force (rules-index/)."""
+    from pipeline.errors import ConfigError, StorageError
+    from pipeline.rules_index import stale
+    from pipeline.storage import open_store
+
+    try:
+        version, digest = _current_rules(settings)
+        groups = stale(open_store(settings), digest)
+    except (ConfigError, StorageError, OSError) as e:
+        console.print(f"[yellow]Versi persyaratan hasil tidak dapat diperiksa[/yellow] ({type(e).__name__})")
+        return
+    total = sum(len(g.dossier_ids) for g in groups)
+    console.print(f"Persyaratan yang berlaku: {version} (sha256 {digest[:12]}); "
+                  f"hasil dengan persyaratan lama: {total}")
+    for g in groups:
+        console.print(f"  {g.version} (sha256 {g.sha256[:12]}): {len(g.dossier_ids)} berkas")
+    if total:
+        console.print("  Periksa ulang tanpa OCR: berkas requeue --stale-rules")
 
 
 def requeue_command(
     dossier_id: Annotated[list[str] | None, typer.Argument(help="only these dossiers (default: all failed)")] = None,
+    stale_rules: Annotated[bool, typer.Option(
+        "--stale-rules", help="re-check the results decided under an older requirements file (no OCR)")] = False,
+    reread: Annotated[bool, typer.Option(
+        "--reread", help="with --stale-rules: queue them for full processing (OCR again) instead")] = False,
 ) -> None:
-    """Antrekan ulang berkas yang gagal diproses (job di daftar gagal)."""
+    """Antrekan ulang berkas yang gagal diproses (job di daftar gagal), atau periksa ulang hasil lama."""
     from workers.queues import DOSSIER_QUEUE, connect, get_queue, requeue_failed
 
     settings = get_settings()
+    if reread and not stale_rules:
+        fail("--reread hanya bersama --stale-rules", code=2)
+    if stale_rules:
+        requeue_stale_rules(settings, only=set(dossier_id) if dossier_id else None, reread=reread)
+        return
     with redis_errors(settings):
         queue = get_queue(DOSSIER_QUEUE, connect(settings))
         done = requeue_failed(queue, dossier_ids=set(dossier_id) if dossier_id else None)
     console.print(f"{len(done)} berkas diantrekan ulang" + (f": {', '.join(done)}" if done else ""))
+
+
+def requeue_stale_rules(settings: Settings, *, only: set[str] | None, reread: bool) -> None:
+    """Re-check (stored readings, current rules; or, with `reread`, queue for OCR again) every result decided
+    under another requirements file than the one in force."""
+    from config.settings import require_secrets
+    from pipeline.errors import SecretUnsafe
+    from pipeline.rules_index import marker_key, stale
+    from pipeline.storage import open_store
+
+    try:
+        require_secrets(settings, what="berkas requeue --stale-rules")  # a re-check writes the NIK index
+    except SecretUnsafe as e:
+        fail(e.detail)
+    version, digest = _current_rules(settings)
+    store = open_store(settings)
+    groups = stale(store, digest)
+    todo = [(g, d) for g in groups for d in g.dossier_ids if only is None or d in only]
+    if not todo:
+        console.print(f"Tidak ada hasil dengan persyaratan selain {version} (sha256 {digest[:12]}).")
+        return
+    if reread:
+        from pipeline import manifest
+        from workers.queues import DOSSIER_QUEUE, connect, enqueue_dossier, get_queue
+
+        with redis_errors(settings):
+            queue = get_queue(DOSSIER_QUEUE, connect(settings))
+            queued = sum(enqueue_dossier(queue, d, version=manifest.version_of(manifest.read(store, d))) is not None
+                         for _, d in todo)
+        console.print(f"{queued} berkas diantrekan untuk dibaca ulang (OCR) dengan persyaratan {version}")
+        return
+    from pipeline.process import recheck_dossier
+    from pipeline.publish import read_result
+    from workers.embedded import _engineless
+
+    runtime = _engineless(settings)
+    done = 0
+    for group, d in todo:
+        current, _ = read_result(store, d)
+        if current is None or (current.provenance and current.provenance.requirements.sha256 == digest):
+            key = marker_key(group.sha256, d)  # gone, or already re-decided (a marker left by a race): tidy up
+            if store.exists(key):
+                store.delete(key)
+            continue
+        if recheck_dossier(d, store=store, runtime=runtime, force=True) is not None:
+            done += 1
+    console.print(f"{done} berkas diperiksa ulang dengan persyaratan {version} (sha256 {digest[:12]}), tanpa OCR")
 
 
 def register(app: typer.Typer) -> None:

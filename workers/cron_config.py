@@ -14,6 +14,8 @@ import rq.cron as _rq_cron
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from config.settings import get_settings
+from pipeline.selfcheck import require
 from workers.report_jobs import register_cron
 
 
@@ -27,4 +29,6 @@ class JsonQueue(Queue):
 
 _rq_cron.Queue = JsonQueue  # type: ignore[misc]  # CronJob.enqueue looks the name up at call time
 
+# the scheduler stops here, with what is missing, rather than queue reports a broken store or rules would fail
+require(get_settings(), "scheduler", label="penjadwal laporan (rq cron)")
 register_cron()

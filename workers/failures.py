@@ -14,8 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.contract import Wilayah
-from pipeline import queue_index
+from pipeline import __version__, queue_index
 from pipeline.errors import BerkasError, ObjectNotFound, StorageError, WriteConflict
+from pipeline.provenance import code_revision
 from pipeline.publish import area_match_info
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
@@ -88,6 +89,9 @@ def failure_flag(dossier_id: str, failure_key: str, code: str, now: datetime) ->
         "failure_key": failure_key,
         "error": code,
         "failed": True,
+        # no requirements were applied (nothing was decided): which code failed is what an objection needs
+        "provenance": {"requirements_version": None, "requirements_sha256": None,
+                       "pipeline_version": __version__, "code_revision": code_revision()},
     }
 
 

@@ -91,6 +91,12 @@ def preload_pipeline() -> None:
     _month_table()
     load_catalogue()
     _processor()
+    from pipeline.provenance import code_revision, decision_provenance, engines_of
+
+    code_revision()  # what every result names: found once here, not in every horse
+    if _state.runtime is not None and hasattr(_state.runtime, "reading"):
+        engines_of(_state.runtime)
+        decision_provenance(_state.runtime)
 
 
 def reset_process() -> None:
@@ -152,6 +158,9 @@ def process_dossier_job(dossier_id: str) -> dict[str, Any]:
             return _process_with_reruns(dossier_id, store, runtime)
     finally:
         release_memory()  # a --simple worker then idles at its base, not at its largest dossier's level
+        from workers.metrics import job_done
+
+        job_done()  # a work horse hands its counts to its worker now: it exits after the job
 
 
 def _personal_data(store: ObjectStore, dossier_id: str) -> dict[str, Any]:
@@ -183,6 +192,9 @@ def _process_with_reruns(dossier_id: str, store: ObjectStore, runtime: Any) -> d
             log.warning("dossier %s: store answers again after an outage (%s); processing again", dossier_id, e.code)
     status = getattr(getattr(result, "status", None), "value", None)
     log.info("dossier %s processed: %s", dossier_id, status)
+    from workers.metrics import record_dossier
+
+    record_dossier(result)
     return {"dossier_id": dossier_id, "status": status}
 
 

@@ -157,6 +157,10 @@ def on_dossier_failure(job: Job, connection: Redis, exc_type: Any, exc: BaseExce
         final=not job.should_retry,
         regions=current_regions(),
     )
+    from workers.metrics import job_done, record_job_failure
+
+    record_job_failure(final=not job.should_retry)
+    job_done()
 
 
 def _dossier_of(job: Job) -> str | None:

@@ -30,7 +30,7 @@ from rq.serializers import JSONSerializer
 from config.settings import Settings, require_secrets
 from pipeline.decode_guard import GuardUnavailable, shared_guard
 from pipeline.logs import log_context
-from workers import jobs
+from workers import jobs, metrics
 from workers.queues import QUEUE_NAMES, connect, get_queue
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ def _horse_killed(job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
         job_id=job.id, error=None, error_type=f"WorkHorseKilled(signal={signal_no})",
         attempt=_attempt(job), final=not job.should_retry, regions=jobs.current_regions(),
     )
+    from workers.metrics import record_job_failure
+
+    record_job_failure(final=not job.should_retry)
 
 
 class _Preloading:
@@ -76,6 +79,9 @@ class _Preloading:
                 super().execute_job(job, queue)  # type: ignore[misc]
             finally:
                 self._after_job()
+                rec = metrics.recorder()
+                if rec is not None:
+                    rec.collect()  # what the job's horse counted (or this process, for a simple worker)
 
     def _before_job(self) -> None:
         pass
@@ -88,6 +94,9 @@ class BerkasWorker(_Preloading, Worker):
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
         super().bootstrap(*args, **kwargs)
         shared_guard().share_with_forks()
+        rec = metrics.recorder()
+        if rec is not None:
+            rec.open_pipe()  # before the first horse is forked
         if jobs._state.processor is None:  # the real pipeline was preloaded (not in tests with a fake processor)
             gc.freeze()  # never scanned by a horse's collector (once: what is frozen is never collected)
 
@@ -135,6 +144,19 @@ def make_worker(
     )
 
 
+def start_metrics(settings: Settings, connection: Redis, queues: Sequence[str]) -> Any:
+    """Count this worker's jobs (and its horses') and serve them, with the queues' depths, on
+    settings.metrics_addr:metrics_port (workers/metrics.py)."""
+    from config.rules import load_rules
+    from pipeline.selfcheck import rules_digest
+
+    rec = metrics.install()
+    rec.metrics.registry.register(metrics.QueueCollector(connection, queues))
+    rec.metrics.set_build(requirements_version=load_rules(settings.rules_file).version,
+                          requirements_sha256=rules_digest(settings.rules_file))
+    return metrics.serve(rec.metrics.registry, settings.metrics_port, settings.metrics_addr)
+
+
 def run_worker(
     settings: Settings,
     burst: bool = False,
@@ -146,10 +168,17 @@ def run_worker(
     """Run a worker until stopped (or, with `burst`, until the queues are empty). Retries that wait for their
     backoff are moved back to the queue by the worker's scheduler (`with_scheduler`).
 
-    Refuses to start (pipeline.errors.SecretUnsafe) with an unsafe NIK-index key, outside development mode."""
+    Refuses to start (pipeline.errors.SecretUnsafe) with an unsafe NIK-index key, outside development mode, and
+    (pipeline.selfcheck.SelfCheckFailed) when tesseract, the NIK templates, the neural models, the rules, the
+    store or Redis are missing or broken."""
     require_secrets(settings, what="worker")
+    from pipeline.selfcheck import require
+
+    require(settings, "worker", label="worker")  # SelfCheckFailed before the worker takes a job
     jobs.init_process(settings)
     worker = make_worker(settings, queues=queues, simple=simple)
+    if settings.metrics_port:
+        start_metrics(settings, worker.connection, queues)
     log.info("worker %s on %s (burst=%s)", worker.name, ", ".join(queues), burst)
     try:
         return worker.work(burst=burst, with_scheduler=with_scheduler)

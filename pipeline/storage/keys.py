@@ -314,6 +314,22 @@ def account_key(username: str) -> str:
     return f"{ACCOUNTS_PREFIX}{_user(username)}.json"
 
 
+SESSIONS_PREFIX = "sessions/"
+_SESSION_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def session_prefix(username: str) -> str:
+    """Every open session of one account (listed to end them all when it is disabled)."""
+    return f"{SESSIONS_PREFIX}{_user(username)}/"
+
+
+def session_key(username: str, sid_hash: str) -> str:
+    """One signed-in session, named by the SHA-256 of its id (the id itself lives only in the cookie)."""
+    if not _SESSION_HASH_RE.match(sid_hash):
+        raise ValueError("session: 64 hex digits (SHA-256 of the session id)")
+    return f"{session_prefix(username)}{sid_hash}.json"
+
+
 def claim_key(dossier_id: str) -> str:
     """Who works a dossier now, and until when (deleted on release)."""
     return f"{CLAIMS_PREFIX}{_dossier(dossier_id)}.json"

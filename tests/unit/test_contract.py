@@ -131,3 +131,14 @@ def test_registration_takes_a_plain_wilayah_and_checks_it():
     assert reg.wilayah.tps == "003"
     with pytest.raises(ValidationError):
         Registration(**{**_reg(), "wilayah": Wilayah(**area, tps="0024x")})
+
+
+def test_result_schema_carries_the_provenance():
+    """Requirements (version, sha256), pipeline version and code revision per result; engines per page."""
+    schema = schemas()["result.schema.json"]
+    assert "provenance" in schema["properties"]
+    defs = schema["$defs"]
+    assert set(defs["Provenance"]["properties"]) == {"requirements", "pipeline_version", "code_revision"}
+    assert set(defs["RulesInfo"]["properties"]) == {"file", "version", "sha256"}
+    assert {"name", "version", "data", "sha256", "files"} <= set(defs["EngineInfo"]["properties"])
+    assert "read_with" in defs["DocumentResult"]["properties"]

@@ -98,7 +98,7 @@ def test_berkas_worker_refuses_a_short_secret(cli, monkeypatch):
     _one_line_refusal(cli("worker", "--burst"), "BERKAS_INDEX_SECRET")
 
 
-def test_review_app_needs_both_secrets_unless_demo(cli, monkeypatch):
+def test_review_app_needs_both_secrets_unless_demo(cli, monkeypatch, tmp_path):
     import uvicorn
 
     started = []
@@ -115,4 +115,5 @@ def test_review_app_needs_both_secrets_unless_demo(cli, monkeypatch):
     monkeypatch.delenv("BERKAS_INDEX_SECRET")
     monkeypatch.delenv("BERKAS_REVIEW_SECRET")
     get_settings.cache_clear()
-    assert cli("review", "serve", "--demo").exit_code == 0 and len(started) == 2  # synthetic data: allowed
+    demo = cli("review", "serve", "--demo", "--demo-dir", str(tmp_path / "demo"))
+    assert demo.exit_code == 0 and len(started) == 2  # synthetic data: allowed

@@ -1,18 +1,33 @@
 """Digit templates of the KTP's NIK face and the glyph matcher that reads one character against them.
 
-`templates()` is the single entry point that builds the templates (rendered from OCR-A and two sans faces at
-several sizes and weights, once per process); `classify_glyph` matches one character's ink mask against them.
+`templates()` is the single entry point to the templates: they are rendered once, at development time, from
+OCR-A and two sans faces at several sizes and weights (`render_templates`, run by
+`python -m scripts.render_nik_templates`) and shipped as package data (`data/nik_templates.npz`, its sha256 in
+`data/nik_templates.sha256`), so no font is needed where Berkas runs. A missing or altered file stops the
+reader (EngineMissing) instead of letting it read NIKs with fewer templates. `classify_glyph` matches one
+character's ink mask against them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.errors import EngineMissing
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TEMPLATES_FILE = DATA_DIR / "nik_templates.npz"
+CHECKSUM_FILE = DATA_DIR / "nik_templates.sha256"
+REINSTALL_HINT = ("pasang ulang Berkas (pip install berkas), atau buat ulang di mesin pengembang dengan "
+                  "`python -m scripts.render_nik_templates` (perlu paket Debian fonts-ocr-a fonts-dejavu-core "
+                  "fonts-liberation)")
 OCRA = Path("/usr/share/fonts/truetype/ocr-a/OCRA.ttf")
 SECOND_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"),
@@ -45,15 +60,18 @@ def _render_digit(path: Path, size: int, d: str) -> np.ndarray:
     return np.asarray(img, np.float32) / 255.0
 
 
-@lru_cache(maxsize=1)
-def templates() -> dict[str, list[np.ndarray]]:
-    """Digit -> normalised templates: OCR-A at three sizes and three weights, plus the second fonts."""
+def render_templates() -> dict[str, list[np.ndarray]]:
+    """Digit -> normalised templates rendered from the fonts: OCR-A at three sizes and three weights, plus the
+    second fonts. Development time only (scripts/render_nik_templates.py); raises EngineMissing when a font is
+    not installed, so that a regenerated file never holds fewer templates than the shipped one."""
     out: dict[str, list[np.ndarray]] = {str(d): [] for d in range(10)}
-    fonts = [(OCRA, s) for s in (24, 40, 64)] + [(p, 48) for p in SECOND_FONTS if p.exists()]
+    missing = [str(p) for p in (OCRA, *SECOND_FONTS) if not p.exists()]
+    if missing:
+        raise EngineMissing(f"font untuk templat NIK tidak ada: {', '.join(missing)}; pasang dengan: "
+                            "apt-get install fonts-ocr-a fonts-dejavu-core fonts-liberation")
+    fonts = [(OCRA, s) for s in (24, 40, 64)] + [(p, 48) for p in SECOND_FONTS]
     k = np.ones((3, 3), np.uint8)
     for path, size in fonts:
-        if not path.exists():
-            continue
         for d in out:
             g = _render_digit(path, size, d)
             variants = [g]
@@ -63,6 +81,42 @@ def templates() -> dict[str, list[np.ndarray]]:
                 t = cv2.GaussianBlur(_normalise(v), (3, 3), 0)
                 out[d].append(t)
     return out
+
+
+def templates_bytes(temps: dict[str, list[np.ndarray]]) -> bytes:
+    """The .npz file of `temps`: one array per digit (templates x TH x TW, float32)."""
+    buf = io.BytesIO()
+    arrays: dict[str, Any] = {f"d{d}": np.stack(ts).astype(np.float32) for d, ts in temps.items()}
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def expected_sha256(checksum_file: Path = CHECKSUM_FILE) -> str:
+    try:
+        return checksum_file.read_text(encoding="ascii").split()[0]
+    except (OSError, IndexError, UnicodeDecodeError) as e:
+        raise EngineMissing(f"checksum templat NIK tidak terbaca: {checksum_file}; {REINSTALL_HINT}") from e
+
+
+def load_templates(path: Path = TEMPLATES_FILE, checksum_file: Path = CHECKSUM_FILE) -> dict[str, list[np.ndarray]]:
+    """The shipped templates after checking the file's sha256; EngineMissing says what is wrong and what to do."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise EngineMissing(f"file templat NIK tidak ada: {path}; {REINSTALL_HINT}") from e
+    if hashlib.sha256(data).hexdigest() != expected_sha256(checksum_file):
+        raise EngineMissing(f"file templat NIK rusak atau berbeda dari yang dikirim (sha256): {path}; {REINSTALL_HINT}")
+    with np.load(io.BytesIO(data)) as npz:
+        out = {str(d): list(npz[f"d{d}"]) for d in range(10)}
+    if any(not ts for ts in out.values()):
+        raise EngineMissing(f"file templat NIK tidak lengkap: {path}; {REINSTALL_HINT}")
+    return out
+
+
+@lru_cache(maxsize=1)
+def templates() -> dict[str, list[np.ndarray]]:
+    """Digit -> normalised templates, as shipped (`load_templates`)."""
+    return load_templates()
 
 
 @lru_cache(maxsize=1)
