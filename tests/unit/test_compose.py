@@ -103,3 +103,18 @@ def test_objects_are_encrypted_at_rest():
     assert Settings(**{k.removeprefix("BERKAS_").lower(): v for k, v in services["worker"]["environment"].items()
                        if k in ("BERKAS_S3_SSE",)}).s3_sse == "sse-s3"
     assert services["minio"]["environment"]["MINIO_KMS_SECRET_KEY"].startswith("${MINIO_KMS_SECRET_KEY:?")
+
+
+def test_prometheus_profile_scrapes_the_workers_metrics_port():
+    """Optional profile (make demo and a plain `up` leave it out); it scrapes the port the workers serve."""
+    services = _compose()["services"]
+    assert services["prometheus"]["profiles"] == ["prometheus"]
+    env = services["worker"]["environment"]
+
+
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())["scrape_configs"]
+    worker = next(c for c in scrape if c["job_name"] == "berkas-worker")
+    assert worker["dns_sd_configs"][0]["port"] == int(env["BERKAS_METRICS_PORT"])
+    assert worker["dns_sd_configs"][0]["names"] == ["worker"]
+    for rule in yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())["groups"][0]["rules"]:
+        assert "berkas_" in rule["expr"] or "up{" in rule["expr"]
