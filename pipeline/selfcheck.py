@@ -148,11 +148,18 @@ def check_store(ctx: CheckContext) -> Item:
         if store.get_json(key) != {"probe": True}:
             return Item("store", False, f"penyimpanan {where} tidak mengembalikan yang ditulis; {hint}")
         store.delete(key)
-    except (StorageError, OSError, ValueError) as e:
+    except (StorageError, OSError, ValueError, _sdk_error()) as e:
         return Item("store", False, f"penyimpanan {where} tidak dapat dipakai ({_reason(e)}); {hint}")
-    except Exception as e:  # noqa: BLE001 - an SDK error of any kind means the same thing here: not usable
-        return Item("store", False, f"penyimpanan {where} tidak dapat dipakai ({type(e).__name__}); {hint}")
     return Item("store", True, f"{where}: terjangkau, dapat ditulis")
+
+
+def _sdk_error() -> type[Exception]:
+    """The S3 SDK's own error base (bucket_exists raises it directly, outside the store's wrapper)."""
+    try:
+        from minio.error import MinioException
+    except ImportError:
+        return StorageError
+    return MinioException
 
 
 def _reason(e: BaseException) -> str:
