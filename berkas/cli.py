@@ -139,7 +139,7 @@ def doctor(
     for col in ("komponen", "keadaan", "keterangan"):
         t.add_column(col, overflow="fold")
     for i in items:
-        state = "[yellow]dilewati[/yellow]" if i.skipped else ("[green]ok[/green]" if i.ok else "[red]TIDAK ADA[/red]")
+        state = "[yellow]dilewati[/yellow]" if i.skipped else ("[green]ok[/green]" if i.ok else "[red]TIDAK SIAP[/red]")
         t.add_row(i.name, state, i.detail)
     console.print(t)
     bad = [i.name for i in items if not i.ok]
