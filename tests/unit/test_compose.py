@@ -118,3 +118,18 @@ def test_prometheus_profile_scrapes_the_workers_metrics_port():
     assert worker["dns_sd_configs"][0]["names"] == ["worker"]
     for rule in yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())["groups"][0]["rules"]:
         assert "berkas_" in rule["expr"] or "up{" in rule["expr"]
+
+
+def test_grafana_dashboard_queries_only_metrics_the_code_exports():
+    import json
+    import re
+
+    from workers.metrics import Metrics
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    exported = {f.name + sfx for f in Metrics().registry.collect() for sfx in suffixes[f.type]}
+    exported |= {"berkas_queue_jobs", "berkas_queue_up"}  # read from Redis at scrape time (QueueCollector)
+    dash = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "berkas.json").read_text())
+    names = {n for p in dash["panels"] for t in p["targets"] for n in re.findall(r"berkas_[a-z_]+", t["expr"])}
+    assert names and names <= exported, names - exported
+    assert _compose()["services"]["grafana"]["profiles"] == ["prometheus"]
