@@ -9,6 +9,6 @@ COPY . /app
 RUN pip install --no-cache-dir -e . \
     && (git -C /app rev-parse --short=12 HEAD > /app/REVISION 2>/dev/null || true)
 # an image without what the readers need fails here, not on the first dossier
-RUN berkas doctor --only tesseract,nik_templates,neural_models,rules
+RUN berkas doctor --only tesseract,nik_templates,neural_models,rules,data
 ENV OMP_THREAD_LIMIT=1
 CMD ["berkas", "worker"]

@@ -124,7 +124,7 @@ def self_check_or_exit(settings, what: str, *, label: str, **kw) -> None:
 @app.command()
 def doctor(
     only: str = typer.Option(None, "--only", help="comma list of items (default: all): "
-                             "tesseract,nik_templates,neural_models,rules,store,redis,secrets"),
+                             "tesseract,nik_templates,neural_models,rules,data,store,redis,secrets"),
 ) -> None:
     """Check everything Berkas needs on this machine: exit 0 when all is there, 1 otherwise."""
     from pipeline.selfcheck import CHECKS, run_checks
@@ -139,7 +139,7 @@ def doctor(
     for col in ("komponen", "keadaan", "keterangan"):
         t.add_column(col, overflow="fold")
     for i in items:
-        state = "[yellow]dilewati[/yellow]" if i.skipped else ("[green]ok[/green]" if i.ok else "[red]TIDAK ADA[/red]")
+        state = "[yellow]dilewati[/yellow]" if i.skipped else ("[green]ok[/green]" if i.ok else "[red]TIDAK SIAP[/red]")
         t.add_row(i.name, state, i.detail)
     console.print(t)
     bad = [i.name for i in items if not i.ok]

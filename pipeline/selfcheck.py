@@ -11,6 +11,7 @@ Items (name: what it checks):
     nik_templates   the NIK reader's digit templates shipped as package data, sha256 against the manifest
     neural_models   the neural engine's model files, sha256 (when BERKAS_OCR_NEURAL is not `off`)
     rules           the requirements file: valid, its version and sha256
+    data            the region tables and the message catalogue shipped in config/
     store           the object store: reachable, bucket present, writable (a probe object written, read and
                     deleted); the review app keeps its state (accounts, claims, decisions) there too, so this
                     is also its database check
@@ -111,6 +112,22 @@ def check_neural_models(ctx: CheckContext) -> Item:
     return Item("neural_models", True, ", ".join(f"{m.role} {m.path.name} sha256 {m.sha256[:12]}" for m in files))
 
 
+def check_data(ctx: CheckContext) -> Item:
+    """The data files shipped with Berkas that the checks need: the region tables and the message catalogue."""
+    import yaml
+
+    from pipeline.checks.messages import load_catalogue
+    from pipeline.regions import Regions
+
+    try:
+        regions = Regions.load()
+        load_catalogue()
+    except (OSError, ValueError, ConfigError, yaml.YAMLError) as e:
+        return Item("data", False, f"tabel wilayah atau katalog pesan tidak terbaca ({_reason(e)}); pasang ulang "
+                    "Berkas (config/wilayah, config/messages.yaml ikut paket)")
+    return Item("data", True, f"tabel wilayah ({len(regions.names)} kode), katalog pesan")
+
+
 def rules_digest(path: os.PathLike[str] | str) -> str:
     """Full sha256 hex digest of the requirements file's bytes."""
     with open(path, "rb") as f:
@@ -148,11 +165,18 @@ def check_store(ctx: CheckContext) -> Item:
         if store.get_json(key) != {"probe": True}:
             return Item("store", False, f"penyimpanan {where} tidak mengembalikan yang ditulis; {hint}")
         store.delete(key)
-    except (StorageError, OSError, ValueError) as e:
+    except (StorageError, OSError, ValueError, _sdk_error()) as e:
         return Item("store", False, f"penyimpanan {where} tidak dapat dipakai ({_reason(e)}); {hint}")
-    except Exception as e:  # noqa: BLE001 - an SDK error of any kind means the same thing here: not usable
-        return Item("store", False, f"penyimpanan {where} tidak dapat dipakai ({type(e).__name__}); {hint}")
     return Item("store", True, f"{where}: terjangkau, dapat ditulis")
+
+
+def _sdk_error() -> type[Exception]:
+    """The S3 SDK's own error base (bucket_exists raises it directly, outside the store's wrapper)."""
+    try:
+        from minio.error import MinioException
+    except ImportError:
+        return StorageError
+    return MinioException
 
 
 def _reason(e: BaseException) -> str:
@@ -196,6 +220,7 @@ CHECKS: dict[str, Check] = {
     "nik_templates": check_nik_templates,
     "neural_models": check_neural_models,
     "rules": check_rules,
+    "data": check_data,
     "store": check_store,
     "redis": check_redis,
     "secrets": check_secrets_item,
@@ -204,11 +229,11 @@ CHECKS: dict[str, Check] = {
 READING = ("tesseract", "nik_templates", "neural_models")
 # what each entry point needs before it takes work
 NEEDS: dict[str, tuple[str, ...]] = {
-    "run": (*READING, "rules", "store", "secrets"),
-    "worker": (*READING, "rules", "store", "redis", "secrets"),
+    "run": (*READING, "rules", "data", "store", "secrets"),
+    "worker": (*READING, "rules", "data", "store", "redis", "secrets"),
     "ingest": ("store", "redis"),
     "ingest-no-queue": ("store",),
-    "review": ("rules", "store", "secrets"),
+    "review": ("rules", "data", "store", "secrets"),
     "scheduler": ("rules", "store", "redis"),
     "report": ("rules", "store"),
     "doctor": tuple(CHECKS),

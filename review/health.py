@@ -51,7 +51,7 @@ def metrics(request: Request) -> Response:
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     token = request.app.state.settings.metrics_token
-    if token is not None:
+    if token is not None and token.get_secret_value():
         sent = request.headers.get("authorization", "")
         expected = "Bearer " + token.get_secret_value()
         if not hmac.compare_digest(sent.encode(), expected.encode()):

@@ -14,7 +14,8 @@ Reports, for one generated batch:
 - pages per second (wall clock) with 1 and with 2 worker processes, and the speed-up of 2 over 1;
 - peak resident memory of one worker process on its own (`peak_rss_mb_per_worker`, RUSAGE_SELF of each pool
   process), and of any child process including the decode child (`peak_rss_mb_any_child`).
-Nothing here is asserted; the figures are printed (and written as JSON with --json). On a shared machine run
+`--metrics` counts everything as a worker serving /metrics does (workers/metrics.py: stage timings, counters),
+to measure what the metrics cost. Nothing here is asserted; the figures are printed (and written as JSON with --json). On a shared machine run
 it when idle: wall-clock figures suffer from other load, CPU figures much less.
 """
 
@@ -90,8 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--dir", type=Path, default=Path("var/bench"))
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--metrics", action="store_true", help="count metrics as a worker serving /metrics does")
     args = ap.parse_args(argv)
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    if args.metrics:
+        from workers.metrics import install
+
+        install()  # inherited by the pool processes, which count into their own copy
 
     shutil.rmtree(args.dir, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "scripts.generate_samples", "--out", str(args.dir),

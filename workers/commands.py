@@ -111,12 +111,11 @@ def worker_command(
         console.print(f"[red]Antrean tidak dikenal: {', '.join(unknown) or '(kosong)'}[/red] "
                       f"(pilihan: {', '.join(QUEUE_NAMES)})")
         raise typer.Exit(2)
-    from pipeline.errors import SecretUnsafe
-    from pipeline.selfcheck import SelfCheckFailed
+    from pipeline.errors import ConfigError
 
     try:
         run_worker(get_settings(), burst=burst, queues=names, simple=simple)
-    except (SecretUnsafe, SelfCheckFailed) as e:
+    except ConfigError as e:  # unsafe secrets, a failed self-check, a metrics port in use
         fail(e.detail)
 
 

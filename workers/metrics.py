@@ -96,9 +96,9 @@ class Recorder:
         self._write_fd: int | None = None
 
     def __call__(self, kind: str, fields: dict[str, Any]) -> None:  # the pipeline.observe listener
-        if os.getpid() == self.owner:  # the serving process counts at once
-            self.metrics.apply(kind, fields)
-        else:  # a horse: kept for `flush`
+        if os.getpid() == self.owner or self._write_fd is None:  # counted at once (a fork without a pipe,
+            self.metrics.apply(kind, fields)                     # e.g. a pool process: into its own copy)
+        else:  # a worker's horse: kept for `flush`
             self.events.append((kind, fields))
 
     def open_pipe(self) -> None:

@@ -29,6 +29,7 @@ from rq.serializers import JSONSerializer
 
 from config.settings import Settings, require_secrets
 from pipeline.decode_guard import GuardUnavailable, shared_guard
+from pipeline.errors import ConfigError
 from pipeline.logs import log_context
 from workers import jobs, metrics
 from workers.queues import QUEUE_NAMES, connect, get_queue
@@ -154,7 +155,12 @@ def start_metrics(settings: Settings, connection: Redis, queues: Sequence[str]) 
     rec.metrics.registry.register(metrics.QueueCollector(connection, queues))
     rec.metrics.set_build(requirements_version=load_rules(settings.rules_file).version,
                           requirements_sha256=rules_digest(settings.rules_file))
-    return metrics.serve(rec.metrics.registry, settings.metrics_port, settings.metrics_addr)
+    try:
+        return metrics.serve(rec.metrics.registry, settings.metrics_port, settings.metrics_addr)
+    except OSError as e:  # a port another worker on this host already serves
+        metrics.uninstall()
+        raise ConfigError(f"metrics tidak dapat dilayani di {settings.metrics_addr}:{settings.metrics_port} "
+                          f"({e.strerror}); setiap proses worker perlu BERKAS_METRICS_PORT sendiri") from e
 
 
 def run_worker(

@@ -143,3 +143,11 @@ def test_without_a_listener_the_pipeline_measures_nothing():
     assert not observe.listening()
     tools = object()
     assert observe.timed_tools(tools, {}) is tools  # engines are not wrapped: no cost
+
+
+def test_a_metrics_port_in_use_stops_the_worker_with_a_clear_error(served, redis_conn):
+    from pipeline.errors import ConfigError
+
+    settings, _url = served
+    with pytest.raises(ConfigError, match="BERKAS_METRICS_PORT"):
+        start_metrics(settings, redis_conn, (DOSSIER_QUEUE,))  # the fixture's server holds the port

@@ -178,7 +178,7 @@ def test_failure_flags_name_the_code_that_failed(tmp_path):
     assert flag["provenance"]["requirements_version"] is None
 
 
-def test_review_page_shows_the_line(processed):
+def test_the_review_line_names_the_engines(processed):
     """The dossier page's "diperiksa dengan" line renders from a result's provenance (template only)."""
     from review.web import templates
 

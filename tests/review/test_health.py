@@ -43,3 +43,21 @@ def test_metrics_behind_a_bearer_token_when_one_is_set(app):
     assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer " + "t" * 40}).status_code == 200
     assert client.get("/healthz").status_code == 200  # probes stay open
+
+
+def test_dossier_page_says_what_it_was_checked_with(login, store):
+    """The small "diperiksa dengan" line: requirements version and sha256 prefix, pipeline version."""
+    from models.contract import Provenance, RulesInfo
+    from pipeline.publish import read_result
+    from pipeline.storage import keys
+
+    result, _ = read_result(store, "KPPS-0001")
+    assert result is not None
+    assert "diperiksa dengan" not in login("pps.kebonagung").get("/berkas/KPPS-0001").text  # seeded without one
+    result.provenance = Provenance(requirements=RulesInfo(file="kpps-2024.yaml", version="kpps-2024", sha256="ab" * 32),
+                                   pipeline_version="0.1.0", code_revision="c0ffee")
+    store.put_json(keys.result_key("KPPS-0001"), result.model_dump(mode="json"))
+    html = login("pps.kebonagung").get("/berkas/KPPS-0001").text
+    req = result.provenance.requirements
+    assert f"diperiksa dengan persyaratan {req.version} (sha256 {req.sha256[:12]})" in html
+    assert "Berkas 0.1.0 (c0ffee)" in html

@@ -103,3 +103,33 @@ def test_objects_are_encrypted_at_rest():
     assert Settings(**{k.removeprefix("BERKAS_").lower(): v for k, v in services["worker"]["environment"].items()
                        if k in ("BERKAS_S3_SSE",)}).s3_sse == "sse-s3"
     assert services["minio"]["environment"]["MINIO_KMS_SECRET_KEY"].startswith("${MINIO_KMS_SECRET_KEY:?")
+
+
+def test_prometheus_profile_scrapes_the_workers_metrics_port():
+    """Optional profile (make demo and a plain `up` leave it out); it scrapes the port the workers serve."""
+    services = _compose()["services"]
+    assert services["prometheus"]["profiles"] == ["prometheus"]
+    env = services["worker"]["environment"]
+
+
+    scrape = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())["scrape_configs"]
+    worker = next(c for c in scrape if c["job_name"] == "berkas-worker")
+    assert worker["dns_sd_configs"][0]["port"] == int(env["BERKAS_METRICS_PORT"])
+    assert worker["dns_sd_configs"][0]["names"] == ["worker"]
+    for rule in yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())["groups"][0]["rules"]:
+        assert "berkas_" in rule["expr"] or "up{" in rule["expr"]
+
+
+def test_grafana_dashboard_queries_only_metrics_the_code_exports():
+    import json
+    import re
+
+    from workers.metrics import Metrics
+
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+    exported = {f.name + sfx for f in Metrics().registry.collect() for sfx in suffixes[f.type]}
+    exported |= {"berkas_queue_jobs", "berkas_queue_up"}  # read from Redis at scrape time (QueueCollector)
+    dash = json.loads((ROOT / "deploy" / "grafana" / "dashboards" / "berkas.json").read_text())
+    names = {n for p in dash["panels"] for t in p["targets"] for n in re.findall(r"berkas_[a-z_]+", t["expr"])}
+    assert names and names <= exported, names - exported
+    assert _compose()["services"]["grafana"]["profiles"] == ["prometheus"]

@@ -220,3 +220,14 @@ def test_doctor_lists_every_item_and_exits_by_them(cli, monkeypatch, tmp_path):
     assert good.exit_code == 0, good.output
     assert "Semua komponen siap" in good.output
     assert cli("doctor", "--only", "bogus").exit_code == 2
+
+
+def test_missing_region_tables(tmp_path, monkeypatch):
+    import pipeline.regions
+
+    monkeypatch.setattr(pipeline.regions, "WILAYAH_DIR", tmp_path)
+    (item,) = selfcheck.run_checks(Settings(), ["data"])
+    assert not item.ok and "pasang ulang" in item.detail
+    monkeypatch.undo()
+    (item,) = selfcheck.run_checks(Settings(), ["data"])
+    assert item.ok
