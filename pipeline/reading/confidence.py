@@ -11,7 +11,9 @@ reading code never compares with a number of its own; it asks this policy:
 
   - one of them has no value: the other;
   - the same value (by `same`): the reading kept (by `choose`, else the more confident) with the stronger of
-    the two confidences (two readings agree);
+    the two confidences (two readings agree); when the two come from independent engines (tesseract and the
+    neural engine: `independent=True`), with 1 - (1 - a)(1 - b), the chance that neither is right if each
+    errs on its own, kept under `agree_ceiling` (one identical misread by two engines is rare, not impossible);
   - a weak reading (below `weak_reading`) is no evidence against the other: the other stands;
   - different values: the reading that an independent source corroborates keeps its own confidence (two
     against one); otherwise the reading kept (by `choose`, else the more confident) is capped at
@@ -33,6 +35,7 @@ from pipeline.context import FieldValue
 Same = Callable[[Any, Any], bool]
 Choose = Callable[[FieldValue, FieldValue], FieldValue]
 Dismiss = Literal["either", "first", "none"]
+AGREE_CEILING = 0.99  # two engines that agree never make a value certain
 
 
 def equal(a: Any, b: Any) -> bool:
@@ -78,15 +81,24 @@ class ConfidencePolicy:
 
     # ---- two readings -----------------------------------------------------------------------------
 
+    @staticmethod
+    def agreed(a: float, b: float, independent: bool) -> float:
+        """The confidence of a value two readings give alike (see the module docstring)."""
+        if not independent:
+            return max(a, b)
+        both = 1.0 - (1.0 - min(1.0, max(0.0, a))) * (1.0 - min(1.0, max(0.0, b)))
+        return round(max(a, b, min(AGREE_CEILING, both)), 4)
+
     def reconcile(self, first: FieldValue | None, second: FieldValue | None, *, same: Same = equal,
                   choose: Choose | None = None, corroborated: Callable[[Any], bool] | None = None,
-                  dismiss_weak: Dismiss = "either") -> FieldValue | None:
+                  dismiss_weak: Dismiss = "either", independent: bool = False) -> FieldValue | None:
         """One reading of a value from two (see the module docstring).
 
         `same` says when two values are one; `choose` picks the reading to keep of two (default: the more
         confident, the first on a tie); `corroborated` says whether an independent source (e.g. the NIK's
         date part) states a value; `dismiss_weak` says which readings may be set aside as weak: "either",
-        only the "first" (a second reader whose doubt is already in its confidence still counts), or "none".
+        only the "first" (a second reader whose doubt is already in its confidence still counts), or "none";
+        `independent`: the two readings come from different engines, so agreement raises the confidence.
         """
         if second is None or second.value is None:
             return first
@@ -95,7 +107,7 @@ class ConfidencePolicy:
         pick = choose or _more_confident
         if same(first.value, second.value):
             kept = pick(first, second)
-            return replace(kept, confidence=max(first.confidence, second.confidence))
+            return replace(kept, confidence=self.agreed(first.confidence, second.confidence, independent))
         first_weak = dismiss_weak in ("either", "first") and self.is_weak(first)
         second_weak = dismiss_weak == "either" and self.is_weak(second)
         if first_weak and second_weak:
