@@ -138,7 +138,13 @@ class NeuralLook:
         if neural is not None and not plan.empty:
             second = self._second_reading(look, neural, plan)
             for key in plan.fields:
-                best = look.policy.reconcile(look.fields.get(key), second.get(key), same=same_text, independent=True)
+                new = second.get(key)
+                others = _label_words(look.doc_type, self.label_of.get(key, key))
+                if new is not None and (new.value is None or not plausible(new.value, others)):
+                    new = None
+                new = None if new is None else look.policy.from_neural(new)
+                best = look.policy.reconcile(look.fields.get(key), new, same=same_text, choose=more_spaced,
+                                             independent=True)
                 if best is not None:
                     look.fields[key] = best
         for key in self.handwriting:
@@ -176,8 +182,9 @@ def _box_for(line: Line, lb: Box, look: Look, keys: Sequence[str], wanted_labels
     for k in keys:
         fv = look.fields.get(k)
         if fv is not None and fv.box is not None and _on_line(fv.box, lb):
+            # the label and the value, not what follows on the row (a second label and value beside it)
             x0 = min(lb[0], fv.box[0])
-            x1 = max(lb[0] + lb[2], fv.box[0] + fv.box[2])
+            x1 = min(width, fv.box[0] + fv.box[2] + lb[3])
             return (x0, lb[1], x1 - x0, lb[3])
     hit = split_label(line, dict(labels), column_x=column)
     if hit is None or hit.key not in wanted_labels:
@@ -187,6 +194,28 @@ def _box_for(line: Line, lb: Box, look: Look, keys: Sequence[str], wanted_labels
         return None  # a value taken from another row: not this line's
     x1 = min(width, max(lb[0] + lb[2] + lb[3], lb[0] + int(LINE_MIN_SHARE * width)))
     return (lb[0], lb[1], x1 - lb[0], lb[3])
+
+
+def more_spaced(a: FieldValue, b: FieldValue) -> FieldValue:
+    """Of two readings of one value that differ in spacing only, the one with more word breaks: PP-OCR writes a
+    space only where it sees a clear gap ("THERESIAWULANDARI"), tesseract splits at its word boxes."""
+    return b if str(b.value).count(" ") > str(a.value).count(" ") else a
+
+
+def _label_words(doc_type: DocType, own: str) -> frozenset[str]:
+    """Words (four letters or more) of the type's labels other than the field's `own`: a value holding one has
+    swallowed another row."""
+    labels = load_vocab()["labels"].get(doc_type.value, {})
+    mine = {w for sp in labels.get(own, []) for w in sp.upper().replace("/", " ").replace(".", " ").split()}
+    return frozenset(w for key, spellings in labels.items() if key != own for sp in spellings
+                     for w in sp.upper().replace("/", " ").replace(".", " ").split() if len(w) >= 4 and w not in mine)
+
+
+def plausible(value: object, label_words: frozenset[str]) -> bool:
+    """A value that holds none of the label words (a neural line that joined two rows of a card reads
+    "JENIS KEL/DESA RT/RW KELAMIN ..." as an address)."""
+    tokens = str(value).upper().replace("/", " ").replace(".", " ").replace(":", " ").split()
+    return not any(t in label_words for t in tokens)
 
 
 def _on_line(box: Box, lb: Box) -> bool:

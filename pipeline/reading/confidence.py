@@ -5,6 +5,9 @@ reading code never compares with a number of its own; it asks this policy:
 
 * `needs_review(fv)`: the field, as it stands, goes to a person;
 * `needs_reread(fv)`: the field is worth reading once more (a second look: its region, another way);
+* `from_neural(fv)`: a reading of the neural engine on the common scale: its own confidence `neural_sure`
+  becomes the review threshold, 1 stays 1, 0 stays 0 (linear between). PP-OCR puts most of what it reads at
+  0.99+ and is wrong more often than right under 0.8, where tesseract is mostly right (docs/ocr.md);
 * `doubt(fv)`: a reading that its own evidence contradicts (a Q/O glyph undecided, a tick box unclear) is
   capped at `disagree_cap`, below the review threshold;
 * `reconcile(first, second)`: two readings of one value become one:
@@ -48,11 +51,14 @@ class ConfidencePolicy:
     disagree_cap: float  # two readings disagree: the value kept gets at most this
     weak_reading: float  # a reading below this is no evidence against another one
     reread_below: float  # a value read less surely than this gets a second look
+    neural_sure: float = 0.90  # the neural engine's own confidence that counts as `review_below`
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.disagree_cap < self.review_below <= self.reread_below <= 1.0:
             raise ValueError(f"confidence policy out of order: need 0 <= disagree_cap ({self.disagree_cap}) "
                              f"< review threshold ({self.review_below}) <= reread_below ({self.reread_below}) <= 1")
+        if not 0.0 < self.neural_sure < 1.0:
+            raise ValueError(f"neural_sure {self.neural_sure} is not within 0..1 (exclusive)")
         if not 0.0 <= self.weak_reading <= self.review_below:
             raise ValueError(f"weak_reading {self.weak_reading} is not within 0..review threshold ({self.review_below})")
 
@@ -60,7 +66,7 @@ class ConfidencePolicy:
     def from_rules(cls, rules: Rules) -> ConfidencePolicy:
         c = rules.confidence
         return cls(review_below=c.min_field, disagree_cap=c.disagree_cap, weak_reading=c.weak_reading,
-                   reread_below=c.reread_below)
+                   reread_below=c.reread_below, neural_sure=c.neural_sure)
 
     # ---- one reading ------------------------------------------------------------------------------
 
@@ -74,6 +80,12 @@ class ConfidencePolicy:
 
     def is_weak(self, fv: FieldValue) -> bool:
         return fv.confidence < self.weak_reading
+
+    def from_neural(self, fv: FieldValue) -> FieldValue:
+        """The neural engine's reading with its confidence on the common scale (see the module docstring)."""
+        c, sure, review = min(1.0, max(0.0, fv.confidence)), self.neural_sure, self.review_below
+        scaled = c / sure * review if c < sure else review + (c - sure) / (1.0 - sure) * (1.0 - review)
+        return replace(fv, confidence=round(scaled, 4))
 
     def doubt(self, fv: FieldValue) -> FieldValue:
         """The reading with its confidence capped: its own evidence is undecided."""
