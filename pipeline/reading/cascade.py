@@ -182,9 +182,10 @@ def _box_for(line: Line, lb: Box, look: Look, keys: Sequence[str], wanted_labels
     for k in keys:
         fv = look.fields.get(k)
         if fv is not None and fv.box is not None and _on_line(fv.box, lb):
-            # the label and the value, not what follows on the row (a second label and value beside it)
+            # the label and the value, not what follows on the row (a second label and value beside it, the
+            # rest of a sentence); read_region adds its own margin
             x0 = min(lb[0], fv.box[0])
-            x1 = min(width, fv.box[0] + fv.box[2] + lb[3])
+            x1 = min(width, fv.box[0] + fv.box[2])
             return (x0, lb[1], x1 - x0, lb[3])
     hit = split_label(line, dict(labels), column_x=column)
     if hit is None or hit.key not in wanted_labels:
@@ -198,7 +199,10 @@ def _box_for(line: Line, lb: Box, look: Look, keys: Sequence[str], wanted_labels
 
 def more_spaced(a: FieldValue, b: FieldValue) -> FieldValue:
     """Of two readings of one value that differ in spacing only, the one with more word breaks: PP-OCR writes a
-    space only where it sees a clear gap ("THERESIAWULANDARI"), tesseract splits at its word boxes."""
+    space only where it sees a clear gap ("THERESIAWULANDARI"), tesseract splits at its word boxes. Readings
+    that differ otherwise: the more confident (the policy's default)."""
+    if not same_text(a.value, b.value):
+        return b if b.confidence > a.confidence else a
     return b if str(b.value).count(" ") > str(a.value).count(" ") else a
 
 

@@ -313,6 +313,8 @@ def test_the_neural_engines_confidence_is_put_on_the_common_scale() -> None:
 def test_two_readings_that_differ_in_spacing_keep_the_word_breaks() -> None:
     a, b = fv("THERESIA WULANDARI", 0.8), fv("THERESIAWULANDARI", 0.99)
     assert cascade.more_spaced(a, b) is a and cascade.more_spaced(b, a) is a
+    other = fv("SMA NEGERI 2 NGANJUK MENERANGKAN M", 0.9)  # not the same value: the more confident stands
+    assert cascade.more_spaced(fv("SMA NEGERI 2 NGANJUK", 0.95), other).value == "SMA NEGERI 2 NGANJUK"
     from pipeline.reading.common.reread import same_text
 
     kept = policy().reconcile(a, b, same=same_text, choose=cascade.more_spaced, independent=True)
