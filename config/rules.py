@@ -88,6 +88,8 @@ class ConfidenceRule(_Strict):
     disagree_cap: float = Field(ge=0, le=1)  # two readings that disagree: at most this (below min_field)
     weak_reading: float = Field(ge=0, le=1)  # a reading below this is no evidence against another one
     reread_below: float = Field(ge=0, le=1)  # a value read less surely than this is read once more
+    # the neural engine's own confidence that counts as `min_field` (its scale is not tesseract's: docs/ocr.md)
+    neural_sure: float = Field(0.90, gt=0, lt=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> ConfidenceRule:

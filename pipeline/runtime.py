@@ -1,4 +1,5 @@
-"""Heavy per-process objects, loaded once: the OCR engine, the spaCy pipeline, the rules and region tables.
+"""Heavy per-process objects, loaded once: the OCR engines (tesseract, and the neural engine unless
+`BERKAS_OCR_NEURAL=off`), the spaCy pipeline, the rules and region tables.
 
 A worker process (RQ worker or a pool process of `berkas run`) calls `Runtime.load(settings)` once at start and
 passes the runtime to every dossier it processes. Nothing here is created per job or per page.
@@ -82,35 +83,47 @@ class Runtime:
     nlp: Any
     rules: Rules
     regions: Regions
+    neural: OcrEngine | None = None  # the neural engine (PP-OCR), None when BERKAS_OCR_NEURAL=off
 
     @cached_property
     def reading(self) -> ReadingTools:
-        """What `read_page` uses: the OCR engine, the spaCy pipeline and the confidence policy of the rules."""
+        """What `read_page` uses: the OCR engines (tesseract as `PRIMARY`, the neural engine as `NEURAL` when
+        loaded), the spaCy pipeline and the confidence policy of the rules."""
         from pipeline.reading.confidence import ConfidencePolicy
-        from pipeline.reading.protocol import PRIMARY, ReadingTools
+        from pipeline.reading.protocol import NEURAL, PRIMARY, ReadingTools
 
-        return ReadingTools(engines={PRIMARY: self.engine}, nlp=self.nlp, policy=ConfidencePolicy.from_rules(self.rules))
+        engines = {PRIMARY: self.engine} if self.neural is None else {PRIMARY: self.engine, NEURAL: self.neural}
+        return ReadingTools(engines=engines, nlp=self.nlp, policy=ConfidencePolicy.from_rules(self.rules))
 
     @property
     def index_secret(self) -> bytes:
         return self.settings.index_secret.get_secret_value().encode()
 
     @classmethod
-    def load(cls, settings: Settings, *, engine: OcrEngine | None = None) -> Runtime:
-        """Load everything a dossier needs. `engine` lets tests plug in a fake OCR engine."""
+    def load(cls, settings: Settings, *, engine: OcrEngine | None = None, neural: OcrEngine | None = None) -> Runtime:
+        """Load everything a dossier needs.
+
+        Without `engine`, tesseract and (unless `settings.ocr_neural` is "off") the neural engine are built here;
+        a missing program, language pack, package or model file raises EngineMissing (the process stops, it
+        never reads without an engine the settings ask for). `engine` lets tests and the OCR-less re-checks plug
+        in a stand-in; then only the `neural` given (if any) is used, none is built.
+        """
         one_thread_per_process()
         fix_mmap_threshold()  # inherited by pool processes forked after this
         from pipeline.nlp import build_nlp
-        from pipeline.ocr.factory import make_engine
+        from pipeline.ocr.factory import make_engine, make_neural_engine
 
         if engine is None:
             engine = make_engine(settings.ocr_engine, lang=settings.ocr_lang, tessdata=settings.tessdata)
+            neural = make_neural_engine(settings)
         runtime = cls(
             settings=settings,
             engine=engine,
             nlp=build_nlp(),
             rules=load_rules(settings.rules_file),
             regions=Regions.load(),
+            neural=neural,
         )
-        log.info("runtime loaded: engine=%s rules=%s", getattr(engine, "name", "?"), settings.rules_file.name)
+        log.info("runtime loaded: engine=%s neural=%s rules=%s", getattr(engine, "name", "?"),
+                 getattr(neural, "name", "off"), settings.rules_file.name)
         return runtime

@@ -13,7 +13,13 @@ Reports, for one generated batch:
   PDF text layer are OCRed by plain tesseract but not by the pipeline (that saving is the pipeline's own).
 - pages per second (wall clock) with 1 and with 2 worker processes, and the speed-up of 2 over 1;
 - peak resident memory of one worker process on its own (`peak_rss_mb_per_worker`, RUSAGE_SELF of each pool
-  process), and of any child process including the decode child (`peak_rss_mb_any_child`).
+  process), and of any child process including the decode child (`peak_rss_mb_any_child`);
+- the CPU split by stage of reading (`stage_cpu_s_per_dossier`), from a separate pass in this process over the
+  same pages (`read_page` with the runtime's engines, timed per call with `process_time`): preprocess
+  (rectify_and_clean + orient_and_scale), tesseract (every tesseract read: the page, orientation votes,
+  retries and region re-reads), neural detection, neural classification + recognition (the engine's own counters), and
+  extraction (the rest of `read_page`: classification, the readers, their second looks' own work). Decoding,
+  checks and store writes are not in it.
 `--metrics` counts everything as a worker serving /metrics does (workers/metrics.py: stage timings, counters),
 to measure what the metrics cost. Nothing here is asserted; the figures are printed (and written as JSON with --json). On a shared machine run
 it when idle: wall-clock figures suffer from other load, CPU figures much less.
@@ -74,6 +80,74 @@ def plain_tesseract(pages_dir: Path) -> float:
     return _children_cpu() - c0
 
 
+class _Timed:
+    """An OCR engine whose `read` calls add their CPU seconds to `spent[key]`."""
+
+    def __init__(self, engine, spent: dict[str, float], key: str) -> None:
+        self._engine, self._spent, self._key = engine, spent, key
+        self.name = engine.name
+
+    def read(self, image, **kw):
+        t0 = time.process_time()
+        try:
+            return self._engine.read(image, **kw)
+        finally:
+            self._spent[self._key] += time.process_time() - t0
+
+    def __getattr__(self, name: str):
+        return getattr(self._engine, name)
+
+
+def stage_split(input_dir: Path, settings: Settings) -> dict[str, float]:
+    """CPU seconds per stage of reading over every page of `input_dir` (see the module docstring)."""
+    from unittest import mock
+
+    from pipeline.reading import acquire, read_page
+    from pipeline.reading.protocol import NEURAL, PRIMARY, ReadingTools
+    from pipeline.runtime import Runtime
+
+    runtime = Runtime.load(settings)
+    spent = dict.fromkeys(("preprocess", "tesseract", "neural_detection", "neural_recognition", "extraction"), 0.0)
+    base = runtime.reading
+    engines = {PRIMARY: _Timed(base.engine, spent, "tesseract")}
+    if base.neural is not None:
+        engines[NEURAL] = base.neural
+    tools = ReadingTools(engines=engines, nlp=base.nlp, policy=base.policy)
+
+    def timed(fn):
+        def run(*a, **kw):
+            t0 = time.process_time()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent["preprocess"] += time.process_time() - t0
+        return run
+
+    neural_before = dict(getattr(base.neural, "cpu", {}))
+    total = 0.0
+    with mock.patch.object(acquire, "rectify_and_clean", timed(acquire.rectify_and_clean)), \
+            mock.patch.object(acquire, "orient_and_scale", timed(acquire.orient_and_scale)):
+        for folder in sorted(p for p in input_dir.iterdir() if p.is_dir()):
+            for f in sorted(folder.iterdir()):
+                if f.name == "registration.json":
+                    continue
+                data = f.read_bytes()
+                pages, _ = intake.load_pages(f.name, data, sha256=hashlib.sha256(data).hexdigest(),
+                                             limits=settings.limits)
+                for page in pages:
+                    t0 = time.process_time()
+                    try:
+                        read_page(page, tools)
+                    except Exception as e:  # noqa: BLE001 - a benchmark counts the page and goes on
+                        print(f"stage split: {f.name} p{page.page}: {type(e).__name__}", file=sys.stderr)
+                    total += time.process_time() - t0
+    cpu = getattr(base.neural, "cpu", {})
+    spent["neural_detection"] = cpu.get("detect", 0.0) - neural_before.get("detect", 0.0)
+    spent["neural_recognition"] = sum(cpu.get(k, 0.0) - neural_before.get(k, 0.0) for k in ("classify", "recognise"))
+    spent["extraction"] = total - sum(v for k, v in spent.items() if k != "extraction")
+    return spent
+
+
 def pipeline_run(input_dir: Path, work: Path, processes: int) -> tuple[float, float, int, float]:
     shutil.rmtree(work, ignore_errors=True)
     settings = Settings(store_path=work / "store", workers=processes)
@@ -112,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     wall1, cpu1, n1, rss1 = pipeline_run(input_dir, args.dir / "run1", 1)
     wall2, cpu2, n2, rss2 = pipeline_run(input_dir, args.dir / "run2", 2)
     any_child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    stages = stage_split(input_dir, settings)
     rep = {
         "dossiers": n1,
         "pages": n_pages,
@@ -125,9 +200,15 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline_cpu_s_per_dossier_2proc": cpu2 / n2 if n2 else 0.0,
         "peak_rss_mb_per_worker": max(rss1, rss2),
         "peak_rss_mb_any_child": any_child_mb,
+        "neural_engine": settings.ocr_neural,
+        "stage_cpu_s_per_dossier": {k: round(v / n1, 3) for k, v in stages.items()},
     }
     for k, v in rep.items():
-        print(f"{k:36s} {v:.3f}" if isinstance(v, float) else f"{k:36s} {v}")
+        if isinstance(v, dict):
+            for stage, sec in v.items():
+                print(f"  {stage:34s} {sec:.3f}")
+        else:
+            print(f"{k:36s} {v:.3f}" if isinstance(v, float) else f"{k:36s} {v}")
     if args.json:
         args.json.write_text(json.dumps(rep, indent=2))
     return 0

@@ -38,10 +38,10 @@ def _init_worker(settings: Settings) -> None:
     _SETTINGS = settings
     shared = _RUNTIME  # forked from a parent that loaded everything but the engine: keep it, add an engine
     if shared is not None and isinstance(shared.engine, _NoEngine):
-        from pipeline.ocr.factory import make_engine
+        from pipeline.ocr.factory import make_engine, make_neural_engine
 
         engine = make_engine(settings.ocr_engine, lang=settings.ocr_lang, tessdata=settings.tessdata)
-        _RUNTIME = replace(shared, settings=settings, engine=engine)
+        _RUNTIME = replace(shared, settings=settings, engine=engine, neural=make_neural_engine(settings))
     else:
         _RUNTIME = Runtime.load(settings)
     # pool processes leave through multiprocessing's exit path (no atexit): stop this process's decode child

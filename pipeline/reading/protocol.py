@@ -24,6 +24,7 @@ from pipeline.ocr.base import OcrEngine
 from pipeline.reading.confidence import ConfidencePolicy
 
 PRIMARY = "primary"  # the engine that read the page first (tesseract); others are named by their role
+NEURAL = "neural"  # the neural engine (PP-OCR), when the process loaded it (BERKAS_OCR_NEURAL)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ class ReadingTools:
     @property
     def engine(self) -> OcrEngine:
         return self.engines[PRIMARY]
+
+    @property
+    def neural(self) -> OcrEngine | None:
+        """The neural engine, or None when this process runs without it (BERKAS_OCR_NEURAL=off)."""
+        return self.engines.get(NEURAL)
 
     def engine_named(self, name: str) -> OcrEngine:
         try:

@@ -1,9 +1,11 @@
 """Surat keterangan sehat: labels, keywords and running text (`fields`), then its second looks in order: a
 conclusion printed with both options decided by the marks, the name's Q/O glyphs, weak blood pressure and name
-read again from their rows, and the letter's date read again under a coloured stamp."""
+read again from their rows, the letter's date read again under a coloured stamp, and the neural engine where the cascade routes it
+(`cascade`; a name or blood pressure written by hand that neither engine reads surely is left empty)."""
 
 from models.contract import DocType
 from pipeline.context import FieldValue, OcrPage
+from pipeline.reading.cascade import NeuralLook
 from pipeline.reading.common.glyphs import NameGlyphs
 from pipeline.reading.common.reread import WeakValues
 from pipeline.reading.common.stamps import UnderStamps
@@ -30,5 +32,7 @@ READER = Reader(
         NameGlyphs(),
         WeakValues({"tekanan_darah": blood_pressure_field, "nama": name_field}),
         UnderStamps("tanggal_surat", _letter_date),
+        NeuralLook(_extract, ("nama", "tekanan_darah", "tanggal_surat", "nomor_surat"),
+                   handwriting=("nama", "tekanan_darah")),
     ),
 )
