@@ -21,7 +21,7 @@ demo: setup
 	rm -rf var/demo
 	$(BIN)/python -m scripts.generate_samples --out var/demo --count $(N) --seed $(SEED)
 	BERKAS_DEV_MODE=1 $(BIN)/berkas run $(SAMPLES) --out $(OUT)
-	$(BIN)/berkas report --store $(OUT)/store
+	$(BIN)/berkas report --store $(OUT)/store --tps-csv config/tps/demo_kota_pasuruan.csv
 
 test: setup
 	bash scripts/test.sh
