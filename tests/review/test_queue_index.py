@@ -6,6 +6,7 @@ The reference is `build_queue(..., index=False)`, the original path that reads e
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from pipeline.storage import keys
 from pipeline.storage.local import LocalStore
 from review.accounts import Account
 from review.claims import Claims
+from review.db import ReviewDB
 from review.queue import QueueFilter, build_queue
 
 KABS = ("35.98", "35.99")
@@ -72,12 +74,19 @@ def store(tmp_path) -> LocalStore:
     return LocalStore(tmp_path / "store", fsync=False)
 
 
-def test_index_pages_equal_the_scan_through_publishes_moves_unflags_and_decisions(store):
+@pytest.fixture
+def claims(tmp_path) -> Iterator[Claims]:
+    db = ReviewDB(f"sqlite:///{tmp_path}/review.sqlite3")
+    db.migrate()
+    yield Claims(db, timedelta(minutes=30))
+    db.dispose()
+
+
+def test_index_pages_equal_the_scan_through_publishes_moves_unflags_and_decisions(store, claims):
     """GIVEN 150 flags over two kabupaten (some unknown areas), decisions and claims
     WHEN dossiers are re-flagged, moved to another area, unflagged (complete) and decided, with marks
     THEN every page, total, count and desa list of every account and filter equals the scan's."""
     rng = random.Random(7)
-    claims = Claims(store, timedelta(minutes=30))
     t0 = datetime(2023, 12, 1, tzinfo=UTC)
     where = {}
     for i in range(150):
@@ -216,11 +225,10 @@ def s3_store_factory():
 
 
 @pytest.mark.s3
-def test_the_index_works_the_same_on_s3(s3_store_factory):
+def test_the_index_works_the_same_on_s3(s3_store_factory, claims):
     """The partial-name prefixes of the marks and put_if_absent versions behave on S3 as on a local folder."""
     store = s3_store_factory()
     rng = random.Random(11)
-    claims = Claims(store, timedelta(minutes=30))
     t0 = datetime(2023, 12, 1, tzinfo=UTC)
     where = {f"S-{i:03d}": random_area(rng) for i in range(30)}
     for dossier_id, area in where.items():
