@@ -188,19 +188,20 @@ def reindex(
     area: str = typer.Option(None, "--area", "-a", help="kode kabupaten/kota (35.75) atau kecamatan (35.75.02); "
                                                            "bawaan: semua"),
 ) -> None:
-    """Bangun ulang indeks antrean dari objek flags/ dan decisions/ (sumber kebenarannya).
+    """Bangun ulang tabel antrean di basis data review dari objek flags/ (sumber kebenarannya).
 
-    Perlu hanya bila sesuatu menulis flag tanpa menandai indeks (lihat pipeline/queue_index.py)."""
-    from pipeline.queue_index import QueueIndex
+    Perlu sekali setelah pindah ke basis data (atau ke basis data baru), dan bila sesuatu menulis flag tanpa
+    tanda perubahan (lihat pipeline/queue_index.py)."""
     from pipeline.storage import open_store
+    from review.queue_sync import QueueSync
 
     bits = (area or "").split(".") if area else []
     if bits and len(bits) not in (2, 3):
         console.print("[red]--area: kode kabupaten/kota (2 bagian) atau kecamatan (3 bagian)[/red]")
         raise typer.Exit(1)
     segments = tuple(".".join(bits[:n]) for n in range(2, len(bits) + 1))
-    built = QueueIndex(open_store(get_settings())).rebuild(segments)
-    console.print(f"Indeks antrean: {built} kecamatan dibangun ulang.")
+    rows = QueueSync(open_store(get_settings()), _db()).rebuild(segments)
+    console.print(f"Antrean: {rows} berkas bertanda dimuat ulang dari flags/.")
 
 
 def register(app: typer.Typer) -> None:

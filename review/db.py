@@ -115,6 +115,41 @@ class DecisionRow(Base):
                 "grounds": list(self.grounds or [])}
 
 
+class QueueRowRow(Base):
+    """One flagged dossier in the review queue, derived from its flag object (and its latest decision):
+    `berkas review reindex` makes every row again from the store."""
+
+    __tablename__ = "queue_rows"
+    __table_args__ = (Index("ix_queue_rows_area", "kab", "kec", "desa", "tps"),
+                      Index("ix_queue_rows_flagged", "flagged_at", "dossier_id"),
+                      Index("ix_queue_rows_open", "decided", "kab", "kec", "flagged_at"))
+
+    dossier_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kab: Mapped[str | None] = mapped_column(String(20))
+    kec: Mapped[str | None] = mapped_column(String(20))
+    desa: Mapped[str | None] = mapped_column(String(20))
+    tps: Mapped[str | None] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(20))
+    status_order: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    first_reason: Mapped[str] = mapped_column(String(60))  # the smallest reason code ("~" for none): a sort key
+    missing: Mapped[list] = mapped_column(JSON, default=list)
+    flagged_at: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(Text, default="")  # the registered name, normalised (pipeline.names)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_for: Mapped[str | None] = mapped_column(String(40))
+    decided: Mapped[bool] = mapped_column(Boolean, default=False)  # the decision is on the current result
+
+
+class QueueReasonRow(Base):
+    __tablename__ = "queue_reasons"
+    __table_args__ = (Index("ix_queue_reasons_reason", "reason", "dossier_id"),)
+
+    dossier_id: Mapped[str] = mapped_column(String(80), ForeignKey("queue_rows.dossier_id", ondelete="CASCADE"),
+                                            primary_key=True)
+    reason: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+
 def affected(result: Any) -> int:
     """Rows an INSERT, UPDATE or DELETE touched (a CursorResult's rowcount; 0 when the driver cannot say)."""
     return int(getattr(result, "rowcount", 0) or 0)
@@ -218,5 +253,5 @@ def open_db(url: str) -> ReviewDB:
         return db
 
 
-__all__ = ["AccountRow", "Base", "ClaimRow", "DecisionRow", "ReviewDB", "ReviewDBError", "SessionRow",
+__all__ = ["AccountRow", "Base", "ClaimRow", "DecisionRow", "QueueReasonRow", "QueueRowRow", "ReviewDB", "ReviewDBError", "SessionRow",
            "affected", "default_url", "describe", "open_db", "utc"]

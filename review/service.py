@@ -14,11 +14,11 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, CheckStatus, DocType, DossierResult, Registration
-from pipeline import corrections, manifest, page_types, queue_index
+from pipeline import corrections, manifest, page_types
 from pipeline.errors import ObjectNotFound, OcrFailed
 from pipeline.regions import Regions
 from pipeline.storage import keys
@@ -26,10 +26,9 @@ from pipeline.storage.base import ObjectStore
 from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
-from review.db import DecisionRow, ReviewDB, open_db
+from review.db import DecisionRow, QueueRowRow, ReviewDB, open_db
 from review.labels import wib
 from review.scope import covers
-from review.search import NameCache
 from review.settings import ReviewSettings
 
 log = logging.getLogger(__name__)
@@ -149,7 +148,6 @@ class ReviewService:
         self.db = db or open_db(review.db_url(settings))
         self.regions = regions or Regions.load()
         self.claims = Claims(self.db, timedelta(minutes=review.claim_minutes))
-        self.names = NameCache(store)  # the queue's name search
         self._runtime_factory = runtime_factory or self._load_runtime
         self._runtime = None
         self.recheck = recheck
@@ -317,6 +315,9 @@ class ReviewService:
                                 .order_by(DecisionRow.id.desc()).limit(1)).first()
                 before = row.to_json() if row is not None else None
                 s.add(DecisionRow(**body))
+                s.execute(update(QueueRowRow).where(QueueRowRow.dossier_id == dossier_id).values(
+                    decision=decision, decided_for=result.processed_at,
+                    decided=QueueRowRow.flagged_at == (result.processed_at or "")))
                 self.claims.drop(s, dossier_id, account.username)
         except ClaimedByOther as e:
             raise self._claimed(e) from e
@@ -326,10 +327,6 @@ class ReviewService:
                      after={"decision": decision, "reason": reason or None, "documents": documents,
                             "override": override, "overrides": override_list, "grounds": ground_list},
                      result_status=result.status.value)
-        # a copy for the queue's shard index, which reads decisions from the store until the database serves
-        # the queue
-        self.store.put_json(keys.decision_key(dossier_id), body)
-        queue_index.mark(self.store, area, dossier_id)  # the queue's index re-reads the decision
         self._record_for_reports(area, dossier_id, decision, at, override=override)
         log.info("dossier %s: %s by %s%s", dossier_id, decision, account.username,
                  f" over {len(override_list)} check(s)" if override else "")
