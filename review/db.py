@@ -120,7 +120,8 @@ class QueueRowRow(Base):
     `berkas review reindex` makes every row again from the store."""
 
     __tablename__ = "queue_rows"
-    __table_args__ = (Index("ix_queue_rows_area", "kab", "kec", "desa", "tps"),
+    __table_args__ = (Index("ix_queue_rows_area", "kab", "kec", "desa", "tps", "decided", "status", "flagged_at",
+                            "dossier_id"),
                       Index("ix_queue_rows_flagged", "flagged_at", "dossier_id"),
                       Index("ix_queue_rows_open", "decided", "kab", "kec", "flagged_at"))
 
@@ -143,11 +144,18 @@ class QueueRowRow(Base):
 
 class QueueReasonRow(Base):
     __tablename__ = "queue_reasons"
-    __table_args__ = (Index("ix_queue_reasons_reason", "reason", "dossier_id"),)
+    __table_args__ = (Index("ix_queue_reasons_reason", "reason", "dossier_id"),
+                      Index("ix_queue_reasons_area", "kab", "kec", "desa", "tps", "decided", "reason"))
 
     dossier_id: Mapped[str] = mapped_column(String(80), ForeignKey("queue_rows.dossier_id", ondelete="CASCADE"),
                                             primary_key=True)
     reason: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # the row's scope and state again (kept equal to the row's), so the counts by reason need no join
+    kab: Mapped[str | None] = mapped_column(String(20))
+    kec: Mapped[str | None] = mapped_column(String(20))
+    desa: Mapped[str | None] = mapped_column(String(20))
+    tps: Mapped[str | None] = mapped_column(String(8))
+    decided: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 def affected(result: Any) -> int:

@@ -100,8 +100,8 @@ def scope_codes(account: Account, desa: str | None = None, tps: str | None = Non
     return own
 
 
-def _scope(codes: tuple[str | None, ...]) -> list[ColumnElement[bool]]:
-    columns = (QueueRowRow.kab, QueueRowRow.kec, QueueRowRow.desa, QueueRowRow.tps)
+def _scope(codes: tuple[str | None, ...], table: Any = QueueRowRow) -> list[ColumnElement[bool]]:
+    columns = (table.kab, table.kec, table.desa, table.tps)
     return [c == v for c, v in zip(columns, codes, strict=False) if v is not None]
 
 
@@ -114,22 +114,20 @@ def build_queue(store: ObjectStore, db: ReviewDB, claims: Claims, account: Accou
         return QueuePage(items=[], total=0, refused=True)
     if refresh:
         QueueSync(store, db).refresh(tuple(codes[:4]))
-    where = _scope(codes)
+    where, reason_where = _scope(codes), _scope(codes, QueueReasonRow)
     tps = keys.normalise_tps(flt.tps) if flt.tps else None
     if tps and len(codes) < 4:  # a TPS asked for without a desa, above the kecamatan
         where.append(QueueRowRow.tps == tps)
+        reason_where.append(QueueReasonRow.tps == tps)
     with db.read() as s:
         desa_options = [d for d in s.scalars(select(QueueRowRow.desa).where(*where).distinct()) if d]
-        if flt.state == "terbuka":
-            where.append(QueueRowRow.decided.is_(False))
-        elif flt.state == "diputuskan":
-            where.append(QueueRowRow.decided.is_(True))
+        if flt.state in ("terbuka", "diputuskan"):
+            where.append(QueueRowRow.decided.is_(flt.state == "diputuskan"))
+            reason_where.append(QueueReasonRow.decided.is_(flt.state == "diputuskan"))
         by_status = Counter(dict(s.execute(select(QueueRowRow.status, func.count()).where(*where)
                                            .group_by(QueueRowRow.status)).all()))
-        by_reason = Counter(dict(s.execute(
-            select(QueueReasonRow.reason, func.count()).join(
-                QueueRowRow, QueueRowRow.dossier_id == QueueReasonRow.dossier_id)
-            .where(*where).group_by(QueueReasonRow.reason)).all()))
+        by_reason = Counter(dict(s.execute(select(QueueReasonRow.reason, func.count()).where(*reason_where)
+                                           .group_by(QueueReasonRow.reason)).all()))
         if flt.status:
             where.append(QueueRowRow.status == flt.status)
         if flt.reason:

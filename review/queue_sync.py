@@ -60,7 +60,8 @@ def put_rows(s: Session, rows: list[dict[str, Any]], *, replace: bool = True) ->
         s.execute(delete(QueueReasonRow).where(QueueReasonRow.dossier_id.in_(ids[chunk:chunk + 500])))
         s.execute(delete(QueueRowRow).where(QueueRowRow.dossier_id.in_(ids[chunk:chunk + 500])))
     s.execute(insert(QueueRowRow), rows)
-    s.execute(insert(QueueReasonRow), [{"dossier_id": r["dossier_id"], "reason": reason}
+    s.execute(insert(QueueReasonRow), [{"dossier_id": r["dossier_id"], "reason": reason, "kab": r["kab"],
+                                        "kec": r["kec"], "desa": r["desa"], "tps": r["tps"], "decided": r["decided"]}
                                        for r in rows for reason in sorted(set(r["reasons"]))])
 
 

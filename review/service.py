@@ -26,7 +26,7 @@ from pipeline.storage.base import ObjectStore
 from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
-from review.db import DecisionRow, QueueRowRow, ReviewDB, open_db
+from review.db import DecisionRow, QueueReasonRow, QueueRowRow, ReviewDB, open_db
 from review.labels import wib
 from review.scope import covers
 from review.settings import ReviewSettings
@@ -318,6 +318,9 @@ class ReviewService:
                 s.execute(update(QueueRowRow).where(QueueRowRow.dossier_id == dossier_id).values(
                     decision=decision, decided_for=result.processed_at,
                     decided=QueueRowRow.flagged_at == (result.processed_at or "")))
+                s.execute(update(QueueReasonRow).where(QueueReasonRow.dossier_id == dossier_id).values(
+                    decided=select(QueueRowRow.decided).where(QueueRowRow.dossier_id == dossier_id)
+                    .scalar_subquery()))
                 self.claims.drop(s, dossier_id, account.username)
         except ClaimedByOther as e:
             raise self._claimed(e) from e
