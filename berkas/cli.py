@@ -124,7 +124,7 @@ def self_check_or_exit(settings, what: str, *, label: str, **kw) -> None:
 @app.command()
 def doctor(
     only: str = typer.Option(None, "--only", help="comma list of items (default: all): "
-                             "tesseract,nik_templates,neural_models,rules,data,store,redis,secrets"),
+                             "tesseract,nik_templates,neural_models,rules,data,store,redis,secrets,review_db"),
 ) -> None:
     """Check everything Berkas needs on this machine: exit 0 when all is there, 1 otherwise."""
     from pipeline.selfcheck import CHECKS, run_checks

@@ -13,8 +13,9 @@ Items (name: what it checks):
     rules           the requirements file: valid, its version and sha256
     data            the region tables and the message catalogue shipped in config/
     store           the object store: reachable, bucket present, writable (a probe object written, read and
-                    deleted); the review app keeps its state (accounts, claims, decisions) there too, so this
-                    is also its database check
+                    deleted)
+    review_db       the review app's database (accounts, sessions, claims, decisions): reachable and its schema
+                    at the newest migration (`berkas review migrate`)
     redis           Redis answers (distributed commands: worker, ingest, status, scheduler)
     secrets         the NIK-index key (and the review app's session key) are not defaults, outside dev mode
 """
@@ -68,6 +69,7 @@ class CheckContext:
     settings: Settings
     review_secret: Any = None
     check_review_secret: bool = False
+    review_db_url: str | None = None  # the review database; None: BERKAS_REVIEW_DATABASE_URL or its default
 
 
 Check = Callable[[CheckContext], Item]
@@ -215,6 +217,29 @@ def check_secrets_item(ctx: CheckContext) -> Item:
     return Item("secrets", False, f"{text}; buat kunci acak dengan {SECRET_HINT}")
 
 
+def check_review_db(ctx: CheckContext) -> Item:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from review.db import ReviewDB, ReviewDBError, describe
+    from review.settings import ReviewSettings
+
+    url = ctx.review_db_url or ReviewSettings().db_url(ctx.settings)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_file():
+        return Item("review_db", False, f"basis data review {describe(url)} belum ada: jalankan "
+                    "`berkas review migrate` (BERKAS_REVIEW_DATABASE_URL memilih basis datanya)")
+    db = ReviewDB(url)
+    try:
+        revision = db.check_current()
+    except ReviewDBError as e:
+        return Item("review_db", False, str(e))
+    finally:
+        db.dispose()
+    return Item("review_db", True, f"{describe(url)}, revisi {revision}")
+
+
 CHECKS: dict[str, Check] = {
     "tesseract": check_tesseract,
     "nik_templates": check_nik_templates,
@@ -224,6 +249,7 @@ CHECKS: dict[str, Check] = {
     "store": check_store,
     "redis": check_redis,
     "secrets": check_secrets_item,
+    "review_db": check_review_db,
 }
 
 READING = ("tesseract", "nik_templates", "neural_models")
@@ -233,7 +259,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "worker": (*READING, "rules", "data", "store", "redis", "secrets"),
     "ingest": ("store", "redis"),
     "ingest-no-queue": ("store",),
-    "review": ("rules", "data", "store", "secrets"),
+    "review": ("rules", "data", "store", "review_db", "secrets"),
     "scheduler": ("rules", "store", "redis"),
     "report": ("rules", "store"),
     "doctor": tuple(CHECKS),
@@ -241,10 +267,12 @@ NEEDS: dict[str, tuple[str, ...]] = {
 
 
 def run_checks(settings: Settings, names: Iterable[str] = tuple(CHECKS), *, review_secret: Any = None,
-               check_review_secret: bool = False, checks: dict[str, Check] | None = None) -> list[Item]:
+               check_review_secret: bool = False, checks: dict[str, Check] | None = None,
+               review_db_url: str | None = None) -> list[Item]:
     """Every named item, in order; never raises for a missing piece (that is what the items say)."""
     table = checks or CHECKS
-    ctx = CheckContext(settings, review_secret=review_secret, check_review_secret=check_review_secret)
+    ctx = CheckContext(settings, review_secret=review_secret, check_review_secret=check_review_secret,
+                       review_db_url=review_db_url)
     return [table[name](ctx) for name in names]
 
 

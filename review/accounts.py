@@ -1,4 +1,4 @@
-"""Reviewer accounts: role, area and an argon2id password hash, stored as `accounts/<username>.json`.
+"""Reviewer accounts: role, area and an argon2id password hash, rows of the review database (`accounts`).
 
 Roles and the area each one covers (Kemendagri codes as written in config/wilayah):
 
@@ -23,12 +23,13 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from config.settings import CONFIG_DIR
-from pipeline.errors import ObjectNotFound
 from pipeline.regions import Regions
 from pipeline.storage import keys
-from pipeline.storage.base import ObjectStore
+from review.db import AccountRow, ReviewDB
 from review.sessions import Sessions
 
 log = logging.getLogger(__name__)
@@ -113,6 +114,11 @@ class Account(BaseModel):
         bits = self.area.split(".")
         return tuple(".".join(bits[:n]) for n in range(2, len(bits) + 1))
 
+    @classmethod
+    def from_row(cls, row: AccountRow) -> Account:
+        return cls(username=row.username, role=Role(row.role), area=row.area, password_hash=row.password_hash,
+                   disabled=row.disabled, nik_access=row.nik_access, created_at=row.created_at)
+
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
@@ -178,12 +184,12 @@ class SignIn:
 
 
 class Accounts:
-    """Account records in the object store. `hasher` is argon2id with the library defaults unless given
+    """Account rows in the review database. `hasher` is argon2id with the library defaults unless given
     (tests pass cheaper parameters; a stored hash keeps its own parameters and is upgraded at next login)."""
 
-    def __init__(self, store: ObjectStore, regions: Regions | None = None, *,
+    def __init__(self, db: ReviewDB, regions: Regions | None = None, *,
                  hasher: PasswordHasher = DEFAULT_HASHER, gate: HashGate | None = None) -> None:
-        self.store = store
+        self.db = db
         self.regions = regions
         self.hasher = hasher
         self.gate = gate or HashGate()
@@ -192,17 +198,16 @@ class Accounts:
         self._dummy_hash = hasher.hash("berkas-no-such-user")
 
     def get(self, username: str) -> Account | None:
-        try:
-            return Account.model_validate(self.store.get_json(keys.account_key(username)))
-        except (ObjectNotFound, ValueError):
+        if not keys.USERNAME_RE.match(username or ""):
             return None
+        with self.db.read() as s:
+            row = s.get(AccountRow, username)
+            return Account.from_row(row) if row is not None else None
 
     def create(self, username: str, password: str, role: Role | str, area: str | None,
                *, nik_access: bool | None = None) -> Account:
-        try:
-            key = keys.account_key(username)
-        except ValueError as e:
-            raise AccountError("Nama pengguna: 3-40 huruf kecil, angka, '.', '_' atau '-'.") from e
+        if not keys.USERNAME_RE.match(username or ""):
+            raise AccountError("Nama pengguna: 3-40 huruf kecil, angka, '.', '_' atau '-'.")
         role = Role(role)
         account = Account(
             username=username, role=role, area=validate_area(role, area, self.regions),
@@ -210,30 +215,30 @@ class Accounts:
             nik_access=(role != Role.ADMIN) if nik_access is None else nik_access,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
-        if not self.store.put_if_absent(key, account.model_dump_json(indent=1).encode()):
-            raise AccountError(f"Pengguna {username} sudah ada.")
+        try:
+            with self.db.write() as s:
+                s.add(AccountRow(**account.model_dump(mode="json")))
+        except IntegrityError as e:
+            raise AccountError(f"Pengguna {username} sudah ada.") from e
         log.info("account created: %s role=%s", username, role.value)
         return account
 
     def set_disabled(self, username: str, disabled: bool = True) -> Account:
-        account = self.get(username)
-        if account is None:
-            raise AccountError(f"Pengguna {username} tidak ada.")
-        account.disabled = disabled
-        self.store.put_json(keys.account_key(username), account.model_dump(mode="json"))
+        with self.db.write() as s:
+            row = s.get(AccountRow, username, with_for_update=True) if keys.USERNAME_RE.match(username or "") \
+                else None
+            if row is None:
+                raise AccountError(f"Pengguna {username} tidak ada.")
+            row.disabled = disabled
+            account = Account.from_row(row)
         if disabled:  # its open sessions end too, and stay ended if the account is enabled again
-            Sessions(self.store).end_all(username)
+            Sessions(self.db).end_all(username)
         log.info("account %s: disabled=%s", username, disabled)
         return account
 
     def list(self) -> list[Account]:
-        out = []
-        for key in self.store.list(keys.ACCOUNTS_PREFIX):
-            try:
-                out.append(Account.model_validate(self.store.get_json(key)))
-            except ValueError:
-                log.warning("unreadable account record %s", key)
-        return out
+        with self.db.read() as s:
+            return [Account.from_row(r) for r in s.scalars(select(AccountRow).order_by(AccountRow.username))]
 
     def authenticate(self, username: str, password: str) -> Account | None:
         """The account when the password fits and the account is active; None otherwise.
@@ -243,7 +248,7 @@ class Accounts:
 
     def sign_in(self, username: str, password: str) -> SignIn:
         """`authenticate` with the reason of a refusal, for the log and the throttle."""
-        account = self.get(username) if keys.USERNAME_RE.match(username or "") else None
+        account = self.get(username)
         if len(password) > MAX_PASSWORD:  # could never have been set: refused without hashing
             return SignIn(None, "password_too_long", account is not None)
         with self.gate.slot():
@@ -257,5 +262,7 @@ class Accounts:
                 return SignIn(None, "disabled", True)
             if self.hasher.check_needs_rehash(account.password_hash):
                 account.password_hash = self.hasher.hash(password)
-                self.store.put_json(keys.account_key(username), account.model_dump(mode="json"))
+                with self.db.write() as s:
+                    s.execute(update(AccountRow).where(AccountRow.username == username)
+                              .values(password_hash=account.password_hash))
         return SignIn(account, "", True)

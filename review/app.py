@@ -60,11 +60,12 @@ def create_app(settings: Settings | None = None, review: ReviewSettings | None =
     app.state.review_settings = review
     app.state.store = store
     app.state.service = service
+    app.state.db = service.db
     app.state.accounts = accounts or Accounts(
-        store, service.regions, gate=HashGate(review.hash_slots, review.hash_queue, review.hash_wait_seconds))
+        service.db, service.regions, gate=HashGate(review.hash_slots, review.hash_queue, review.hash_wait_seconds))
     app.state.images = PageImages(store, settings.limits, max_side=review.image_max_side,
                                   cache_items=review.image_cache_items)
-    app.state.sessions = Sessions(store, review.session_hours)
+    app.state.sessions = Sessions(service.db, review.session_hours)
     app.state.throttle = LoginThrottle(
         pair_attempts=review.login_attempts, window=review.login_window_minutes * 60,
         address_attempts=review.login_address_attempts, name_free=review.login_name_free,

@@ -17,11 +17,24 @@ users_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Akun p
 review_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Aplikasi web antrean pemeriksaan.")
 
 
+def _db():
+    """The review database of these settings, refused with one line when its schema is not current."""
+    from review.db import ReviewDBError, open_db
+    from review.settings import ReviewSettings
+
+    db = open_db(ReviewSettings().db_url(get_settings()))
+    try:
+        db.check_current()
+    except ReviewDBError as e:
+        console.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from e
+    return db
+
+
 def _accounts() -> Accounts:
     from pipeline.regions import Regions
-    from pipeline.storage import open_store
 
-    return Accounts(open_store(get_settings()), Regions.load())
+    return Accounts(_db(), Regions.load())
 
 
 @users_app.command("create")
@@ -128,16 +141,21 @@ def serve(
         console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from e
     from pipeline.selfcheck import SelfCheckFailed, require
+    from review.db import ReviewDB, default_url, open_db
 
-    try:  # its state (accounts, claims, decisions) lives in the store: that is its database check
-        require(settings, "review", label="aplikasi review")
+    if demo:  # the demo's own database beside its own folder, whatever BERKAS_REVIEW_DATABASE_URL says
+        review = review.model_copy(update={"database_url": default_url("local", settings.store_path)})
+        ReviewDB(review.db_url(settings)).migrate()
+    db_url = review.db_url(settings)
+    try:  # the review database must be at the newest migration (`berkas review migrate`)
+        require(settings, "review", label="aplikasi review", review_db_url=db_url)
     except SelfCheckFailed as e:
         console.print(e.detail, style="red", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from e
     if store is not None:
         from review.demo import DEMO_PASSWORD, DEMO_USERS, seed_demo
 
-        seed_demo(store)
+        seed_demo(store, db=open_db(db_url))
         console.print(f"Demo di {settings.store_path} (bukan penyimpanan utama). "
                       f"Akun contoh: {', '.join(DEMO_USERS)} (kata sandi: {DEMO_PASSWORD})")
     from workers.metrics import install as count_metrics
@@ -147,24 +165,43 @@ def serve(
                 proxy_headers=True, server_header=False)
 
 
+@review_app.command("migrate")
+def migrate() -> None:
+    """Terapkan migrasi basis data review (akun, sesi, klaim, keputusan) sampai revisi terbaru."""
+    from review.db import ReviewDB, ReviewDBError, describe
+    from review.settings import ReviewSettings
+
+    url = ReviewSettings().db_url(get_settings())
+    db = ReviewDB(url)
+    try:
+        revision = db.migrate()
+    except ReviewDBError as e:
+        console.print(str(e), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from e
+    finally:
+        db.dispose()
+    console.print(f"Basis data review {describe(url)}: revisi {revision}.", markup=False, highlight=False)
+
+
 @review_app.command("reindex")
 def reindex(
     area: str = typer.Option(None, "--area", "-a", help="kode kabupaten/kota (35.75) atau kecamatan (35.75.02); "
                                                            "bawaan: semua"),
 ) -> None:
-    """Bangun ulang indeks antrean dari objek flags/ dan decisions/ (sumber kebenarannya).
+    """Bangun ulang tabel antrean di basis data review dari objek flags/ (sumber kebenarannya).
 
-    Perlu hanya bila sesuatu menulis flag tanpa menandai indeks (lihat pipeline/queue_index.py)."""
-    from pipeline.queue_index import QueueIndex
+    Perlu sekali setelah pindah ke basis data (atau ke basis data baru), dan bila sesuatu menulis flag tanpa
+    tanda perubahan (lihat pipeline/queue_index.py)."""
     from pipeline.storage import open_store
+    from review.queue_sync import QueueSync
 
     bits = (area or "").split(".") if area else []
     if bits and len(bits) not in (2, 3):
         console.print("[red]--area: kode kabupaten/kota (2 bagian) atau kecamatan (3 bagian)[/red]")
         raise typer.Exit(1)
     segments = tuple(".".join(bits[:n]) for n in range(2, len(bits) + 1))
-    built = QueueIndex(open_store(get_settings())).rebuild(segments)
-    console.print(f"Indeks antrean: {built} kecamatan dibangun ulang.")
+    rows = QueueSync(open_store(get_settings()), _db()).rebuild(segments)
+    console.print(f"Antrean: {rows} berkas bertanda dimuat ulang dari flags/.")
 
 
 def register(app: typer.Typer) -> None:

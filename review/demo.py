@@ -31,6 +31,7 @@ from pipeline.regions import Regions
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 from review.accounts import Accounts
+from review.db import ReviewDB
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DEMO_PASSWORD = "rahasia-demo-123"
@@ -221,11 +222,11 @@ def seed_accounts(accounts: Accounts, password: str = DEMO_PASSWORD) -> None:
             accounts.create(username, password, role, area)
 
 
-def seed_demo(store: ObjectStore, regions: Regions | None = None, *, with_accounts: bool = True) -> list[str]:
-    """Seed every demo dossier (and the demo accounts); returns the dossier ids."""
+def seed_demo(store: ObjectStore, regions: Regions | None = None, *, db: ReviewDB | None = None) -> list[str]:
+    """Seed every demo dossier (and, given the review database `db`, the demo accounts); returns the ids."""
     regions = regions or Regions.load()
     for d in DOSSIERS:
         seed_dossier(store, regions, d)
-    if with_accounts:
-        seed_accounts(Accounts(store, regions))
+    if db is not None:
+        seed_accounts(Accounts(db, regions))
     return [d.dossier_id for d in DOSSIERS]

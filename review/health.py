@@ -1,8 +1,8 @@
 """Liveness, readiness and metrics of the review app, for the usual tools (docs/operations.md).
 
     GET /healthz   200 "ok" while the process answers (liveness)
-    GET /readyz    200 "ok" when the object store answers, else 503 "not ready" (readiness); the store is the
-                   app's database too (accounts, claims, decisions live there), so it is the only dependency
+    GET /readyz    200 "ok" when the object store and the review database answer, else 503 "not ready"
+                   (readiness)
     GET /metrics   Prometheus text format; with BERKAS_METRICS_TOKEN set, only for `Authorization: Bearer <token>`
 
 No login is needed and nothing is revealed beyond these words and the counters: no version, no error text, no
@@ -16,6 +16,8 @@ import logging
 
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.errors import ConfigError, StorageError
@@ -43,7 +45,19 @@ async def readyz(request: Request) -> Response:
     except (StorageError, OSError) as e:
         log.warning("readyz: store unreachable (%s)", type(e).__name__)
         return _plain("not ready", 503)
+    db = getattr(request.app.state, "db", None)
+    if db is not None:
+        try:
+            await run_in_threadpool(_ping, db)
+        except SQLAlchemyError as e:
+            log.warning("readyz: review database unreachable (%s)", type(e).__name__)
+            return _plain("not ready", 503)
     return _plain("ok")
+
+
+def _ping(db) -> None:
+    with db.read() as s:
+        s.execute(text("SELECT 1"))
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -1,33 +1,41 @@
-"""The review queue: flagged dossiers inside an account's area, filtered, oldest first, with counts.
+"""The review queue: flagged dossiers inside an account's area, filtered, sorted, counted and paged by the
+review database (`queue_rows`, kept in step with the flags by `review.queue_sync`).
 
-Rows come from the queue index (`pipeline.queue_index`: compact per-kecamatan objects kept current by pending
-marks), so a page costs a few object reads whatever the size of the area. `build_queue(..., index=False)`
-reads every flag object instead (the original way, kept as the reference the tests and the benchmark compare
-the index with). Scoping is the same either way: the account's flag prefix (`review.scope.queue_prefix`).
+Scoping is a WHERE on the area codes of the account (and of the desa / TPS asked for); an ADMIN sees every
+row, dossiers of an unresolved area included. A search (review.search) narrows the rows by name or NIK.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import attrgetter
+from typing import Any
 
-from pipeline.errors import StorageError
-from pipeline.queue_index import QueueIndex, QueueRow, read_decision, row_from_flag
+from sqlalchemy import func, select
+from sqlalchemy.sql.elements import ColumnElement
+
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 from review.accounts import Account
 from review.claims import Claim, Claims
-from review.scope import queue_prefix
+from review.db import QueueReasonRow, QueueRowRow, ReviewDB
+from review.queue_sync import QueueSync
+from review.search import NameSearch, NikSearch
 
 log = logging.getLogger(__name__)
 
 STATES = ("terbuka", "diputuskan", "semua")  # open (no decision on the current result), decided, all
 # orders of the queue: oldest flag first (the default), newest first, by status, by first reason
 SORTS = {"lama": "Ditandai paling lama", "baru": "Ditandai paling baru", "status": "Status", "alasan": "Alasan"}
-_STATUS_ORDER = {"not_eligible": 0, "incomplete": 1, "needs_review": 2, "complete": 3}
+_ORDER: dict[str, tuple[Any, ...]] = {
+    "lama": (QueueRowRow.flagged_at, QueueRowRow.dossier_id),
+    "baru": (QueueRowRow.flagged_at.desc(), QueueRowRow.dossier_id),
+    "status": (QueueRowRow.status_order, QueueRowRow.flagged_at, QueueRowRow.dossier_id),
+    "alasan": (QueueRowRow.first_reason, QueueRowRow.flagged_at, QueueRowRow.dossier_id),
+}
+
+Search = NameSearch | NikSearch
 
 
 @dataclass
@@ -47,11 +55,11 @@ class QueueItem:
         return self.decision is not None and self.decision.get("result_processed_at") == self.flagged_at
 
     @classmethod
-    def from_row(cls, row: QueueRow) -> QueueItem:
+    def from_row(cls, row: QueueRowRow) -> QueueItem:
         decision = None if row.decision is None else {"decision": row.decision,
                                                       "result_processed_at": row.decided_for}
-        return cls(row.dossier_id, row.status, row.reasons, row.missing, row.flagged_at, row.area,
-                   decision=decision)
+        return cls(row.dossier_id, row.status, list(row.reasons or []), list(row.missing or []), row.flagged_at,
+                   keys.AreaCodes(row.kab, row.kec, row.desa, row.tps), decision=decision)
 
 
 @dataclass
@@ -74,76 +82,81 @@ class QueuePage:
     refused: bool = False
 
 
-def load_rows(store: ObjectStore, prefix: str) -> list[QueueRow]:
-    """Every flag under `prefix`, read one by one (the reference path; O(flags) object reads)."""
-    decided = {k[len(keys.DECISIONS_PREFIX):-len(".json")] for k in store.list(keys.DECISIONS_PREFIX)}
-    items = []
-    for key in store.list(prefix):
-        try:
-            area = keys.area_from_flag_key(key)
-            body = store.get_json(key)
-        except (ValueError, StorageError) as e:
-            log.warning("skipping unreadable flag %s: %s", key, e)
-            continue
-        dossier_id = body.get("dossier_id") or keys.dossier_id_from_key(key)
-        decision = read_decision(store, dossier_id) if dossier_id in decided else None
-        items.append(row_from_flag(area, dossier_id, body, decision))
-    return items
+def scope_codes(account: Account, desa: str | None = None, tps: str | None = None) -> tuple[str | None, ...] | None:
+    """(kab, kec, desa, tps) the queue is narrowed to (as far as known); None when the filter asks for an
+    area outside the account's own."""
+    own = account.area_parts
+    tps = keys.normalise_tps(tps) if tps else None
+    if desa:
+        bits = desa.split(".")
+        if len(bits) != 4 or not all(b.isdigit() for b in bits):
+            return None
+        wanted = tuple(".".join(bits[:n]) for n in range(2, 5))
+        if wanted[: len(own)] != own:
+            return None
+        return (*wanted, tps)
+    if tps and len(own) == 3:
+        return (*own, tps)
+    return own
 
 
-_ORDER = attrgetter("flagged_at", "dossier_id")  # oldest flag first
+def _scope(codes: tuple[str | None, ...], table: Any = QueueRowRow) -> list[ColumnElement[bool]]:
+    columns = (table.kab, table.kec, table.desa, table.tps)
+    return [c == v for c, v in zip(columns, codes, strict=False) if v is not None]
 
 
-def _segments(prefix: str) -> tuple[str, ...]:
-    """`flags/35.75/35.75.02/` -> ("35.75", "35.75.02")."""
-    return tuple(p for p in prefix[len("flags/"):].split("/") if p)
-
-
-def _sorted(items: list[QueueRow], sort: str) -> list[QueueRow]:
-    items = sorted(items, key=_ORDER)  # ties always oldest first, then by id: a stable page order
-    if sort == "baru":
-        items.sort(key=attrgetter("flagged_at"), reverse=True)
-    elif sort == "status":
-        items.sort(key=lambda r: _STATUS_ORDER.get(r.status, 9))
-    elif sort == "alasan":
-        items.sort(key=lambda r: (min(r.reasons) if r.reasons else "~"))
-    return items
-
-
-Search = Callable[[list[QueueRow]], list[QueueRow]]
-
-
-def build_queue(store: ObjectStore, claims: Claims, account: Account, flt: QueueFilter,
-                *, page: int = 1, page_size: int = 50, index: bool = True,
-                search: Search | None = None) -> QueuePage:
-    """One page of the account's queue. Area scoping happens here, on the listed prefix.
-
-    `search` narrows the filtered rows and gives them in its own order (best match first); without it the
-    rows are in `flt.sort` order."""
-    prefix = queue_prefix(account, flt.desa, flt.tps)
-    if prefix is None:
+def build_queue(store: ObjectStore, db: ReviewDB, claims: Claims, account: Account, flt: QueueFilter,
+                *, page: int = 1, page_size: int = 50, search: Search | None = None,
+                refresh: bool = True) -> QueuePage:
+    """One page of the account's queue: pending flag changes folded in first, then queries."""
+    codes = scope_codes(account, flt.desa, flt.tps)
+    if codes is None:
         return QueuePage(items=[], total=0, refused=True)
-    items = QueueIndex(store).rows(_segments(prefix)) if index else load_rows(store, prefix)
+    if refresh:
+        QueueSync(store, db).refresh(tuple(codes[:4]))
+    where, reason_where = _scope(codes), _scope(codes, QueueReasonRow)
     tps = keys.normalise_tps(flt.tps) if flt.tps else None
-    if tps:
-        items = [i for i in items if i.tps == tps]
-    desa_options = sorted({i.desa for i in items if i.desa})
-    if flt.state == "terbuka":
-        items = [i for i in items if not i.decided]
-    elif flt.state == "diputuskan":
-        items = [i for i in items if i.decided]
-    by_status = Counter(i.status for i in items)
-    by_reason = Counter(r for i in items for r in i.reasons)
-    if flt.status:
-        items = [i for i in items if i.status == flt.status]
-    if flt.reason:
-        items = [i for i in items if flt.reason in i.reasons]
-    items = search(items) if search is not None else _sorted(items, flt.sort)
-    start = (max(page, 1) - 1) * page_size
-    shown = [QueueItem.from_row(r) for r in items[start:start + page_size]]
-    claimed = claims.claimed_ids()  # claims are shown, never filtered on: read only those of this page
+    if tps and len(codes) < 4:  # a TPS asked for without a desa, above the kecamatan
+        where.append(QueueRowRow.tps == tps)
+        reason_where.append(QueueReasonRow.tps == tps)
+    with db.read() as s:
+        desa_options = [d for d in s.scalars(select(QueueRowRow.desa).where(*where).distinct()) if d]
+        if flt.state in ("terbuka", "diputuskan"):
+            where.append(QueueRowRow.decided.is_(flt.state == "diputuskan"))
+            reason_where.append(QueueReasonRow.decided.is_(flt.state == "diputuskan"))
+        by_status = Counter(dict(s.execute(select(QueueRowRow.status, func.count()).where(*where)
+                                           .group_by(QueueRowRow.status)).all()))
+        by_reason = Counter(dict(s.execute(select(QueueReasonRow.reason, func.count()).where(*reason_where)
+                                           .group_by(QueueReasonRow.reason)).all()))
+        if flt.status:
+            where.append(QueueRowRow.status == flt.status)
+        if flt.reason:
+            where.append(QueueRowRow.dossier_id.in_(
+                select(QueueReasonRow.dossier_id).where(QueueReasonRow.reason == flt.reason)))
+        start = (max(page, 1) - 1) * page_size
+        if search is None:
+            total = s.scalar(select(func.count()).select_from(QueueRowRow).where(*where)) or 0
+            rows = list(s.scalars(select(QueueRowRow).where(*where).order_by(*_ORDER.get(flt.sort, _ORDER["lama"]))
+                                  .offset(start).limit(page_size)))
+        elif isinstance(search, NikSearch):
+            where.append(QueueRowRow.dossier_id.in_(search.holders or {""}))
+            total = s.scalar(select(func.count()).select_from(QueueRowRow).where(*where)) or 0
+            rows = list(s.scalars(select(QueueRowRow).where(*where).order_by(*_ORDER["lama"])
+                                  .offset(start).limit(page_size)))
+        else:
+            found = search.rank(list(s.execute(
+                select(QueueRowRow.dossier_id, QueueRowRow.name, QueueRowRow.flagged_at)
+                .where(*where, search.candidates(db.dialect, QueueRowRow.name)))))
+            total = len(found)
+            wanted = found[start:start + page_size]
+            by_id = {r.dossier_id: r for r in s.scalars(select(QueueRowRow).where(QueueRowRow.dossier_id.in_(wanted)))}
+            rows = [by_id[i] for i in wanted if i in by_id]
+        shown = [QueueItem.from_row(r) for r in rows]
+    held = claims.active([i.dossier_id for i in shown])  # claims are shown, never filtered on
     for item in shown:
-        if item.dossier_id in claimed:
-            item.claim = claims.get(item.dossier_id)
-    return QueuePage(items=shown, total=len(items), by_status=by_status,
-                     by_reason=by_reason, desa_options=desa_options)
+        item.claim = held.get(item.dossier_id)
+    return QueuePage(items=shown, total=total, by_status=by_status, by_reason=by_reason,
+                     desa_options=sorted(desa_options))
+
+
+__all__ = ["QueueFilter", "QueueItem", "QueuePage", "SORTS", "STATES", "Search", "build_queue", "scope_codes"]

@@ -153,7 +153,7 @@ def _search(request: Request, params) -> tuple[Search | None, dict[str, str]]:
         except ValueError as e:
             raise ReviewError(str(e)) from e
     if nama:
-        return by_name(svc.names, nama), {"nama": nama}
+        return by_name(nama), {"nama": nama}
     return None, {}
 
 
@@ -161,7 +161,7 @@ def _queue_page(request: Request, account: Account, flt: QueueFilter, hal: int, 
                 page_size: int | None = None):
     svc = _svc(request)
     size = page_size or request.app.state.review_settings.page_size
-    page = build_queue(svc.store, svc.claims, account, flt, page=hal, page_size=size, search=search)
+    page = build_queue(svc.store, svc.db, svc.claims, account, flt, page=hal, page_size=size, search=search)
     if page.refused:
         raise ReviewError("Wilayah yang diminta di luar wilayah Anda.", status=403)
     return page, size
@@ -404,7 +404,8 @@ def next_open(svc, account: Account, after: str | None = None) -> str | None:
     """The oldest undecided dossier of the account's queue that nobody else is working on (not `after`)."""
     page = 1
     while True:
-        q = build_queue(svc.store, svc.claims, account, QueueFilter(), page=page, page_size=100)
+        q = build_queue(svc.store, svc.db, svc.claims, account, QueueFilter(), page=page, page_size=100,
+                        refresh=page == 1)
         for item in q.items:
             if item.dossier_id != after and (item.claim is None or item.claim.username == account.username):
                 return item.dossier_id

@@ -1,83 +1,77 @@
 """Finding a dossier in the queue by the candidate's name (fuzzy) or NIK (exact, through the keyed NIK index).
 
-The queue index holds ids and codes only, never names, so a name search reads the registration of each
-dossier in the searched view once and keeps its normalised name in memory (`NameCache`); a NIK search asks
-the duplicate-NIK index (`pipeline.dupindex`: keyed hashes, never the NIK itself) which dossiers hold it.
-Both searches are POSTed by the page: a name or NIK never appears in a URL or a log line.
+The queue table keeps each dossier's registered name, normalised (`queue_rows.name`). A name search asks the
+database for candidates (PostgreSQL: trigram similarity through `pg_trgm`, or any word of the query; SQLite:
+a LIKE on any word) and ranks them by rapidfuzz's WRatio, keeping those that score at least
+MIN_NAME_SCORE. A NIK search asks the duplicate-NIK index (`pipeline.dupindex`: keyed hashes, never the NIK
+itself) which dossiers hold it. Both are POSTed by the page: a name or NIK never appears in a URL or a log.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
-from collections import OrderedDict
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from sqlalchemy import false, or_
+from sqlalchemy.sql.elements import ColumnElement
 
 from pipeline.dupindex import DuplicateIndex
-from pipeline.errors import ObjectNotFound
 from pipeline.names import normalise_name
-from pipeline.queue_index import QueueRow
-from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
-
-log = logging.getLogger(__name__)
 
 MIN_NAME_SCORE = 75  # rapidfuzz WRatio of the normalised names: "siti rahayu" finds "SITI RAHAYI"
 NIK_RE = re.compile(r"^\d{16}$")
+_TRGM_LIMIT = 0.3  # pg_trgm's own default similarity threshold
 
 
-class NameCache:
-    """dossier id -> normalised registered name, read from registration.json once (bounded, per process)."""
-
-    def __init__(self, store: ObjectStore, size: int = 250_000) -> None:
-        self.store = store
-        self.size = size
-        self._names: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def name(self, dossier_id: str) -> str:
-        with self._lock:
-            if dossier_id in self._names:
-                return self._names[dossier_id]
-        try:
-            name = normalise_name(str(self.store.get_json(keys.registration_key(dossier_id)).get("nama") or ""))
-        except (ObjectNotFound, ValueError):
-            name = ""
-        with self._lock:
-            self._names[dossier_id] = name
-            while len(self._names) > self.size:
-                self._names.popitem(last=False)
-        return name
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def by_name(names: NameCache, query: str):
-    """A queue search: rows whose registered name matches `query` closely enough, best first."""
-    wanted = normalise_name(query)
+@dataclass(frozen=True)
+class NameSearch:
+    wanted: str  # normalised
 
-    def search(rows: list[QueueRow]) -> list[QueueRow]:
-        if not wanted:
-            return []
+    def candidates(self, dialect: str, column) -> ColumnElement[bool]:
+        """The SQL condition that narrows rows to possible matches (ranked afterwards by `rank`)."""
+        words = [w for w in self.wanted.split() if len(w) >= 3] or self.wanted.split()
+        if not words:
+            return false()
+        likes = [column.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
+        if dialect == "postgresql":
+            return or_(func_similarity(column, self.wanted), *likes)
+        return or_(*likes)
+
+    def rank(self, rows: list[tuple[str, str, str]]) -> list[str]:
+        """(dossier id, name, flagged at) -> the ids that match closely enough, best first."""
         scored = []
-        for r in rows:
-            score = fuzz.WRatio(wanted, names.name(r.dossier_id))
+        for dossier_id, name, flagged_at in rows:
+            score = fuzz.WRatio(self.wanted, name or "")
             if score >= MIN_NAME_SCORE:
-                scored.append((-score, r.flagged_at, r.dossier_id, r))
-        scored.sort(key=lambda t: t[:3])
-        return [t[3] for t in scored]
-
-    return search
+                scored.append((-score, flagged_at, dossier_id))
+        scored.sort()
+        return [t[2] for t in scored]
 
 
-def by_nik(store: ObjectStore, secret: bytes, nik: str):
-    """A queue search: rows of the dossiers that hold exactly this NIK (registration or KTP)."""
+def func_similarity(column, text: str) -> ColumnElement[bool]:
+    from sqlalchemy import func
+
+    return func.similarity(column, text) >= _TRGM_LIMIT
+
+
+@dataclass(frozen=True)
+class NikSearch:
+    holders: frozenset[str]
+
+
+def by_name(query: str) -> NameSearch:
+    return NameSearch(normalise_name(query))
+
+
+def by_nik(store: ObjectStore, secret: bytes, nik: str) -> NikSearch:
+    """The dossiers that hold exactly this NIK (registration or KTP); ValueError for a malformed NIK."""
     digits = re.sub(r"[\s.\-]", "", nik or "")
     if not NIK_RE.match(digits):
         raise ValueError("NIK harus 16 angka.")
-    holders = set(DuplicateIndex(store, secret).holders(digits))
-
-    def search(rows: list[QueueRow]) -> list[QueueRow]:
-        return sorted((r for r in rows if r.dossier_id in holders), key=lambda r: (r.flagged_at, r.dossier_id))
-
-    return search
+    return NikSearch(frozenset(DuplicateIndex(store, secret).holders(digits)))

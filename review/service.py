@@ -14,20 +14,21 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from sqlalchemy import select, update
+
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, CheckStatus, DocType, DossierResult, Registration
-from pipeline import corrections, manifest, page_types, queue_index
+from pipeline import corrections, manifest, page_types
 from pipeline.errors import ObjectNotFound, OcrFailed
-from pipeline.queue_index import read_decision
 from pipeline.regions import Regions
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
 from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
+from review.db import DecisionRow, QueueReasonRow, QueueRowRow, ReviewDB, open_db
 from review.labels import wib
 from review.scope import covers
-from review.search import NameCache
 from review.settings import ReviewSettings
 
 log = logging.getLogger(__name__)
@@ -139,13 +140,14 @@ class ReviewService:
                  regions: Regions | None = None,
                  runtime_factory: Callable[[], Any] | None = None,
                  recheck: Callable[..., DossierResult] = recheck_default,
-                 enqueue: Callable[[str, int], str | None] | None = None) -> None:
+                 enqueue: Callable[[str, int], str | None] | None = None,
+                 db: ReviewDB | None = None) -> None:
         self.store = store
         self.settings = settings
         self.review = review
+        self.db = db or open_db(review.db_url(settings))
         self.regions = regions or Regions.load()
-        self.claims = Claims(store, timedelta(minutes=review.claim_minutes))
-        self.names = NameCache(store)  # the queue's name search
+        self.claims = Claims(self.db, timedelta(minutes=review.claim_minutes))
         self._runtime_factory = runtime_factory or self._load_runtime
         self._runtime = None
         self.recheck = recheck
@@ -204,7 +206,7 @@ class ReviewService:
         trail = audit.trail(self.store, dossier_id)
         pending_types = self.pending_types(dossier_id, result)
         return DossierView(result=result, area=area, registration=self.registration(dossier_id),
-                           claim=self.claims.get(dossier_id), decision=read_decision(self.store, dossier_id),
+                           claim=self.claims.get(dossier_id), decision=self.decision(dossier_id),
                            trail=trail, pending_uploads=pending, pending_types=pending_types,
                            waiting=self._waiting(trail, result) if (pending or pending_types) else [])
 
@@ -243,10 +245,21 @@ class ReviewService:
         try:
             return self.claims.claim(dossier_id, account.username)
         except ClaimedByOther as e:
-            raise ReviewError(f"Berkas sedang dikerjakan oleh {e.claim.username} sampai "
-                              f"{wib(e.claim.expires_at, '%H:%M')}.", status=409) from e
+            raise self._claimed(e) from e
+
+    @staticmethod
+    def _claimed(e: ClaimedByOther) -> ReviewError:
+        return ReviewError(f"Berkas sedang dikerjakan oleh {e.claim.username} sampai "
+                           f"{wib(e.claim.expires_at, '%H:%M')}.", status=409)
 
     # ---- decisions -----------------------------------------------------------------------------
+
+    def decision(self, dossier_id: str) -> dict | None:
+        """The dossier's latest decision (the shape the pages and the audit trail show), or None."""
+        with self.db.read() as s:
+            row = s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == dossier_id)
+                            .order_by(DecisionRow.id.desc()).limit(1)).first()
+            return row.to_json() if row is not None else None
 
     def decide(self, account: Account, dossier_id: str, decision: str, *, reason: str | None = None,
                documents: list[str] | None = None, overrides: dict[str, str] | None = None,
@@ -287,24 +300,37 @@ class ReviewService:
                            for cid in dict.fromkeys(grounds or []) if cid in problems]
         if decision == "DOCS_REQUESTED" and not documents:
             raise ReviewError("Pilih dokumen yang diminta.")
-        self._take(account, dossier_id)
-        before = read_decision(self.store, dossier_id)
         at = datetime.now(UTC).isoformat(timespec="seconds")
         override = bool(override_list)
         body = {"dossier_id": dossier_id, "decision": decision, "reason": reason or None,
                 "documents": documents, "by": account.username, "role": account.role.value, "at": at,
                 "result_processed_at": result.processed_at, "result_status": result.status.value,
                 "override": override, "overrides": override_list, "grounds": ground_list}
+        # one transaction: the claim is taken (or found to be another's: nothing is written), the decision
+        # row added and the claim dropped
+        try:
+            with self.db.write() as s:
+                self.claims.take(s, dossier_id, account.username)
+                row = s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == dossier_id)
+                                .order_by(DecisionRow.id.desc()).limit(1)).first()
+                before = row.to_json() if row is not None else None
+                s.add(DecisionRow(**body))
+                s.execute(update(QueueRowRow).where(QueueRowRow.dossier_id == dossier_id).values(
+                    decision=decision, decided_for=result.processed_at,
+                    decided=QueueRowRow.flagged_at == (result.processed_at or "")))
+                s.execute(update(QueueReasonRow).where(QueueReasonRow.dossier_id == dossier_id).values(
+                    decided=select(QueueRowRow.decided).where(QueueRowRow.dossier_id == dossier_id)
+                    .scalar_subquery()))
+                self.claims.drop(s, dossier_id, account.username)
+        except ClaimedByOther as e:
+            raise self._claimed(e) from e
         action = {"MS": "approve", "TMS": "reject", "DOCS_REQUESTED": "request_documents"}[decision]
         audit.append(self.store, dossier_id, action, account.username, account.role.value,
                      before=before and {k: before.get(k) for k in ("decision", "reason", "documents", "by")},
                      after={"decision": decision, "reason": reason or None, "documents": documents,
                             "override": override, "overrides": override_list, "grounds": ground_list},
                      result_status=result.status.value)
-        self.store.put_json(keys.decision_key(dossier_id), body)
-        queue_index.mark(self.store, area, dossier_id)  # the queue's index re-reads the decision
         self._record_for_reports(area, dossier_id, decision, at, override=override)
-        self.claims.release(dossier_id, account.username)
         log.info("dossier %s: %s by %s%s", dossier_id, decision, account.username,
                  f" over {len(override_list)} check(s)" if override else "")
         return body

@@ -7,6 +7,8 @@ import secrets
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.settings import Settings
+
 
 class ReviewSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BERKAS_REVIEW_", extra="ignore")
@@ -17,6 +19,9 @@ class ReviewSettings(BaseSettings):
     # a PPS office server on a LAN without HTTPS: cookies without `Secure` (browsers drop Secure cookies set over
     # plain HTTP, so login could never work there); warned about at start-up and on the login page
     plain_http: bool = False
+    # the review database (review/db.py): SQLAlchemy URL, e.g. postgresql+psycopg://berkas@db/berkas_review;
+    # unset: a SQLite file beside a local store (var/store -> var/store.review.sqlite3), var/ for an S3 store
+    database_url: str | None = None
     session_hours: float = 8.0
     use_queue: bool = Field(False, description="queue uploads for the RQ workers (distributed mode)")
     claim_minutes: int = 30
@@ -40,6 +45,12 @@ class ReviewSettings(BaseSettings):
     hash_slots: int = Field(2, ge=1)
     hash_queue: int = Field(4, ge=0)
     hash_wait_seconds: float = Field(3.0, ge=0)
+
+    def db_url(self, settings: Settings) -> str:
+        """The review database's URL: the setting, or the embedded SQLite default beside the store."""
+        from review.db import default_url
+
+        return self.database_url or default_url(settings.store, settings.store_path)
 
     @property
     def secure_cookies(self) -> bool:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m scripts.bench_login_memory [--logins 24]
 
-Each case runs in a fresh child process: an empty local store, `review.accounts.Accounts` with the library's
+Each case runs in a fresh child process: an empty review database (SQLite), `review.accounts.Accounts` with the library's
 argon2id parameters (64 MiB per hash), then N threads each signing in with an unknown user name at once (the
 dummy verification). The child reports how much its peak RSS (ru_maxrss) grew over the logins, and how many
 logins were verified or refused as busy. "gate" is the review app's default gate (BERKAS_REVIEW_HASH_*);
@@ -26,11 +26,13 @@ from pathlib import Path
 
 
 def child(slots: int, queue: int, wait: float, logins: int) -> dict:
-    from pipeline.storage.local import LocalStore
     from review.accounts import Accounts, HashGate, HashingBusy
+    from review.db import ReviewDB
 
     with tempfile.TemporaryDirectory() as tmp:
-        accounts = Accounts(LocalStore(Path(tmp), fsync=False), gate=HashGate(slots, queue, wait))
+        db = ReviewDB(f"sqlite:///{tmp}/review.sqlite3")
+        db.migrate()
+        accounts = Accounts(db, gate=HashGate(slots, queue, wait))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         out = {"logins": logins, "verified": 0, "busy": 0}
         lock = threading.Lock()
@@ -50,6 +52,7 @@ def child(slots: int, queue: int, wait: float, logins: int) -> dict:
         for t in threads:
             t.join()
         out["growth_mb"] = round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, 1)
+        db.dispose()
     return out
 
 

@@ -23,7 +23,9 @@ from playwright.sync_api import sync_playwright
 from config.settings import Settings
 from pipeline.storage.local import LocalStore
 from review.app import create_app
+from review.db import ReviewDB
 from review.demo import DEMO_PASSWORD, seed_demo
+from review.service import ReviewService
 from review.settings import ReviewSettings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -40,9 +42,14 @@ def _free_port() -> int:
 def take(out: Path, username: str = "ppk.purworejo") -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="berkas-shots-") as tmp:
-        store = LocalStore(Path(tmp), fsync=False)
-        seed_demo(store)
-        app = create_app(Settings(store_path=Path(tmp)), ReviewSettings(), store=store)
+        store = LocalStore(Path(tmp) / "store", fsync=False)
+        db = ReviewDB(f"sqlite:///{tmp}/review.sqlite3")
+        db.migrate()
+        seed_demo(store, db=db)
+        settings = Settings(store_path=Path(tmp) / "store")
+        review = ReviewSettings()
+        app = create_app(settings, review, store=store,
+                         service=ReviewService(store, settings, review, db=db))
         port = _free_port()
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)

@@ -23,6 +23,8 @@ fi
 [ -f /usr/share/fonts/truetype/crosextra/Caladea-Regular.ttf ] || need_apt+=(fonts-crosextra-caladea)
 [ -f /usr/share/fonts/truetype/open-sans/OpenSans-Regular.ttf ] || need_apt+=(fonts-open-sans)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+# the review database tests: scripts/test.sh starts a throw-away cluster (initdb, pg_ctl) when none answers
+{ command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; } || need_apt+=(postgresql)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)  # review app browser tests (Playwright drives it)
 

@@ -12,8 +12,8 @@
     audit/<dossier_id>/<UTC stamp>-<n>.json                  who did what, kept
     failures/<dossier_id>/<UTC stamp>-<n>.json               worker failures (job id, error), kept
     corrections/<dossier_id>/<UTC stamp>-<n>.json            verifier corrections, kept (+ dropped/<same name>)
-    queue-index/shards/<kab>/<kec>/<seq>.json                review queue rows per kecamatan (derived, rebuildable)
-    queue-index/pending/<kab>/<kec>/<desa>~<tps>~<id>~<tok>  "this row may have changed", folded by the reader
+    queue-index/pending/<kab>/<kec>/<desa>~<tps>~<id>~<tok>  "this row may have changed", folded into the review
+                                                             database's queue table by the app (review/queue_sync.py)
     batches/<UTC stamp>-<n>.json                             one ingested input: its dossiers and what was skipped, why
 
 Area codes are Kemendagri codes as written in config/wilayah (e.g. `35.75`, `35.75.02`,
@@ -340,20 +340,8 @@ def decision_key(dossier_id: str) -> str:
     return f"{DECISIONS_PREFIX}{_dossier(dossier_id)}.json"
 
 
-# ---- review queue index: derived from flags/ and decisions/, rebuildable (pipeline/queue_index.py) ------
+# ---- review queue marks: "this flag changed", folded into the review database (review/queue_sync.py) ----
 QUEUE_INDEX_PREFIX = "queue-index/"
-
-
-def queue_shard_prefix(kab_code: str | None = None, kec_code: str | None = None) -> str:
-    """`queue-index/shards/` alone or narrowed to a kabupaten (and kecamatan); segments as in flag keys."""
-    return _area_prefix("queue-index/shards", (kab_code, kec_code))
-
-
-def queue_shard_key(kab_code: str, kec_code: str, seq: int) -> str:
-    """Version `seq` of one kecamatan's compact queue rows; written once (put_if_absent), newest wins."""
-    if not isinstance(seq, int) or seq < 0:
-        raise ValueError("shard version must be a non-negative integer")
-    return f"{queue_shard_prefix(kab_code, kec_code)}{seq:012d}.json"
 
 
 def queue_pending_prefix(*segments: str | None) -> str:
@@ -385,11 +373,6 @@ def queue_pending_parse(key: str) -> tuple[AreaCodes, str]:
         raise ValueError(f"not a pending-mark key: {key!r}")
     kab, kec, desa, tps = (None if p == UNKNOWN else p for p in (parts[2], parts[3], names[0], names[1]))
     return AreaCodes(kab, kec, desa, tps), names[2]
-
-
-def queue_built_key(kab_code: str | None = None) -> str:
-    """Set once every kecamatan of a kabupaten (None: of every kabupaten) has a shard."""
-    return f"queue-index/built/{_code(kab_code) if kab_code else '_all'}.json"
 
 
 # ---- verifier corrections: kept apart from results so re-processing can apply them again ---------------

@@ -96,6 +96,7 @@ def make_client(store: LocalStore, store_path: Path, queue, password: str):
     from config.settings import Settings
     from review.accounts import Accounts
     from review.app import create_app
+    from review.db import ReviewDB
     from review.service import ReviewService
     from review.settings import ReviewSettings
 
@@ -105,8 +106,10 @@ def make_client(store: LocalStore, store_path: Path, queue, password: str):
 
     settings = Settings(store="local", store_path=store_path)
     review = ReviewSettings(secret="stress-secret-" + "x" * 32, cookie_secure=True)
-    service = ReviewService(store, settings, review, enqueue=enqueue)
-    accounts = Accounts(store, service.regions, hasher=FAST_HASHER)
+    db = ReviewDB(review.db_url(settings))  # the SQLite default beside the store
+    db.migrate()
+    service = ReviewService(store, settings, review, enqueue=enqueue, db=db)
+    accounts = Accounts(db, service.regions, hasher=FAST_HASHER)
     if accounts.get("admin.stress") is None:
         accounts.create("admin.stress", password, "ADMIN", None)
     app = create_app(settings, review, store=store, service=service, accounts=accounts)

@@ -1,16 +1,19 @@
-"""Fixtures of the review app tests: a local store seeded with synthetic dossiers and accounts.
+"""Fixtures of the review app tests: a local store seeded with synthetic dossiers, and a review database
+(SQLite, beside the store as by default) seeded with the accounts.
 
-The seeded store (review.demo: five made-up dossiers in four desa of Kota Pasuruan and Kota Malang,
-six accounts) is built once per session and copied for each test, so password hashing runs once.
+The seeded store and database (review.demo: five made-up dossiers in four desa of Kota Pasuruan and Kota
+Malang, six accounts) are built once per session and copied for each test, so password hashing runs once.
+`review_db` is a migrated empty database on each backend in turn (SQLite and PostgreSQL, db_helpers.py).
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from db_helpers import BACKENDS, review_database
 from fastapi.testclient import TestClient
 from review_helpers import FAST_HASHER, csrf_of
 
@@ -19,6 +22,7 @@ from pipeline.regions import Regions
 from pipeline.storage.local import LocalStore
 from review.accounts import Accounts
 from review.app import create_app
+from review.db import SQLITE_SUFFIX, ReviewDB, default_url
 from review.demo import DEMO_PASSWORD, seed_accounts, seed_demo
 from review.service import ReviewService
 from review.settings import ReviewSettings
@@ -31,26 +35,45 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("review-template")
-    store = LocalStore(root, fsync=False)
-    seed_demo(store, with_accounts=False)
-    accounts = Accounts(store, Regions.load(), hasher=FAST_HASHER)
+    store = LocalStore(root / "store", fsync=False)
+    seed_demo(store)
+    db = ReviewDB(default_url("local", root / "store"))
+    db.migrate()
+    accounts = Accounts(db, Regions.load(), hasher=FAST_HASHER)
     seed_accounts(accounts)
     accounts.create("pps.tanpanik", DEMO_PASSWORD, "PPS", "35.75.02.1005", nik_access=False)
     accounts.create("pps.nonaktif", DEMO_PASSWORD, "PPS", "35.75.02.1005")
     accounts.set_disabled("pps.nonaktif")
+    db.dispose()
     return root
 
 
 @pytest.fixture
 def store_root(seeded_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "store"
-    shutil.copytree(seeded_template, root)
+    shutil.copytree(seeded_template / "store", root)
+    shutil.copyfile(seeded_template / f"store{SQLITE_SUFFIX}", tmp_path / f"store{SQLITE_SUFFIX}")
     return root
 
 
 @pytest.fixture
 def store(store_root: Path) -> LocalStore:
     return LocalStore(store_root, fsync=False)
+
+
+@pytest.fixture
+def db(store_root: Path) -> Iterator[ReviewDB]:
+    """The seeded review database beside the test's store (where the settings' default puts it)."""
+    db = ReviewDB(default_url("local", store_root))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def review_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReviewDB]:
+    """A migrated, empty review database: SQLite, then PostgreSQL."""
+    with review_database(request.param, tmp_path) as db:
+        yield db
 
 
 @pytest.fixture(scope="session")
@@ -77,12 +100,13 @@ def enqueued() -> Enqueued:
 
 
 @pytest.fixture
-def app(store: LocalStore, store_root: Path, light_runtime, enqueued: Enqueued):
+def app(store: LocalStore, store_root: Path, db: ReviewDB, light_runtime, enqueued: Enqueued):
     settings = Settings(store_path=store_root)
     review = ReviewSettings(secret="test-secret-" + "x" * 32, cookie_secure=True)
-    service = ReviewService(store, settings, review, runtime_factory=lambda: light_runtime, enqueue=enqueued)
+    service = ReviewService(store, settings, review, runtime_factory=lambda: light_runtime, enqueue=enqueued,
+                            db=db)
     return create_app(settings, review, store=store, service=service,
-                      accounts=Accounts(store, service.regions, hasher=FAST_HASHER))
+                      accounts=Accounts(db, service.regions, hasher=FAST_HASHER))
 
 
 @pytest.fixture

@@ -17,3 +17,24 @@ def csrf_of(html: str) -> str:
 
 # argon2id with small parameters: the same code path as production, at test speed
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def claim_holder(db, dossier_id: str) -> str | None:
+    """Who holds the claim row of a dossier (expired or not), or None."""
+    from review.db import ClaimRow
+
+    with db.read() as s:
+        row = s.get(ClaimRow, dossier_id)
+        return row.username if row is not None else None
+
+
+def latest_decision(db, dossier_id: str) -> dict | None:
+    """The dossier's latest decision row, as the app shows it, or None."""
+    from sqlalchemy import select
+
+    from review.db import DecisionRow
+
+    with db.read() as s:
+        row = s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == dossier_id)
+                        .order_by(DecisionRow.id.desc()).limit(1)).first()
+        return row.to_json() if row is not None else None

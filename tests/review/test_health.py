@@ -61,3 +61,12 @@ def test_dossier_page_says_what_it_was_checked_with(login, store):
     req = result.provenance.requirements
     assert f"diperiksa dengan persyaratan {req.version} (sha256 {req.sha256[:12]})" in html
     assert "Berkas 0.1.0 (c0ffee)" in html
+
+
+def test_readiness_fails_without_the_review_database(app):
+    from review.db import ReviewDB
+
+    app.state.db = ReviewDB("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    r = TestClient(app, base_url="https://testserver").get("/readyz")
+    assert r.status_code == 503 and r.text == "not ready"
+    app.state.db.dispose()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from datetime import UTC, datetime
 
 from PIL import Image
+from review_helpers import claim_holder, latest_decision
 
 from models.contract import CheckStatus, DossierResult
 from pipeline.storage import keys
 from review import audit
+from review.db import ClaimRow
 
 
 def trail(store, dossier_id: str) -> list[dict]:
@@ -27,36 +30,37 @@ def png_bytes() -> bytes:
 MS_0001 = {"konfirmasi": "ya", "alasan__identity_reg_ktp_nama": "Di KTP-el aslinya tertulis RAHAYU"}
 
 
-def test_claim_blocks_others_until_released(login, store):
+def test_claim_blocks_others_until_released(login, store, db):
     pps, ppk = login("pps.kebonagung"), login("ppk.purworejo")
     assert pps.post("/berkas/KPPS-0001/klaim", data={"csrf_token": pps.csrf}).status_code == 200
-    assert store.get_json(keys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
+    assert claim_holder(db, "KPPS-0001") == "pps.kebonagung"
 
     r = ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf, **MS_0001})
     assert "sedang dikerjakan oleh pps.kebonagung" in r.text
-    assert not store.exists(keys.decision_key("KPPS-0001"))
+    assert latest_decision(db, "KPPS-0001") is None
 
     ppk.post("/berkas/KPPS-0001/lepas", data={"csrf_token": ppk.csrf})  # not theirs: stays
-    assert store.exists(keys.claim_key("KPPS-0001"))
+    assert claim_holder(db, "KPPS-0001") is not None
     pps.post("/berkas/KPPS-0001/lepas", data={"csrf_token": pps.csrf})
-    assert not store.exists(keys.claim_key("KPPS-0001"))
+    assert claim_holder(db, "KPPS-0001") is None
     ppk.post("/berkas/KPPS-0001/setujui", data={"csrf_token": ppk.csrf, **MS_0001})
-    assert store.get_json(keys.decision_key("KPPS-0001"))["by"] == "ppk.purworejo"
+    assert latest_decision(db, "KPPS-0001")["by"] == "ppk.purworejo"
 
 
-def test_an_expired_claim_does_not_block(login, store):
-    store.put_json(keys.claim_key("KPPS-0001"), {"dossier_id": "KPPS-0001", "username": "ppk.purworejo",
-                                                  "expires_at": "2023-12-12T08:00:00+00:00"})
+def test_an_expired_claim_does_not_block(login, store, db):
+    with db.write() as s:
+        s.add(ClaimRow(dossier_id="KPPS-0001", username="ppk.purworejo",
+                       expires_at=datetime(2023, 12, 12, 8, 0, tzinfo=UTC)))
     client = login("pps.kebonagung")
     client.post("/berkas/KPPS-0001/klaim", data={"csrf_token": client.csrf})
-    assert store.get_json(keys.claim_key("KPPS-0001"))["username"] == "pps.kebonagung"
+    assert claim_holder(db, "KPPS-0001") == "pps.kebonagung"
 
 
-def test_approve_records_the_decision_and_an_audit_entry(login, store):
+def test_approve_records_the_decision_and_an_audit_entry(login, store, db):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0001/setujui", data={"csrf_token": client.csrf, **MS_0001})
     assert "Keputusan tersimpan: Memenuhi Syarat" in r.text
-    decision = store.get_json(keys.decision_key("KPPS-0001"))
+    decision = latest_decision(db, "KPPS-0001")
     assert decision["decision"] == "MS" and decision["by"] == "pps.kebonagung"
     assert decision["result_processed_at"] == "2023-12-12T08:00:00+00:00"
     assert decision["override"] is True
@@ -72,19 +76,19 @@ def test_approve_records_the_decision_and_an_audit_entry(login, store):
     assert "mengesampingkan “Nama di pendaftaran dan KTP-el”" in html and "tertulis RAHAYU" in html
 
 
-def test_reject_needs_a_reason(login, store):
+def test_reject_needs_a_reason(login, store, db):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "  ", "konfirmasi": "ya"})
-    assert "Tuliskan alasan penolakan" in r.text and not store.exists(keys.decision_key("KPPS-0001"))
+    assert "Tuliskan alasan penolakan" in r.text and latest_decision(db, "KPPS-0001") is None
     client.post("/berkas/KPPS-0001/tolak", data={"csrf_token": client.csrf, "reason": "Ijazah milik orang lain",
                                                  "konfirmasi": "ya", "dasar": ["identity_reg_ktp_nama", "bukan"]})
-    decision = store.get_json(keys.decision_key("KPPS-0001"))
+    decision = latest_decision(db, "KPPS-0001")
     assert decision["decision"] == "TMS" and decision["reason"] == "Ijazah milik orang lain"
     assert [g["check"] for g in decision["grounds"]] == ["identity_reg_ktp_nama"]  # unknown ids are dropped
     assert decision["override"] is False
 
 
-def test_documents_requested_keeps_the_list_and_history(login, store):
+def test_documents_requested_keeps_the_list_and_history(login, store, db):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0002/minta-dokumen", data={"csrf_token": client.csrf})
     assert "Pilih dokumen" in r.text
@@ -92,7 +96,7 @@ def test_documents_requested_keeps_the_list_and_history(login, store):
                 data={"csrf_token": client.csrf, "documents": ["ijazah", "bukan-dokumen"]})
     client.post("/berkas/KPPS-0002/tolak", data={"csrf_token": client.csrf, "konfirmasi": "ya",
                                                  "reason": "Ijazah tidak diserahkan"})
-    assert store.get_json(keys.decision_key("KPPS-0002"))["decision"] == "TMS"
+    assert latest_decision(db, "KPPS-0002")["decision"] == "TMS"
     entries = trail(store, "KPPS-0002")
     assert [e["action"] for e in entries] == ["request_documents", "reject"]
     assert entries[0]["after"]["documents"] == ["ijazah"]

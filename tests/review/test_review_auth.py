@@ -77,9 +77,9 @@ def test_logout_needs_csrf_and_ends_the_session(login):
     assert client.get("/antrean", follow_redirects=False).headers["location"] == "/masuk"
 
 
-def test_disabling_an_account_ends_its_open_session(login, store):
+def test_disabling_an_account_ends_its_open_session(login, db):
     client = login("pps.kebonagung")
-    Accounts(store, hasher=FAST_HASHER).set_disabled("pps.kebonagung")
+    Accounts(db, hasher=FAST_HASHER).set_disabled("pps.kebonagung")
     assert client.get("/antrean", follow_redirects=False).headers["location"] == "/masuk"
 
 

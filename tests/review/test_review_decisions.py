@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from PIL import Image
+from review_helpers import claim_holder, latest_decision
 
 from pipeline.audit import trail
 from pipeline.storage import keys
@@ -13,31 +14,31 @@ from pipeline.storage import keys
 MS_0001 = {"konfirmasi": "ya", "alasan__identity_reg_ktp_nama": "Di KTP-el aslinya tertulis RAHAYU"}
 
 
-def test_ms_on_a_dossier_with_missing_documents_is_refused_by_the_server(login, store):
+def test_ms_on_a_dossier_with_missing_documents_is_refused_by_the_server(login, store, db):
     """GIVEN KPPS-0002 without its ijazah WHEN MS is posted directly, confirmed THEN nothing is decided."""
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0002/setujui", data={"csrf_token": client.csrf, "konfirmasi": "ya"})
     assert "MS tidak dapat diberikan: dokumen belum lengkap (ijazah)" in r.text
-    assert not store.exists(keys.decision_key("KPPS-0002")) and trail(store, "KPPS-0002") == []
+    assert latest_decision(db, "KPPS-0002") is None and trail(store, "KPPS-0002") == []
     # the page offers no MS button, and the confirmation page refuses too
     assert 'href="/berkas/KPPS-0002/setujui"' not in client.get("/berkas/KPPS-0002").text
     assert "MS tidak dapat diberikan" in client.get("/berkas/KPPS-0002/setujui").text
 
 
-def test_ms_over_a_doubtful_check_needs_a_reason_for_it(login, store):
+def test_ms_over_a_doubtful_check_needs_a_reason_for_it(login, store, db):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0001/setujui", data={"csrf_token": client.csrf, "konfirmasi": "ya",
                                                          "alasan__identity_reg_ktp_nama": "   "})
     assert "Tuliskan alasan untuk setiap pemeriksaan yang dikesampingkan (1 belum diisi)" in r.text
-    assert not store.exists(keys.decision_key("KPPS-0001"))
+    assert latest_decision(db, "KPPS-0001") is None
 
 
-def test_ms_and_tms_need_the_confirmation(login, store):
+def test_ms_and_tms_need_the_confirmation(login, store, db):
     client = login("pps.kebonagung")
     for action, data in (("setujui", {"alasan__identity_reg_ktp_nama": "ok"}), ("tolak", {"reason": "x"})):
         r = client.post(f"/berkas/KPPS-0001/{action}", data={"csrf_token": client.csrf, **data})
         assert "belum dikonfirmasi" in r.text
-    assert not store.exists(keys.decision_key("KPPS-0001"))
+    assert latest_decision(db, "KPPS-0001") is None
 
 
 def test_the_confirmation_pages_list_what_the_decision_overrides_or_rests_on(login):
@@ -54,11 +55,11 @@ def test_the_confirmation_pages_list_what_the_decision_overrides_or_rests_on(log
     assert 'action="/berkas/KPPS-0001/setujui"' not in page and 'action="/berkas/KPPS-0001/tolak"' not in page
 
 
-def test_after_a_decision_the_next_dossier_opens(login, store):
+def test_after_a_decision_the_next_dossier_opens(login, store, db):
     client = login("pps.kebonagung")
     r = client.post("/berkas/KPPS-0001/setujui", data={"csrf_token": client.csrf, **MS_0001, "lanjut": "ya"})
     assert r.url.path == "/berkas/KPPS-0002" and "Ini berkas berikutnya di antrean" in r.text
-    assert store.get_json(keys.claim_key("KPPS-0002"))["username"] == "pps.kebonagung"  # claimed for them
+    assert claim_holder(db, "KPPS-0002") == "pps.kebonagung"  # claimed for them
     r = client.post("/berkas/KPPS-0002/tolak", data={"csrf_token": client.csrf, "konfirmasi": "ya",
                                                       "reason": "Ijazah tidak ada", "lanjut": "ya"})
     assert r.url.path == "/antrean" and "Tidak ada berkas lain yang menunggu" in r.text
@@ -81,7 +82,7 @@ def test_the_crop_of_a_field_is_the_part_of_the_page_around_its_box(login, store
     assert login("kpu.malang").get("/berkas/KPPS-0001/halaman/0/isian/nama").status_code == 403
 
 
-def test_request_documents_offers_every_document_the_rules_ask_for(login, store):
+def test_request_documents_offers_every_document_the_rules_ask_for(login, store, db):
     """OUT_OF_AREA asks for a domicile letter: the form offers it, pre-ticked, and the request records it."""
     from models.contract import Check, CheckStatus, DossierResult
 
@@ -96,4 +97,4 @@ def test_request_documents_offers_every_document_the_rules_ask_for(login, store)
         assert f"> {label}" in html
     assert 'value="surat_domisili" checked' in html and 'value="ijazah" checked' not in html
     client.post("/berkas/KPPS-0001/minta-dokumen", data={"csrf_token": client.csrf, "documents": ["surat_domisili"]})
-    assert store.get_json(keys.decision_key("KPPS-0001"))["documents"] == ["surat_domisili"]
+    assert latest_decision(db, "KPPS-0001")["documents"] == ["surat_domisili"]

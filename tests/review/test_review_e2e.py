@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from review_helpers import latest_decision
 
 from models.contract import CheckStatus, DossierResult
 from pipeline.storage import keys
@@ -69,7 +70,7 @@ def sign_in(page, server: str, username: str) -> None:
     page.wait_for_url(f"{server}/antrean")
 
 
-def test_verifier_corrects_a_field_and_approves(server, page, store):
+def test_verifier_corrects_a_field_and_approves(server, page, store, db):
     sign_in(page, server, "pps.kebonagung")
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 2
@@ -118,7 +119,7 @@ def test_verifier_corrects_a_field_and_approves(server, page, store):
     assert result.documents[0].fields["nama"] == "SITI RAHAYU"
     assert next(c for c in result.checks if c.id == "identity_reg_ktp_nama").status == CheckStatus.PASS
     assert [e["action"] for e in audit.trail(store, "KPPS-0001")] == ["correct", "approve"]
-    assert store.get_json(keys.decision_key("KPPS-0001"))["decision"] == "MS"
+    assert latest_decision(db, "KPPS-0001")["decision"] == "MS"
 
     page.goto(f"{server}/antrean")
     assert page.locator("table.queue tbody tr").count() == 1  # decided: out of the open queue

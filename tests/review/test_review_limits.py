@@ -23,13 +23,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def make_app(store, store_root, light_runtime, enqueued):
+def make_app(store, store_root, db, light_runtime, enqueued):
     def _make(accounts: Accounts | None = None, **overrides):
         settings = Settings(store_path=store_root)
         review = ReviewSettings(secret="test-secret-" + "x" * 32, cookie_secure=True, **overrides)
-        service = ReviewService(store, settings, review, runtime_factory=lambda: light_runtime, enqueue=enqueued)
+        service = ReviewService(store, settings, review, runtime_factory=lambda: light_runtime, enqueue=enqueued,
+                                db=db)
         return create_app(settings, review, store=store, service=service,
-                          accounts=accounts or Accounts(store, service.regions, hasher=FAST_HASHER))
+                          accounts=accounts or Accounts(db, service.regions, hasher=FAST_HASHER))
 
     return _make
 
@@ -147,9 +148,9 @@ class CountingHasher(PasswordHasher):
                 self.now -= 1
 
 
-def test_concurrent_logins_are_bounded_and_the_excess_refused_quickly(store):
+def test_concurrent_logins_are_bounded_and_the_excess_refused_quickly(db):
     hasher = CountingHasher(pause=0.2)
-    accounts = Accounts(store, hasher=hasher, gate=HashGate(slots=2, queue=2, wait=1.0))
+    accounts = Accounts(db, hasher=hasher, gate=HashGate(slots=2, queue=2, wait=1.0))
     outcomes: list[tuple[str, float]] = []
 
     def attempt(i: int) -> None:
@@ -171,18 +172,18 @@ def test_concurrent_logins_are_bounded_and_the_excess_refused_quickly(store):
     assert max(busy) < 1.5  # refused at once or after the short wait, never queued behind all 24
 
 
-def test_unknown_names_verify_a_dummy_of_the_same_cost_through_the_same_gate(store):
+def test_unknown_names_verify_a_dummy_of_the_same_cost_through_the_same_gate(db):
     hasher = CountingHasher(pause=0)
-    accounts = Accounts(store, hasher=hasher)
+    accounts = Accounts(db, hasher=hasher)
     assert extract_parameters(accounts._dummy_hash) == extract_parameters(hasher.hash("x" * 12))
     assert accounts.authenticate("tidak.ada", DEMO_PASSWORD) is None
     assert accounts.authenticate("NAMA TIDAK SAH", DEMO_PASSWORD) is None
     assert hasher.calls == 2
 
 
-def test_the_login_page_answers_503_at_once_when_hashing_is_saturated(make_app, store):
+def test_the_login_page_answers_503_at_once_when_hashing_is_saturated(make_app, db):
     gate = HashGate(slots=1, queue=0, wait=5.0)
-    app = make_app(accounts=Accounts(store, hasher=FAST_HASHER, gate=gate))
+    app = make_app(accounts=Accounts(db, hasher=FAST_HASHER, gate=gate))
     client = TestClient(app, base_url="https://testserver")
     token = csrf_of(client.get("/masuk").text)
     with gate.slot():  # another login is hashing

@@ -31,8 +31,8 @@ def serve(monkeypatch, tmp_path):
     """`berkas review serve ...` with uvicorn replaced; returns (result, the app it would have served)."""
     served: list = []
     monkeypatch.setattr("uvicorn.run", lambda app, **kw: served.append(app))
-    monkeypatch.setattr(commands, "Accounts", lambda store, regions: Accounts(store, regions, hasher=FAST_HASHER))
-    monkeypatch.setattr("review.demo.Accounts", lambda store, regions: Accounts(store, regions, hasher=FAST_HASHER))
+    monkeypatch.setattr(commands, "Accounts", lambda db, regions: Accounts(db, regions, hasher=FAST_HASHER))
+    monkeypatch.setattr("review.demo.Accounts", lambda db, regions: Accounts(db, regions, hasher=FAST_HASHER))
     monkeypatch.chdir(tmp_path)
     app = typer.Typer()
     app.command("noop")(lambda: None)
@@ -100,13 +100,14 @@ def test_open_demo_store_marks_an_empty_folder_and_refuses_a_file(tmp_path):
 
 
 @pytest.fixture
-def make_app(store, store_root, light_runtime, enqueued):
+def make_app(store, store_root, db, light_runtime, enqueued):
     def _make(**overrides):
         settings = Settings(store_path=store_root)
         review = ReviewSettings(secret="test-secret-" + "x" * 32, **overrides)
-        service = ReviewService(store, settings, review, runtime_factory=lambda: light_runtime, enqueue=enqueued)
+        service = ReviewService(store, settings, review, runtime_factory=lambda: light_runtime, enqueue=enqueued,
+                                db=db)
         return create_app(settings, review, store=store, service=service,
-                          accounts=Accounts(store, service.regions, hasher=FAST_HASHER))
+                          accounts=Accounts(db, service.regions, hasher=FAST_HASHER))
 
     return _make
 

@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from pipeline.storage import keys
+from review_helpers import claim_holder, latest_decision
 
 
 def listed(html: str) -> list[str]:
@@ -79,11 +79,11 @@ def test_csv_export_is_the_view_in_words_for_the_own_area(login):
         "KPPS-0002"]
 
 
-def test_claim_next_claims_the_oldest_open_dossier(login, store):
+def test_claim_next_claims_the_oldest_open_dossier(login, store, db):
     client = login("pps.kebonagung")
     r = client.post("/antrean/berikutnya", data={"csrf_token": client.csrf})
     assert r.url.path == "/berkas/KPPS-0002"
-    assert store.get_json(keys.claim_key("KPPS-0002"))["username"] == "pps.kebonagung"
+    assert claim_holder(db, "KPPS-0002") == "pps.kebonagung"
     other = login("ppk.purworejo")
     r = other.post("/antrean/berikutnya", data={"csrf_token": other.csrf})
     assert r.url.path == "/berkas/KPPS-0001"  # 0002 is taken: the next one
@@ -95,7 +95,7 @@ def test_dossier_ids_do_not_wrap_and_shortcuts_are_listed(login):
     assert 'src="/static/queue.js"' in html
 
 
-def test_bulk_request_documents_for_a_selection(login, store):
+def test_bulk_request_documents_for_a_selection(login, store, db):
     other = login("ppk.purworejo")
     other.post("/berkas/KPPS-0003/klaim", data={"csrf_token": other.csrf})
     client = login("kpu.pasuruan")
@@ -104,8 +104,8 @@ def test_bulk_request_documents_for_a_selection(login, store):
         "documents": ["surat_domisili", "bukan"]})
     assert "Dokumen diminta untuk 2 berkas. 2 berkas dilewati" in r.text  # 0003 claimed, 0005 not in the area
     for did in ("KPPS-0001", "KPPS-0002"):
-        d = store.get_json(keys.decision_key(did))
+        d = latest_decision(db, did)
         assert d["decision"] == "DOCS_REQUESTED" and d["documents"] == ["surat_domisili"]
-    assert not store.exists(keys.decision_key("KPPS-0003")) and not store.exists(keys.decision_key("KPPS-0005"))
+    assert latest_decision(db, "KPPS-0003") is None and latest_decision(db, "KPPS-0005") is None
     r = client.post("/antrean/minta-dokumen", data={"csrf_token": client.csrf, "berkas": ["KPPS-0004"]})
     assert "Centang berkas dan dokumen" in r.text

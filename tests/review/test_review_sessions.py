@@ -4,13 +4,17 @@ failed logins logged without personal data, and a password policy that refuses t
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 from review_helpers import FAST_HASHER, csrf_of
+from sqlalchemy import select, update
 
 from review.accounts import MAX_PASSWORD, AccountError, Accounts, password_problem
+from review.db import SessionRow
 from review.demo import DEMO_PASSWORD
+from review.sessions import Sessions
 from review.throttle import LoginThrottle
 
 
@@ -44,39 +48,39 @@ def test_an_old_cookie_replayed_after_logout_is_refused(app):
     assert r.status_code == 303 and r.headers["location"] == "/masuk"
 
 
-def test_disabling_ends_every_session_for_good_even_after_enabling_again(app, store):
+def test_disabling_ends_every_session_for_good_even_after_enabling_again(app, db):
     first, second = _signed_in(app), _signed_in(app, address="198.51.100.8")
     cookies = [dict(first.cookies), dict(second.cookies)]
-    assert len(list(store.list("sessions/pps.kebonagung/"))) == 2
-    accounts = Accounts(store, hasher=FAST_HASHER)
+    assert Sessions(db).count("pps.kebonagung") == 2
+    accounts = Accounts(db, hasher=FAST_HASHER)
     accounts.set_disabled("pps.kebonagung")
     accounts.set_disabled("pps.kebonagung", False)
-    assert list(store.list("sessions/pps.kebonagung/")) == []
+    assert Sessions(db).count("pps.kebonagung") == 0
     for jar in cookies:
         replay = _client(app)
         replay.cookies.update(jar)
         assert replay.get("/antrean", follow_redirects=False).headers["location"] == "/masuk"
 
 
-def test_the_store_holds_only_a_hash_of_the_session_id(app, store):
+def test_the_database_holds_only_a_hash_of_the_session_id(app, db):
     client = _signed_in(app)
     raw = client.cookies["berkas_sesi"]
-    [key] = list(store.list("sessions/pps.kebonagung/"))
-    record = store.get_bytes(key).decode()
-    assert set(store.get_json(key)) == {"username", "created_at", "expires_at"}
-    # the cookie is signed base64 of the session dict; whatever the id is, it appears neither in key nor record
+    with db.read() as s:
+        [row] = s.scalars(select(SessionRow).where(SessionRow.username == "pps.kebonagung")).all()
+        record = f"{row.sid_hash} {row.username} {row.created_at} {row.expires_at}"
+    # the cookie is signed base64 of the session dict; whatever the id is, it is not in the row
     import base64
     import json
 
     sid = json.loads(base64.b64decode(raw.split(".")[0] + "==="))["s"]
-    assert sid not in key and sid not in record
+    assert sid not in record and len(row.sid_hash) == 64
 
 
-def test_an_expired_session_record_refuses_the_cookie(app, store):
+def test_an_expired_session_row_refuses_the_cookie(app, db):
     client = _signed_in(app)
-    [key] = list(store.list("sessions/pps.kebonagung/"))
-    record = store.get_json(key)
-    store.put_json(key, {**record, "expires_at": "2020-01-01T00:00:00+00:00"})
+    with db.write() as s:
+        s.execute(update(SessionRow).where(SessionRow.username == "pps.kebonagung")
+                  .values(expires_at=datetime(2020, 1, 1, tzinfo=UTC)))
     assert client.get("/antrean", follow_redirects=False).headers["location"] == "/masuk"
 
 
@@ -177,9 +181,9 @@ def test_failed_logins_are_logged_with_a_masked_name_the_address_and_the_reason(
     "aaaaaaaaaa", "abababababab", "1111122222", "0123456789", "abcdefghijkl", "password123", "Rahasia2024!",
     "qwertyuiop", "bismillah123", "pps.budi.2024", "x" * 3 + "y" * 8,
 ])
-def test_trivially_weak_passwords_are_refused(store, password):
+def test_trivially_weak_passwords_are_refused(db, password):
     with pytest.raises(AccountError):
-        Accounts(store, hasher=FAST_HASHER).create("pps.budi", password, "PPS", "35.75.02.1005")
+        Accounts(db, hasher=FAST_HASHER).create("pps.budi", password, "PPS", "35.75.02.1005")
     assert password_problem(password, "pps.budi")
 
 
@@ -188,8 +192,8 @@ def test_ordinary_passwords_pass(password):
     assert password_problem(password, "pps.budi") is None
 
 
-def test_the_longest_password_that_can_be_set_can_be_used_and_longer_is_refused_both_ways(app, store):
-    accounts = Accounts(store, hasher=FAST_HASHER)
+def test_the_longest_password_that_can_be_set_can_be_used_and_longer_is_refused_both_ways(app, db):
+    accounts = Accounts(db, hasher=FAST_HASHER)
     with pytest.raises(AccountError, match=str(MAX_PASSWORD)):
         accounts.create("pps.panjang", "Kata sandi panjang sekali. " * 10, "PPS", "35.75.02.1005")  # 270
     longest = ("Kata sandi panjang sekali nomor 7. " * 4)[:MAX_PASSWORD]

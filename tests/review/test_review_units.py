@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 
 from pipeline.regions import Regions
 from pipeline.storage import keys
-from pipeline.storage.local import LocalStore
 from review.accounts import Account, AccountError, Accounts, Role
 from review.claims import ClaimedByOther, Claims
+from review.db import ReviewDB, default_url
+from review.migrate import head
 from review.scope import covers, queue_prefix
 from review.service import ReviewError, normalise_value
 
@@ -63,8 +64,8 @@ def test_queue_prefix_stays_inside_the_area():
 
 
 @pytest.fixture
-def accounts(tmp_path) -> Accounts:
-    return Accounts(LocalStore(tmp_path, fsync=False), Regions.load(), hasher=FAST_HASHER)
+def accounts(review_db) -> Accounts:
+    return Accounts(review_db, Regions.load(), hasher=FAST_HASHER)
 
 
 @pytest.mark.parametrize("username,role,area,password,message", [
@@ -88,8 +89,8 @@ def test_accounts_hash_passwords_and_refuse_duplicates(accounts):
         accounts.create("pps.a", "rahasia-panjang", "PPK", "35.75.02")
 
 
-def test_claims_expire(tmp_path):
-    claims = Claims(LocalStore(tmp_path, fsync=False), timedelta(minutes=30))
+def test_claims_expire(review_db):
+    claims = Claims(review_db, timedelta(minutes=30))
     t0 = datetime(2023, 12, 12, 8, 0, tzinfo=UTC)
     claims.claim("KPPS-0001", "a.a", now=t0)
     with pytest.raises(ClaimedByOther):
@@ -105,12 +106,16 @@ def test_users_cli_create_list_disable(tmp_path, monkeypatch):
     monkeypatch.setenv("BERKAS_STORE", "local")
     monkeypatch.setenv("BERKAS_STORE_PATH", str(tmp_path))
     get_settings.cache_clear()
-    monkeypatch.setattr(commands, "Accounts", lambda store, regions: Accounts(store, regions, hasher=FAST_HASHER))
+    monkeypatch.setattr(commands, "Accounts", lambda db, regions: Accounts(db, regions, hasher=FAST_HASHER))
     app = typer.Typer()
     app.command("noop")(lambda: None)
     commands.register(app)
     run = CliRunner().invoke
     try:
+        r = run(app, ["users", "list"])  # no review database yet: one line says what to run
+        assert r.exit_code == 1 and "berkas review migrate" in r.output
+        r = run(app, ["review", "migrate"])
+        assert r.exit_code == 0 and f"revisi {head()}" in r.output, r.output
         r = run(app, ["users", "create", "ppk.purworejo", "--role", "PPK", "--area", "35.75.02"],
                 input="rahasia-panjang\nrahasia-panjang\n")
         assert r.exit_code == 0, r.output
@@ -120,8 +125,9 @@ def test_users_cli_create_list_disable(tmp_path, monkeypatch):
         assert run(app, ["users", "disable", "ppk.purworejo"]).exit_code == 0
         r = run(app, ["users", "list"])
         assert "ppk.purworejo" in r.output and "tidak" in r.output
-        store = LocalStore(tmp_path)
-        assert Accounts(store, hasher=FAST_HASHER).get("ppk.purworejo").disabled
+        db = ReviewDB(default_url("local", tmp_path))
+        assert Accounts(db, hasher=FAST_HASHER).get("ppk.purworejo").disabled
+        db.dispose()
         assert run(app, ["users", "disable", "tidak.ada"]).exit_code == 1
     finally:
         get_settings.cache_clear()

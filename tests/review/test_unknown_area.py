@@ -25,9 +25,9 @@ def listed(html: str) -> list[str]:
     # a desa that scores best as Kebonagung, but weakly
     ("PURWOREJO", "KBNGNG", "pps.kebonagung", "35.75.02.1005"),
 ])
-def test_a_weakly_matched_area_is_seen_by_admin_only(store, light_runtime, login, kecamatan, desa, best_guess_pps,
+def test_a_weakly_matched_area_is_seen_by_admin_only(store, db, light_runtime, login, kecamatan, desa, best_guess_pps,
                                                       best_guess_area):
-    Accounts(store, light_runtime.regions, hasher=FAST_HASHER).create(
+    Accounts(db, light_runtime.regions, hasher=FAST_HASHER).create(
         "pps.karangketug", DEMO_PASSWORD, "PPS", "35.75.01.1001")
     old = DossierResult.model_validate(store.get_json(keys.result_key("KPPS-0001")))
     result = old.model_copy(update={"wilayah": Wilayah(provinsi="JAWA TIMUR", kabupaten_kota="KOTA PASURUAN",

@@ -55,7 +55,7 @@ def test_minio_console_exposed():
 # ---- finding 9 and 12 (issue 13): no fixed secrets, nothing published beyond loopback ---------------------------
 
 SECRET_VARS = {"MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MINIO_KMS_SECRET_KEY", "BERKAS_INDEX_SECRET", "BERKAS_REVIEW_SECRET",
-               "RQ_DASHBOARD_USERNAME", "RQ_DASHBOARD_PASSWORD"}
+               "POSTGRES_PASSWORD", "RQ_DASHBOARD_USERNAME", "RQ_DASHBOARD_PASSWORD"}
 
 
 def _substitutions() -> list[tuple[str, str, str]]:

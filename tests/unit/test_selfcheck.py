@@ -72,6 +72,11 @@ def _no_results(out: Path) -> bool:
 
 def test_every_item_is_ok_on_a_set_up_machine(tmp_path):
     settings = Settings(store_path=tmp_path / "store", dev_mode=True)
+    from review.db import ReviewDB, default_url
+
+    db = ReviewDB(default_url("local", settings.store_path))  # the review database, migrated as on set-up
+    db.migrate()
+    db.dispose()
     items = selfcheck.run_checks(settings, [n for n in selfcheck.CHECKS if n != "redis"])
     assert [i.name for i in items if not i.ok] == [], items
     assert not list((tmp_path / "store").rglob("probe-*"))  # the store probe cleans up after itself
@@ -231,3 +236,15 @@ def test_missing_region_tables(tmp_path, monkeypatch):
     monkeypatch.undo()
     (item,) = selfcheck.run_checks(Settings(), ["data"])
     assert item.ok
+
+
+def test_the_review_app_stops_on_a_database_not_migrated(cli, tmp_path):
+    """The review database's schema must be current: serve says so in one line and what to run."""
+    from review.migrate import head
+
+    result = cli("review", "serve")
+    _stopped(result, "review_db", "berkas review migrate")
+    assert "aplikasi review tidak dijalankan: review_db:" in result.output
+    migrated = cli("review", "migrate")
+    assert migrated.exit_code == 0 and f"revisi {head()}" in migrated.output, migrated.output
+    assert (tmp_path / "store.review.sqlite3").is_file()
