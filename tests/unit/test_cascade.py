@@ -47,16 +47,34 @@ def test_half_the_key_fields_missing_gets_a_full_read() -> None:
     assert r.full_read and r.fields == KEYS
 
 
-@pytest.mark.parametrize("facts", [PageFacts("sheet", low_res=True), PageFacts("sheet", photo=True),
-                                   PageFacts("sheet", ocr_conf=0.6)])
-def test_a_damaged_sheet_gets_every_key_field_read_again_by_line(facts: PageFacts) -> None:
+DAMAGED = [PageFacts("sheet", low_res=True), PageFacts("sheet", photo=True), PageFacts("sheet", ocr_conf=0.6),
+           PageFacts("card", low_res=True), PageFacts("card", photo=True), PageFacts("card", ocr_conf=0.6)]
+
+
+@pytest.mark.parametrize("facts", DAMAGED)
+def test_a_damaged_page_whose_key_fields_all_read_surely_gets_nothing(facts: PageFacts) -> None:
     assert facts.damaged
-    assert route(facts, SURE, KEYS, policy()) == Route(fields=KEYS, why="damaged page")
+    assert route(facts, SURE, KEYS, policy()) == Route(why="all key fields sure")
 
 
-def test_a_damaged_card_gets_a_full_read() -> None:
-    r = route(PageFacts("card", low_res=True), SURE, KEYS, policy())
-    assert r.full_read and r.fields == KEYS
+@pytest.mark.parametrize("facts", DAMAGED)
+def test_a_damaged_page_with_a_few_weak_fields_gets_line_crops_of_those_only(facts: PageFacts) -> None:
+    keys = (*KEYS, "agama", "pekerjaan", "kel_desa")
+    fields = {**SURE, "agama": fv("ISLAM"), "pekerjaan": fv("PETANI"), "kel_desa": fv("KEBONAGUNG"),
+              "alamat": fv("JL MELAT1 12", 0.8)}  # sure enough for review, under the re-read trigger
+    assert route(facts, fields, keys, policy()) == Route(fields=("alamat",), why="damaged page, weak fields")
+
+
+def test_a_damaged_card_read_weakly_gets_a_full_read() -> None:
+    keys = (*KEYS, "agama", "pekerjaan", "kel_desa")
+    fields = {**SURE, "agama": fv("ISLAM"), "pekerjaan": fv("PETANI"), "kel_desa": fv("KEBONAGUNG"),
+              "nama": fv("S1TI AM1NAH", 0.4), "alamat": fv("JL MELAT1 12", 0.5)}  # 2 of 6 under review
+    r = route(PageFacts("card", low_res=True), fields, keys, policy())
+    assert r == Route(full_read=True, fields=keys, why="damaged card read weakly")
+    # the same reading on an undamaged card, or on a damaged A4 sheet: line crops of the weak fields
+    for facts in (CARD, PageFacts("sheet", low_res=True)):
+        assert route(facts, fields, keys, policy()).fields == ("nama", "alamat")
+        assert not route(facts, fields, keys, policy()).full_read
 
 
 def test_no_neural_engine_or_a_text_layer_routes_nothing() -> None:
