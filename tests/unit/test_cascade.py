@@ -295,27 +295,32 @@ def test_an_empty_field_goes_to_review_as_unreadable() -> None:
 
 @pytest.mark.neural
 def test_a_small_card_scan_reads_better_with_the_cascade(nlp) -> None:
-    """GIVEN a KTP-like card rendered 480 px wide (a low-resolution scan) WHEN read with tesseract alone and with
-    the cascade THEN the cascade reads at least as many rows right, and the name and NIK."""
+    """GIVEN a KTP-like card rendered 400 px wide (a low-resolution scan tesseract reads weakly) WHEN read with
+    tesseract alone and with the cascade (a full read) THEN the cascade reads at least as many rows right, and
+    the name and NIK; at 480 px tesseract reads the card surely enough for line crops, and the cascade is no
+    worse than tesseract alone."""
     from config.settings import Settings
     from pipeline.runtime import Runtime
 
     runtime = Runtime.load(Settings())
     assert runtime.neural is not None
     nik = "3575024506990001"
-    img, _ = render_card(nik, DEMO_ROWS, width=480, seed=5)
-    page = PageInput(file="ktp.png", page=1, sha256="0" * 64, image=img)
-    alone = read_page(page, ReadingTools(engines={PRIMARY: runtime.engine}, nlp=runtime.nlp,
-                                         policy=runtime.reading.policy))
-    both = read_page(page, runtime.reading)
     want = {"nama": "SITI AMINAH", "nik": nik, "kel_desa": "KEBONAGUNG", "kecamatan": "PURWOREJO"}
 
     def right(r) -> int:
         return sum(str(r.value(k) or "").upper() == v for k, v in want.items())
 
-    assert both.type == DocType.KTP
-    assert right(both) >= right(alone)
-    assert both.value("nama") == "SITI AMINAH" and both.value("nik") == nik
+    for width in (400, 480):
+        img, _ = render_card(nik, DEMO_ROWS, width=width, seed=5)
+        page = PageInput(file="ktp.png", page=1, sha256="0" * 64, image=img)
+        alone = read_page(page, ReadingTools(engines={PRIMARY: runtime.engine}, nlp=runtime.nlp,
+                                             policy=runtime.reading.policy))
+        both = read_page(page, runtime.reading)
+        assert both.type == DocType.KTP
+        assert right(both) >= right(alone)
+        assert both.value("nik") == nik
+        if width == 400:
+            assert right(both) == len(want) > right(alone)
 
 
 # ---- the neural reading on the common scale, spacing, rows swallowed -------------------------------------------
