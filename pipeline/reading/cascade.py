@@ -3,11 +3,14 @@
 Tesseract reads every page first (the fast path). Then, per page, `route` decides from what the page and its
 first reading look like which neural step runs:
 
-* a page the quality gate calls damaged (`PageFacts.damaged`: a low-resolution scan, a photo, or a first
-  reading that is weak overall) gets the neural engine on every key field; a damaged KTP card, or a page where
-  half of the key fields are missing, gets a neural full read (detection + recognition, ~1.1 s per card);
-  otherwise the key fields' lines are cut out and recognised (~33 ms a line, no detection);
-* an undamaged page gets the neural recogniser only on its weak or missing key fields (by line crop);
+* a page where half of the key fields are missing gets a neural full read (detection + recognition, ~1.1 s
+  a card): there are no rows to crop by;
+* a damaged KTP card (`PageFacts.damaged`: a low-resolution scan, a photo, or a first reading that is weak
+  overall) whose key fields are under the review threshold for at least `FULL_READ_UNSURE_CARD` of them, after
+  tesseract and the card's own second looks (the NIK templates, ...), gets a full read too;
+* any other page gets the neural recogniser on the lines of its weak or missing key fields only (~33 ms a line,
+  no detection): a key field read surely (by tesseract, or by two readings that agree) is not read again, on a
+  damaged page or not;
 * a page read from its text layer, or a process without the neural engine, gets nothing.
 
 The second reading goes through the reader's own extraction (a line crop replaces the tesseract words of that
@@ -49,6 +52,7 @@ LOW_RES_SCALE = 1.4  # prepared / captured pixels: the capture was upscaled this
 PHOTO_PERSPECTIVE = 0.03  # relative depth change across the page of the capture's perspective: a photo
 WEAK_PAGE_CONF = 0.75  # tesseract's mean word confidence under this: the page reads badly
 FULL_READ_MISSING = 0.5  # this share of the key fields missing: the neural engine reads the whole page
+FULL_READ_UNSURE_CARD = 0.3  # a damaged card with this share of its key fields under review: read whole
 LINE_MIN_SHARE = 0.4  # a missing value's line crop reaches this share of the page width right of its label
 # handwriting: baseline and letter-height irregularity of the ink (see `stroke_irregularity`): at least
 # HAND_MIN and well above the printed label's on the same line (the same capture damage applies to both), or,
@@ -91,15 +95,14 @@ def route(facts: PageFacts, fields: Mapping[str, FieldValue | None], keys: Seque
     if not have_neural or facts.kind == "text" or not keys:
         return Route(why="no neural engine" if not have_neural else "text layer" if facts.kind == "text" else "none")
     missing = [k for k in keys if fields.get(k) is None or fields[k].value is None]  # type: ignore[union-attr]
+    unsure = [k for k in keys if policy.needs_review(fields.get(k))]
     weak = [k for k in keys if policy.needs_reread(fields.get(k))]
-    if facts.damaged and facts.kind == "card":
-        return Route(full_read=True, fields=tuple(keys), why="damaged card")
     if len(missing) >= FULL_READ_MISSING * len(keys):
         return Route(full_read=True, fields=tuple(keys), why="key fields missing")
-    if facts.damaged:
-        return Route(fields=tuple(keys), why="damaged page")
+    if facts.damaged and facts.kind == "card" and len(unsure) >= FULL_READ_UNSURE_CARD * len(keys):
+        return Route(full_read=True, fields=tuple(keys), why="damaged card read weakly")
     if weak:
-        return Route(fields=tuple(weak), why="weak fields")
+        return Route(fields=tuple(weak), why="damaged page, weak fields" if facts.damaged else "weak fields")
     return Route(why="all key fields sure")
 
 
@@ -135,6 +138,8 @@ class NeuralLook:
         assert look.image is not None
         neural = look.tools.neural
         plan = route(page_facts(look), look.fields, self.keys, look.policy, have_neural=neural is not None)
+        log.debug("%s: neural step: %s (%s, %d fields)", look.doc_type.value, plan.why,
+                  "full read" if plan.full_read else "line crops", len(plan.fields))
         if neural is not None and not plan.empty:
             second = self._second_reading(look, neural, plan)
             for key in plan.fields:
