@@ -111,6 +111,8 @@ def test_review_app_needs_both_secrets_unless_demo(cli, monkeypatch, tmp_path):
     assert started == []
 
     monkeypatch.setenv("BERKAS_REVIEW_SECRET", GOOD_2)
+    migrated = cli("review", "migrate")  # the review database beside the store must be current to serve
+    assert migrated.exit_code == 0, migrated.output
     assert cli("review", "serve").exit_code == 0 and len(started) == 1
     monkeypatch.delenv("BERKAS_INDEX_SECRET")
     monkeypatch.delenv("BERKAS_REVIEW_SECRET")
