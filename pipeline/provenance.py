@@ -20,6 +20,7 @@ from typing import Any
 from models.contract import DocType, EngineInfo, Provenance, RulesInfo
 from pipeline import __version__
 from pipeline.context import PageInput
+from pipeline.filehash import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +29,6 @@ REVISION_FILE = ROOT / "REVISION"  # written at image build time (Dockerfile)
 REVISION_ENV = "BERKAS_CODE_REVISION"
 TESSERACT_ENGINES = {"tesserocr", "pytesseract"}
 TEXT_LAYER = EngineInfo(name="pdf_text_layer", data="PDF text layer (no OCR)")
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +54,7 @@ def code_revision() -> str | None:
 
 @lru_cache(maxsize=8)
 def _rules_info(path: str, mtime_ns: int, version: str) -> RulesInfo:
-    return RulesInfo(file=Path(path).name, version=version, sha256=file_sha256(Path(path)))
+    return RulesInfo(file=Path(path).name, version=version, sha256=sha256_file(Path(path)))
 
 
 def rules_info(rules_file: Path, version: str) -> RulesInfo:
@@ -107,7 +100,7 @@ def engine_info(engine: Any, lang: str) -> EngineInfo:
         for part in lang.split("+"):
             f = tessdata / f"{part}.traineddata" if tessdata else None
             if f is not None and f.is_file():
-                shas.append(file_sha256(f))
+                shas.append(sha256_file(f))
         if shas:
             data_sha = shas[0] if len(shas) == 1 else hashlib.sha256("".join(shas).encode()).hexdigest()
         return EngineInfo(name=name, version=str(version) if version else None, data=lang, sha256=data_sha)

@@ -88,13 +88,7 @@ class PageImages:
         return next((p.image for p in pages if p.page == page and p.image is not None), None)
 
     def _render(self, dossier_id: str, file: str, sha256: str, page: int) -> Rendered | None:
-        try:
-            data = self.store.get_bytes(keys.original_key(dossier_id, sha256, file))
-        except (ObjectNotFound, IntegrityError, ValueError) as e:
-            log.warning("dossier %s: original of page %d not available (%s)", dossier_id, page, type(e).__name__)
-            return None
-        pages, _errors = intake.load_pages(file, data, sha256=sha256, limits=self.limits)
-        image = next((p.image for p in pages if p.page == page and p.image is not None), None)
+        image = self._decode(dossier_id, file, sha256, page)
         if image is None:
             return None
         return encode(image, self.max_side)

@@ -16,7 +16,6 @@ personal data makes no outbound connection; docs/ocr.md).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -30,6 +29,7 @@ import numpy as np
 
 from pipeline.context import OcrPage, Word
 from pipeline.errors import EngineMissing
+from pipeline.filehash import sha256_file
 
 log = logging.getLogger(__name__)
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime is first used; see the docstring
@@ -76,12 +76,7 @@ def resources(model_dir: Path | None = None) -> list[ModelFile]:
     return [ModelFile(role, base / name, digest) for role, (name, digest) in MODELS.items()]
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+sha256_of = sha256_file  # the model files' check (pipeline/filehash.py)
 
 
 def check_models(model_dir: Path | None = None, *, verify: bool = True) -> list[ModelFile]:

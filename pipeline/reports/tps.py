@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from pipeline.errors import ConfigError
+from pipeline.filehash import sha256_file
 from pipeline.reports.areas import CODE_RE, RegionTable
 
 META_SUFFIX = ".meta.yaml"
@@ -57,14 +57,6 @@ def _tps_number(text: str) -> str | None:
     if not text.isdigit() or int(text) == 0:
         return None
     return text.zfill(3)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_meta(path: Path) -> tuple[str | None, str | None]:
@@ -123,7 +115,7 @@ def load_tps_list(path: Path, *, source: str | None = None, date: str | None = N
     return TpsList(
         tps={desa: sorted(numbers) for desa, numbers in tps.items()},
         file_name=path.name,
-        sha256=_sha256(path),
+        sha256=sha256_file(path),
         source=source or meta_source,
         date=date or meta_date,
     )
