@@ -303,12 +303,17 @@ def _show_nik(account: Account) -> bool:
     return account.nik_access
 
 
-async def _page(request: Request, dossier_id: str, index: int):
+async def _document(request: Request, dossier_id: str, index: int):
+    """Page `index` of a dossier the account may see (its area), or 404."""
     account = current_account(request)
     result, _area = await run_in_threadpool(_svc(request).authorize, account, _dossier_id(dossier_id))
     if not 0 <= index < len(result.documents):
         raise NotFound("Halaman tidak ditemukan.")
-    d = result.documents[index]
+    return result.documents[index]
+
+
+async def _page(request: Request, dossier_id: str, index: int):
+    d = await _document(request, dossier_id, index)
     rendered = await run_in_threadpool(request.app.state.images.render, dossier_id, d.file, d.sha256, d.page)
     if rendered is None:
         raise NotFound("Gambar halaman tidak tersedia.")
@@ -324,11 +329,7 @@ async def page_image(request: Request, dossier_id: str, index: int) -> Response:
 @router.get("/berkas/{dossier_id}/halaman/{index}/kartu")
 async def card_image(request: Request, dossier_id: str, index: int) -> Response:
     """The card or sheet detected in the page photo, cut out and straightened; 404 when none was found."""
-    account = current_account(request)
-    result, _area = await run_in_threadpool(_svc(request).authorize, account, _dossier_id(dossier_id))
-    if not 0 <= index < len(result.documents):
-        raise NotFound("Halaman tidak ditemukan.")
-    d = result.documents[index]
+    d = await _document(request, dossier_id, index)
     card = await run_in_threadpool(request.app.state.images.card, dossier_id, d.file, d.sha256, d.page)
     if card is None:
         raise NotFound("Tidak ada kartu atau lembar yang terdeteksi pada foto ini.")

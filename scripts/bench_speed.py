@@ -53,9 +53,8 @@ def _children_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def export_pages(input_dir: Path, dest: Path, settings: Settings) -> int:
-    """Write every page the pipeline would read as a PNG (what plain tesseract gets)."""
-    n = 0
+def batch_pages(input_dir: Path, settings: Settings):
+    """(dossier folder, file, page) for every page the pipeline would read in a generated batch."""
     for folder in sorted(p for p in input_dir.iterdir() if p.is_dir()):
         for f in sorted(folder.iterdir()):
             if f.name == "registration.json":
@@ -64,10 +63,17 @@ def export_pages(input_dir: Path, dest: Path, settings: Settings) -> int:
             pages, _ = intake.load_pages(f.name, data, sha256=hashlib.sha256(data).hexdigest(),
                                          limits=settings.limits)
             for page in pages:
-                if page.image is None:
-                    continue
-                n += 1
-                cv2.imwrite(str(dest / f"{folder.name}-{f.stem}-{page.page}.png"), page.image)
+                yield folder, f, page
+
+
+def export_pages(input_dir: Path, dest: Path, settings: Settings) -> int:
+    """Write every page the pipeline would read as a PNG (what plain tesseract gets)."""
+    n = 0
+    for folder, f, page in batch_pages(input_dir, settings):
+        if page.image is None:
+            continue
+        n += 1
+        cv2.imwrite(str(dest / f"{folder.name}-{f.stem}-{page.page}.png"), page.image)
     return n
 
 
@@ -127,20 +133,13 @@ def stage_split(input_dir: Path, settings: Settings) -> dict[str, float]:
     total = 0.0
     with mock.patch.object(acquire, "rectify_and_clean", timed(acquire.rectify_and_clean)), \
             mock.patch.object(acquire, "orient_and_scale", timed(acquire.orient_and_scale)):
-        for folder in sorted(p for p in input_dir.iterdir() if p.is_dir()):
-            for f in sorted(folder.iterdir()):
-                if f.name == "registration.json":
-                    continue
-                data = f.read_bytes()
-                pages, _ = intake.load_pages(f.name, data, sha256=hashlib.sha256(data).hexdigest(),
-                                             limits=settings.limits)
-                for page in pages:
-                    t0 = time.process_time()
-                    try:
-                        read_page(page, tools)
-                    except Exception as e:  # noqa: BLE001 - a benchmark counts the page and goes on
-                        print(f"stage split: {f.name} p{page.page}: {type(e).__name__}", file=sys.stderr)
-                    total += time.process_time() - t0
+        for _folder, f, page in batch_pages(input_dir, settings):
+            t0 = time.process_time()
+            try:
+                read_page(page, tools)
+            except Exception as e:  # noqa: BLE001 - a benchmark counts the page and goes on
+                print(f"stage split: {f.name} p{page.page}: {type(e).__name__}", file=sys.stderr)
+            total += time.process_time() - t0
     cpu = getattr(base.neural, "cpu", {})
     spent["neural_detection"] = cpu.get("detect", 0.0) - neural_before.get("detect", 0.0)
     spent["neural_recognition"] = sum(cpu.get(k, 0.0) - neural_before.get(k, 0.0) for k in ("classify", "recognise"))
