@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import urllib3
 from minio import Minio
-from minio.error import MinioException, S3Error, ServerError
+from minio.error import InvalidResponseError, MinioException, S3Error, ServerError
 from minio.helpers import genheaders
 from minio.sse import Sse, SseCustomerKey, SseKMS, SseS3
 
@@ -119,7 +119,11 @@ class S3Store(StoreBase):
                     ) from e
                 cause = e
             except MinioException as e:
-                raise StorageError(f"{what}: {type(e).__name__}: {e}") from e
+                # A 5xx without an XML body (a proxy's or a crashed handler's error page) is as transient as
+                # one with it; other unexpected answers are not.
+                if not (isinstance(e, InvalidResponseError) and _status(e) >= 500) or attempt == self.attempts:
+                    raise StorageError(f"{what}: {type(e).__name__}: {e}") from e
+                cause = e
             log.warning("store: %s failed (%s), attempt %d/%d", what, type(cause).__name__, attempt, self.attempts)
             time.sleep(delay)
             delay *= 2
@@ -179,10 +183,24 @@ class S3Store(StoreBase):
             http_headers["If-Match"] = f'"{if_match.strip(chr(34))}"'
         if if_none_match:
             http_headers["If-None-Match"] = "*"
+        tries = 0
+
+        def put() -> Any:
+            nonlocal tries
+            tries += 1
+            return self.client._put_object(self.bucket, key, data, http_headers)
+
         try:
-            res = self._call(key, lambda: self.client._put_object(self.bucket, key, data, http_headers))
+            res = self._call(key, put)
         except ObjectNotFound as e:  # If-Match on an object that is gone
             raise conflict(key, "gone since it was read") from e
+        except WriteConflict:
+            # A retried PUT whose first attempt failed with a server error may have been applied: then the
+            # retry's condition fails against our own write. The object's checksum tells which it was.
+            now = self.stat(key) if tries > 1 else None
+            if now is None or now.sha256 != sha:
+                raise
+            res = now
         meta = {k: v for k, v in headers.items() if k != SHA256_META and isinstance(v, str)}
         return ObjectInfo(key, len(data), sha, res.etag, meta)
 
@@ -288,6 +306,13 @@ class S3Store(StoreBase):
             self._call(key, lambda: self.client._execute("DELETE", self.bucket, key, headers=headers))
         except ObjectNotFound as e:
             raise conflict(key, "gone since it was read") from e
+
+
+def _status(e: InvalidResponseError) -> int:
+    try:
+        return int(getattr(e, "_code", 0) or 0)  # the SDK keeps the HTTP status only in this attribute
+    except (TypeError, ValueError):
+        return 0
 
 
 def server_side_encryption(mode: str, *, kms_key_id: str | None = None, customer_key: bytes | None = None

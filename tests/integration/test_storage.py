@@ -269,3 +269,76 @@ def test_nik_never_appears_in_index_keys():
     assert nik not in key and key.startswith("index/nik/") and key.endswith("/D1")
     assert keys.nik_hmac("3575 0245 0699 0001", "secret") == h  # separators do not change the hash
     assert keys.nik_hmac(nik, "other secret") != h
+
+
+def _answers_500_once(fn, *, apply_first: bool = False):
+    """Wrap an SDK call so that its first call answers a bare 500 (an HTML error page, no XML body);
+    with `apply_first` the request is carried out before the 500 comes back, as when a server crashes
+    after writing."""
+    from minio.error import InvalidResponseError
+
+    calls = []
+
+    def wrapped(*a, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            if apply_first:
+                fn(*a, **kw)
+            raise InvalidResponseError(500, "text/html", "<html>Internal Server Error</html>")
+        return fn(*a, **kw)
+
+    return wrapped, calls
+
+
+def test_a_bare_500_on_a_read_is_retried(s3_endpoint):
+    from tests.integration.conftest import make_s3_store
+
+    store = make_s3_store(s3_endpoint, backoff=0.01)
+    store.put_bytes("r/one", b"payload")
+    store.client.get_object, calls = _answers_500_once(store.client.get_object)
+    assert store.get_bytes("r/one") == b"payload"
+    assert len(calls) == 2
+
+
+def test_a_bare_500_on_every_attempt_is_a_storage_error(s3_endpoint):
+    from minio.error import InvalidResponseError
+
+    from tests.integration.conftest import make_s3_store
+
+    store = make_s3_store(s3_endpoint, backoff=0.01, attempts=2)
+    store.put_bytes("r/two", b"payload")
+
+    def always(*a, **kw):
+        raise InvalidResponseError(502, "text/html", "bad gateway")
+
+    store.client.get_object = always
+    with pytest.raises(StorageError):
+        store.get_bytes("r/two")
+
+
+def test_a_conditional_write_applied_before_a_500_is_not_reported_as_a_conflict(s3_endpoint):
+    from tests.integration.conftest import make_s3_store
+
+    store = make_s3_store(s3_endpoint, backoff=0.01)
+    store.client._put_object, calls = _answers_500_once(store.client._put_object, apply_first=True)
+    assert store.put_if_absent("claims/X1", b"mine") is True  # the retry meets our own write, not another's
+    assert len(calls) == 2
+    assert store.get_bytes("claims/X1") == b"mine"
+
+
+def test_a_conditional_write_lost_to_another_writer_after_a_500_is_a_conflict(s3_endpoint):
+    from tests.integration.conftest import make_s3_store
+
+    store = make_s3_store(s3_endpoint, backoff=0.01)
+    put = store.client._put_object
+
+    def other_writer_then_500(*a, **kw):
+        from minio.error import InvalidResponseError
+
+        store.client._put_object = put  # the retry goes through
+        store.put_bytes("claims/X2", b"theirs")
+        raise InvalidResponseError(500, "text/html", "boom")
+
+    store.client._put_object = other_writer_then_500
+    assert store.put_if_absent("claims/X2", b"mine") is False
+    assert store.get_bytes("claims/X2") == b"theirs"
