@@ -189,7 +189,7 @@ def _make(day: int, month: int, year: int | None) -> date | None:
         return None
     try:
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # OCR digits can run to any length: "2001-99999999999999999999-05"
         return None
 
 

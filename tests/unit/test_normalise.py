@@ -191,3 +191,11 @@ def test_a_garbled_colon_before_a_name_is_dropped() -> None:
 
     assert clean_name("2.0.1 MOH. SAHRI") == "MOH. SAHRI"
     assert clean_name("M. 0N0 SUPRIADI") == "M. ONO SUPRIADI"  # a misread letter inside the name stays
+
+
+def test_dates_with_runaway_digit_runs_are_no_dates():
+    # a smudge read as a long digit run must not crash the reader (it once raised OverflowError)
+    from pipeline.normalise import find_dates
+
+    found = find_dates("lahir 2001-99999999999999999999-05, 99999999999999999999-06-1999 dan 05-06-1999")
+    assert [d.value.isoformat() for d in found] == ["1999-06-05"]
