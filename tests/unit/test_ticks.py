@@ -129,3 +129,30 @@ def test_a_strike_through_a_ticked_option_is_no_choice() -> None:
     fields: dict[str, FieldValue] = {}
     assert resolve_printed_choice(fields, ocr, gray, policy())
     assert fields["kesimpulan"].value != POSITIVE
+
+
+def _misread(marks: dict[str, str], misread: str = "Senar") -> FieldValue:
+    """The row with the positive option's word misread by OCR; the extraction read the lone TIDAK SEHAT."""
+    gray, ocr = _row(marks)
+    words = [Word(misread if w.text == "Sehat" and i == 1 else w.text, w.conf, w.box, line=0, block=0)
+             for i, w in enumerate(ocr.words)]
+    assert words[1].text == misread
+    fields: dict[str, FieldValue] = {"kesimpulan": FieldValue(NEGATIVE, 0.72, words[-2].box, "Tidak Sehat")}
+    resolve_printed_choice(fields, OcrPage(words, ocr.width, ocr.height), gray, policy())
+    return fields["kesimpulan"]
+
+
+def test_a_lone_tidak_sehat_beside_a_misread_ticked_sehat_is_doubted() -> None:
+    """'[v] Senar [ ] Tidak Sehat' (OCR misread the ticked option): not a clear TIDAK SEHAT, and never SEHAT."""
+    fv = _misread({POSITIVE: "tick"})
+    assert fv.value is None and fv.confidence <= policy().disagree_cap
+
+
+def test_a_lone_tidak_sehat_whose_box_is_ticked_stands() -> None:
+    fv = _misread({NEGATIVE: "tick"})
+    assert fv.value == NEGATIVE and fv.confidence == 0.72
+
+
+def test_a_lone_tidak_sehat_with_no_word_like_sehat_stands() -> None:
+    fv = _misread({POSITIVE: "tick"}, misread="Catatan")
+    assert fv.value == NEGATIVE

@@ -30,6 +30,7 @@ from pipeline.reading.protocol import Look
 POSITIVE, NEGATIVE = "SEHAT", "TIDAK SEHAT"
 NEGATORS = ("TIDAK", "TDK", "BELUM")
 MIN_RATIO = 80  # fuzzy match of an option word
+LOOSE_RATIO = 55  # a word this close to SEHAT beside a lone TIDAK SEHAT may be the other option misread
 SHORT_LINE = 5  # a line of at most this many words may hold one option of a vertical list
 
 
@@ -59,12 +60,12 @@ def _token(text: str) -> str:
     return re.sub(r"[^A-Z]", "", fold(text))
 
 
-def options_on_line(line: Line) -> list[Option]:
-    """Each SEHAT on the line, with a negator before it making it TIDAK SEHAT."""
+def options_on_line(line: Line, *, ratio: int = MIN_RATIO) -> list[Option]:
+    """Each SEHAT on the line (fuzzy match >= `ratio`), with a negator before it making it TIDAK SEHAT."""
     tokens = [_token(w.text) for w in line.words]
     out: list[Option] = []
     for k, tok in enumerate(tokens):
-        if len(tok) < 4 or fuzz.ratio(tok, "SEHAT") < MIN_RATIO:
+        if len(tok) < 4 or fuzz.ratio(tok, "SEHAT") < ratio:
             continue
         negated = k > 0 and any(fuzz.ratio(tokens[k - 1], n) >= MIN_RATIO for n in NEGATORS)
         start = k - 1 if negated else k
@@ -86,6 +87,19 @@ def find_choice(lines: list[Line]) -> list[Option] | None:
         if len(a) == 1 and len(b) == 1 and a[0].value != b[0].value and \
                 len(lines[i].words) <= SHORT_LINE and len(lines[i + 1].words) <= SHORT_LINE:
             return [a[0], b[0]]
+    return None
+
+
+def misread_choice(lines: list[Line]) -> list[Option] | None:
+    """A line holding one clear TIDAK SEHAT and, before it, a word only loosely like SEHAT ("Senar"): maybe
+    both options are printed and the positive one was misread. Such a line is no proof of TIDAK SEHAT."""
+    for line in lines:
+        strict = options_on_line(line)
+        if [o.value for o in strict] != [NEGATIVE]:
+            continue
+        loose = options_on_line(line, ratio=LOOSE_RATIO)
+        if {o.value for o in loose} == {POSITIVE, NEGATIVE}:
+            return loose
     return None
 
 
@@ -177,9 +191,13 @@ def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np
 
     `gray` is the page image the word boxes refer to (None: no pixels, so the choice stays undecided). An
     undecided choice has no value and a doubted confidence (`policy.doubt`)."""
-    options = find_choice(visual_lines(ocr))
+    lines = visual_lines(ocr)
+    options = find_choice(lines)
     if options is None:
-        return False
+        misread = misread_choice(lines)
+        if misread is None:
+            return False
+        return _resolve_misread(fields, misread, gray, policy, key)
     words = [w for o in options for w in o.words]
     raw = " / ".join(" ".join(w.text for w in o.words) for o in options)
     value: str | None = None
@@ -195,6 +213,25 @@ def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np
     chosen = [w for o in options if o.value == value for w in o.words]
     fv = make_field(value, chosen, validation=clarity, raw=raw)
     fields[key] = FieldValue(value, min(fv.confidence, round(mean_conf(chosen), 4)), fv.box, raw)
+    return True
+
+
+def _resolve_misread(fields: dict[str, FieldValue], options: list[Option], gray: np.ndarray | None,
+                     policy: ConfidencePolicy, key: str) -> bool:
+    """A lone TIDAK SEHAT beside a word that may be a misread SEHAT: the marks may confirm TIDAK SEHAT (the
+    words then say it plainly), otherwise the conclusion is doubted. A loosely matched word never makes SEHAT:
+    the negative reading is only weakened to review, never turned into a pass."""
+    words = [w for o in options for w in o.words]
+    value: str | None = None
+    upright = all(b is not None and b[2] > b[3] for b in (union_box(o.words) for o in options))
+    if gray is not None and gray.ndim == 2 and upright:
+        level = _level(gray, options)
+        height = float(np.median([w.box[3] for w in words]))
+        value, _ = decide([measure(gray, o, level, height) for o in options], [o.value for o in options])
+    if value == NEGATIVE:
+        return False  # the marks agree with the words: the extraction's own reading stands
+    raw = " / ".join(" ".join(w.text for w in o.words) for o in options)
+    fields[key] = policy.doubt(make_field(None, words, raw=raw))
     return True
 
 
