@@ -326,12 +326,9 @@ def _words(quads, crops, flipped, readings, width: int, height: int) -> list[Wor
     rows: list[list[tuple[float, float, float, list[Word]]]] = []
     for seg in segments:
         last = rows[-1] if rows else None
-        if last is not None:
-            top, bottom = min(s[0] for s in last), max(s[1] for s in last)
-            overlap = min(bottom, seg[1]) - max(top, seg[0])
-            if overlap >= 0.5 * min(bottom - top, seg[1] - seg[0]):
-                last.append(seg)
-                continue
+        if last is not None and any(_same_row(s, seg) for s in last):
+            last.append(seg)
+            continue
         rows.append([seg])
     out: list[Word] = []
     for line, row in enumerate(rows):
@@ -339,6 +336,15 @@ def _words(quads, crops, flipped, readings, width: int, height: int) -> list[Wor
             ws = reversed(seg[3]) if upside_down else seg[3]
             out.extend(Word(text=w.text, conf=w.conf, box=w.box, line=line, block=0) for w in ws)
     return out
+
+
+def _same_row(a: tuple[float, float, float, list[Word]], b: tuple[float, float, float, list[Word]]) -> bool:
+    """Two detected lines on one row of text: they overlap by half the smaller height and their middles are
+    within half of it. Compared segment to segment, not with the row's growing extent, so one tall line (a
+    card's large NIK beside its label) cannot chain the rows above and below it into one."""
+    h = max(1e-6, min(a[1] - a[0], b[1] - b[0]))
+    overlap = min(a[1], b[1]) - max(a[0], b[0])
+    return overlap >= 0.5 * h and abs((a[0] + a[1]) - (b[0] + b[1])) / 2 <= 0.5 * h
 
 
 def _split(chars: list[tuple[str, float, float, float]]) -> list[tuple[str, float, float, float]]:

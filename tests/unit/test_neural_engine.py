@@ -256,3 +256,38 @@ def test_region_rereads_work_with_the_neural_engine(engine):
     words = read_region(engine, gray, (x, y, w, h), digits=True)
     assert [wd.text for wd in words] == ["3514015506990003"]
     assert centre_inside(drawn["3514015506990003"], words[0].box)
+
+
+def _segment(text: str, x: int, y: int, w: int, h: int):
+    """A detected line: its quad, a crop of its size and a reading whose characters fill the crop evenly."""
+    quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+    step = w / max(1, len(text))
+    chars = [(c, 0.99, i * step, (i + 1) * step) for i, c in enumerate(text)]
+    return quad, np.zeros((h, w, 3), np.uint8), False, neural.LineReading(text, 0.99, chars)
+
+
+def test_a_tall_line_does_not_chain_the_rows_above_and_below_into_one():
+    """A card's NIK is printed larger than the rows: its box reaches into the Nama row below. The label NIK, the
+    number and the Nama row must not become one line (the name was once read as 'NIK')."""
+    segs = [
+        _segment("NIK", 136, 140, 35, 40),
+        _segment(":3520025107760334", 439, 149, 477, 66),
+        _segment("Nama", 131, 194, 53, 37),
+        _segment("AINUN AINI", 473, 211, 110, 34),
+        _segment("Tempat/Tgl Lahir", 127, 238, 160, 38),
+    ]
+    quads, crops, flipped, readings = (list(x) for x in zip(*segs, strict=True))
+    words = neural._words(quads, crops, flipped, readings, 1200, 760)
+    line_of = {w.text: w.line for w in words}
+    assert line_of["Nama"] == line_of["AINUN"] == line_of["AINI"]
+    assert line_of["NIK"] != line_of["Nama"] and line_of[":3520025107760334"] != line_of["Nama"]
+    assert line_of["Tempat/Tgl"] != line_of["Nama"]
+
+
+def test_lines_of_one_row_share_a_line_id_in_reading_order():
+    segs = [_segment("Gol. Darah", 600, 300, 120, 36), _segment("PEREMPUAN", 400, 302, 150, 34),
+            _segment("Jenis Kelamin", 120, 299, 150, 37)]
+    quads, crops, flipped, readings = (list(x) for x in zip(*segs, strict=True))
+    words = neural._words(quads, crops, flipped, readings, 1200, 760)
+    assert len({w.line for w in words}) == 1
+    assert [w.text for w in words] == ["Jenis", "Kelamin", "PEREMPUAN", "Gol.", "Darah"]
