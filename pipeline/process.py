@@ -34,7 +34,7 @@ from pipeline.errors import (
     RegistrationMissing,
     WriteConflict,
 )
-from pipeline.provenance import decision_provenance, engines_of
+from pipeline.provenance import decision_provenance
 from pipeline.publish import ANY, area_match_info, publish_result, read_result
 from pipeline.reading import read_page
 from pipeline.runtime import Runtime
@@ -161,7 +161,7 @@ def read_originals(ctx: DossierContext) -> None:
             finally:
                 observe.page_read(time.perf_counter() - t0, ocr_spent)
             ctx.readings.append(reading)
-            ctx.read_with.append(engines_of(ctx.runtime).for_page(page, reading.type))
+            ctx.read_with.append(ctx.runtime.engine_catalogue.for_page(page, reading.type))
 
 
 def to_document(r: DocumentReading, read_with: list[EngineInfo] | None = None) -> DocumentResult:

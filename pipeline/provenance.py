@@ -134,15 +134,6 @@ class EngineCatalogue:
         return [*self.ocr, *([self.nik] if doc_type == DocType.KTP else [])]
 
 
-def engines_of(runtime: Any) -> EngineCatalogue:
-    """The runtime's EngineCatalogue (made on first use, kept on the runtime object)."""
-    cat = runtime.__dict__.get("_engine_catalogue")
-    if cat is None:
-        cat = EngineCatalogue(dict(runtime.reading.engines), runtime.settings.ocr_lang)
-        runtime.__dict__["_engine_catalogue"] = cat
-    return cat
-
-
 def flag_provenance(result: Any) -> dict[str, Any] | None:
     """The short form a review flag carries: requirements version and sha256, pipeline version, code revision."""
     p = getattr(result, "provenance", None)

@@ -21,6 +21,7 @@ from pipeline.ocr.base import OcrEngine
 from pipeline.regions import Regions
 
 if TYPE_CHECKING:
+    from pipeline.provenance import EngineCatalogue
     from pipeline.reading import ReadingTools
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,13 @@ class Runtime:
 
         engines = {PRIMARY: self.engine} if self.neural is None else {PRIMARY: self.engine, NEURAL: self.neural}
         return ReadingTools(engines=engines, nlp=self.nlp, policy=ConfidencePolicy.from_rules(self.rules))
+
+    @cached_property
+    def engine_catalogue(self) -> EngineCatalogue:
+        """The engines described once for provenance (hashing their data takes a moment)."""
+        from pipeline.provenance import EngineCatalogue
+
+        return EngineCatalogue(dict(self.reading.engines), self.settings.ocr_lang)
 
     @property
     def index_secret(self) -> bytes:

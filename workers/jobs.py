@@ -91,11 +91,11 @@ def preload_pipeline() -> None:
     _month_table()
     load_catalogue()
     _processor()
-    from pipeline.provenance import code_revision, decision_provenance, engines_of
+    from pipeline.provenance import code_revision, decision_provenance
 
     code_revision()  # what every result names: found once here, not in every horse
     if _state.runtime is not None and hasattr(_state.runtime, "reading"):
-        engines_of(_state.runtime)
+        _state.runtime.engine_catalogue  # noqa: B018 (a cached property: computed here, before the fork)
         decision_provenance(_state.runtime)
 
 
