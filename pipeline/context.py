@@ -82,6 +82,7 @@ class DocumentReading:
     fields: dict[str, FieldValue] = field(default_factory=dict)
     ocr_conf: float = 0.0
     unreadable: bool = False  # an unrecognised page that looks like a document whose text could not be read
+    text_layer: bool = False  # read from the PDF's own text layer, not by OCR
 
     def value(self, name: str) -> Any:
         f = self.fields.get(name)

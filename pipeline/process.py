@@ -161,7 +161,7 @@ def read_originals(ctx: DossierContext) -> None:
             finally:
                 observe.page_read(time.perf_counter() - t0, ocr_spent)
             ctx.readings.append(reading)
-            ctx.read_with.append(ctx.runtime.engine_catalogue.for_page(page, reading.type))
+            ctx.read_with.append(ctx.runtime.engine_catalogue.for_page(reading))
 
 
 def to_document(r: DocumentReading, read_with: list[EngineInfo] | None = None) -> DocumentResult:

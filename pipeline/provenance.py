@@ -19,7 +19,7 @@ from typing import Any
 
 from models.contract import DocType, EngineInfo, Provenance, RulesInfo
 from pipeline import __version__
-from pipeline.context import PageInput
+from pipeline.context import DocumentReading
 from pipeline.filehash import sha256_file
 
 log = logging.getLogger(__name__)
@@ -124,13 +124,12 @@ class EngineCatalogue:
         self.ocr = [engine_info(e, lang) for e in engines.values()]
         self.nik = nik_templates_info()
 
-    def for_page(self, page: PageInput, doc_type: DocType) -> list[EngineInfo]:
-        """The engines that read `page`: its text layer alone when that was used, else the OCR engines (and the
+    def for_page(self, reading: DocumentReading) -> list[EngineInfo]:
+        """The engines that read a page: its text layer alone when that was used, else the OCR engines (and the
         NIK template reader on a KTP)."""
-        from pipeline.reading.acquire import text_layer_usable
-
-        if page.text_layer is not None and text_layer_usable(page.text_layer):
+        if reading.text_layer:
             return [TEXT_LAYER]
+        doc_type = reading.type
         return [*self.ocr, *([self.nik] if doc_type == DocType.KTP else [])]
 
 

@@ -36,7 +36,7 @@ def read_page(page: PageInput, tools: ReadingTools, *, doc_type: DocType | None 
     log.debug("%s p%d: type=%s fields=%d", page.file, page.page, doc_type.value, len(fields))
     return DocumentReading(file=page.file, page=page.page, sha256=page.sha256, type=doc_type,
                            type_scores=scores, fields=to_page_pixels(fields, src),
-                           ocr_conf=round(src.ocr.mean_conf(), 4),
+                           ocr_conf=round(src.ocr.mean_conf(), 4), text_layer=src.image is None,
                            unreadable=doc_type == DocType.UNKNOWN and looks_unreadable(src))
 
 
