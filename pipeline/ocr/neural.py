@@ -304,10 +304,46 @@ def _span_box(quad: np.ndarray, u0: float, u1: float, width: int, height: int) -
     return int(x0), int(y0), int(max(1, x1 - x0)), int(max(1, y1 - y0))
 
 
+@dataclass
+class _Segment:
+    """One detected line: where its centre line runs (centre, slope), its height, and its words."""
+
+    cx: float
+    cy: float
+    height: float
+    slope: float
+    left: float
+    length: float
+    words: list[Word]
+
+    @classmethod
+    def of(cls, quad: np.ndarray, words: list[Word]) -> _Segment:
+        tl, tr, br, bl = (quad[i].astype(float) for i in range(4))
+        centre = quad.astype(float).mean(axis=0)
+        run = (tr[0] - tl[0] + br[0] - bl[0]) / 2
+        rise = (tr[1] - tl[1] + br[1] - bl[1]) / 2
+        height = (np.hypot(*(bl - tl)) + np.hypot(*(br - tr))) / 2
+        return cls(float(centre[0]), float(centre[1]), float(max(1.0, height)),
+                   float(rise / run) if abs(run) > 1e-6 else 0.0, float(quad[:, 0].min()), float(abs(run)), words)
+
+    def y_at(self, x: float) -> float:
+        return self.cy + self.slope * (x - self.cx)
+
+
+def _row_gap(a: _Segment, b: _Segment) -> float:
+    """How far apart two detected lines sit across the text direction, in units of the smaller height: the
+    longer line's centre line (its slope is the surer) carried to the other's centre. Under 0.5: one row."""
+    ref, other = (a, b) if a.length >= b.length else (b, a)
+    return abs(ref.y_at(other.cx) - other.cy) / min(a.height, b.height)
+
+
 def _words(quads, crops, flipped, readings, width: int, height: int) -> list[Word]:
     """Words of every line, split at spaces, boxes from the characters' positions; lines that share a row of the
-    image get one line id (like tesseract's text lines), rows top to bottom, segments left to right."""
-    segments = []
+    image get one line id (like tesseract's text lines), rows top to bottom, segments left to right.
+
+    Rows are found line to line along each line's own slope (a tilted photo's rows run aslant), so a tall line
+    (a card's large NIK beside its label) or a slanted one cannot chain the rows above and below it into one."""
+    segments: list[_Segment] = []
     for quad, crop, flip, r in zip(quads, crops, flipped, readings, strict=True):
         if not r.text.strip():
             continue
@@ -318,33 +354,30 @@ def _words(quads, crops, flipped, readings, width: int, height: int) -> list[Wor
             if flip:
                 u0, u1 = 1.0 - u1, 1.0 - u0
             words.append(Word(text=text, conf=conf, box=_span_box(quad, u0, u1, width, height)))
-        words.sort(key=lambda wd: wd.box[0])
-        ys = quad[:, 1]
-        segments.append((float(ys.min()), float(ys.max()), float(quad[:, 0].min()), words))
+        if words:
+            words.sort(key=lambda wd: wd.box[0])
+            segments.append(_Segment.of(np.asarray(quad, float), words))
     upside_down = sum(flipped) * 2 > len(flipped)  # most lines turned: the page is upside down, read it so
-    segments.sort(key=lambda s: (s[0] + s[1]) / 2, reverse=upside_down)
-    rows: list[list[tuple[float, float, float, list[Word]]]] = []
-    for seg in segments:
-        last = rows[-1] if rows else None
-        if last is not None and any(_same_row(s, seg) for s in last):
-            last.append(seg)
-            continue
-        rows.append([seg])
+    segments.sort(key=lambda sg: sg.left)
+    rows: list[list[_Segment]] = []
+    for seg in segments:  # left to right: each line joins the row it continues best, or starts one
+        gaps = [(min(_row_gap(o, seg) for o in row), k) for k, row in enumerate(rows)]
+        best = min(gaps, default=None)
+        if best is not None and best[0] < ROW_GAP:
+            rows[best[1]].append(seg)
+        else:
+            rows.append([seg])
+    # rows top to bottom where they cross the middle of the image (along their longest line)
+    rows.sort(key=lambda row: max(row, key=lambda sg: sg.length).y_at(width / 2), reverse=upside_down)
     out: list[Word] = []
     for line, row in enumerate(rows):
-        for seg in sorted(row, key=lambda s: s[2], reverse=upside_down):
-            ws = reversed(seg[3]) if upside_down else seg[3]
+        for seg in sorted(row, key=lambda sg: sg.left, reverse=upside_down):
+            ws = reversed(seg.words) if upside_down else seg.words
             out.extend(Word(text=w.text, conf=w.conf, box=w.box, line=line, block=0) for w in ws)
     return out
 
 
-def _same_row(a: tuple[float, float, float, list[Word]], b: tuple[float, float, float, list[Word]]) -> bool:
-    """Two detected lines on one row of text: they overlap by half the smaller height and their middles are
-    within half of it. Compared segment to segment, not with the row's growing extent, so one tall line (a
-    card's large NIK beside its label) cannot chain the rows above and below it into one."""
-    h = max(1e-6, min(a[1] - a[0], b[1] - b[0]))
-    overlap = min(a[1], b[1]) - max(a[0], b[0])
-    return overlap >= 0.5 * h and abs((a[0] + a[1]) - (b[0] + b[1])) / 2 <= 0.5 * h
+ROW_GAP = 0.5  # two lines whose centre lines sit this many heights apart or more are different rows
 
 
 def _split(chars: list[tuple[str, float, float, float]]) -> list[tuple[str, float, float, float]]:

@@ -291,3 +291,28 @@ def test_lines_of_one_row_share_a_line_id_in_reading_order():
     words = neural._words(quads, crops, flipped, readings, 1200, 760)
     assert len({w.line for w in words}) == 1
     assert [w.text for w in words] == ["Jenis", "Kelamin", "PEREMPUAN", "Gol.", "Darah"]
+
+
+def _tilted(text: str, x: float, y: float, w: float, h: float, deg: float):
+    """A detected line turned by `deg` about the image origin (a photo taken aslant)."""
+    quad, crop, flip, reading = _segment(text, int(x), int(y), int(w), int(h))
+    t = np.deg2rad(deg)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]], np.float32)
+    return (quad @ rot.T).astype(np.float32), crop, flip, reading
+
+
+def test_rows_of_a_tilted_card_stay_apart():
+    """Rows 36 px apart on a card turned 4 degrees: a long value's box spans two rows' heights, but each line
+    joins only its own row (label and value), in order top to bottom."""
+    rows = [("Tempat/Tgl Lahir", "MAGETAN, 11-07-1976"), ("Jenis Kelamin", "PEREMPUAN Gol.Darah : -"),
+            ("Alamat", "DUSUN JATIREJO")]
+    segs = []
+    for i, (label, value) in enumerate(rows):
+        y = 200 + 36 * i
+        segs += [_tilted(label, 120, y, 150, 30, 4.0), _tilted(value, 460, y, 330, 30, 4.0)]
+    quads, crops, flipped, readings = (list(x) for x in zip(*segs, strict=True))
+    words = neural._words(quads, crops, flipped, readings, 1200, 900)
+    by_line: dict[int, list[str]] = {}
+    for w in words:
+        by_line.setdefault(w.line, []).append(w.text)
+    assert [" ".join(v) for _, v in sorted(by_line.items())] == [f"{a} {b}" for a, b in rows]
