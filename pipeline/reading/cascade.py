@@ -52,7 +52,7 @@ LOW_RES_SCALE = 1.4  # prepared / captured pixels: the capture was upscaled this
 PHOTO_PERSPECTIVE = 0.03  # relative depth change across the page of the capture's perspective: a photo
 WEAK_PAGE_CONF = 0.75  # tesseract's mean word confidence under this: the page reads badly
 FULL_READ_MISSING = 0.5  # this share of the key fields missing: the neural engine reads the whole page
-FULL_READ_UNSURE_CARD = 0.01  # a damaged card with this share of its key fields under review: read whole
+FULL_READ_UNSURE_CARD = 0.3  # a damaged card with this share of its key fields under review: read whole
 LINE_MIN_SHARE = 0.4  # a missing value's line crop reaches this share of the page width right of its label
 # handwriting: baseline and letter-height irregularity of the ink (see `stroke_irregularity`): at least
 # HAND_MIN and well above the printed label's on the same line (the same capture damage applies to both), or,
