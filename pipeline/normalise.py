@@ -119,8 +119,10 @@ def _month_table() -> dict[str, int]:
     return table
 
 
+@lru_cache(maxsize=8192)
 def month_number(word: str) -> tuple[int, float] | None:
-    """The month a word names (Indonesian or English, full or abbreviated), with a 0..1 score."""
+    """The month a word names (Indonesian or English, full or abbreviated), with a 0..1 score. Cached: every
+    word of every line is asked when dates are looked for."""
     key = "".join(LETTER_LOOKALIKES.get(ch, ch) for ch in fold(word))
     key = re.sub(r"[^A-Z]", "", key)
     if len(key) < 3:

@@ -256,3 +256,13 @@ def test_region_rereads_work_with_the_neural_engine(engine):
     words = read_region(engine, gray, (x, y, w, h), digits=True)
     assert [wd.text for wd in words] == ["3514015506990003"]
     assert centre_inside(drawn["3514015506990003"], words[0].box)
+
+
+def test_preload_imports_the_libraries_in_a_fresh_process_without_building_sessions() -> None:
+    """GIVEN a fresh interpreter WHEN preload runs THEN rapidocr's main module and onnxruntime are imported (a
+    parent that forks pool processes pays for them once) and no native thread was started."""
+    code = ("import sys, threading; from pipeline.ocr.neural import preload; preload(); "
+            "print('rapidocr.main' in sys.modules, 'onnxruntime' in sys.modules, threading.active_count())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    assert out == ["True", "True", "1"]
