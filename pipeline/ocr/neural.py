@@ -167,7 +167,9 @@ class NeuralEngine:
             raise EngineMissing(f"model OCR neural 'rec' tanpa daftar karakter: {files['rec'].path}; {PIP_HINT}")
         # CTC classes: 0 = blank, then the model's characters, then the space
         self._chars = ["", *meta["character"].splitlines(), " "]
-        self._detect(np.full((64, 64, 3), 255, np.uint8))  # loads the detection session now, not on first page
+        # no warm-up detection: rapidocr builds the detection session in its constructor, and a warm-up on any
+        # image is a full inference at its 736 px minimum side (~0.6 s CPU per process, most processes never
+        # read a page whole)
 
     # ------------------------------------------------------------ the OcrEngine protocol
 
