@@ -10,7 +10,7 @@ otherwise the page is UNKNOWN and goes to review. Keywords and weights live in `
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from models.contract import DocType
 from pipeline.context import OcrPage
@@ -28,26 +28,44 @@ def _ngrams(tokens: list[str], max_n: int) -> set[str]:
     return out
 
 
-def _present(keyword: str, grams: set[str]) -> float:
-    """1.0 for an exact hit; a fuzzy ratio >= 0.85 for keywords long enough to bear it; else 0."""
+class Grams:
+    """A page's word n-grams, also grouped by length (a fuzzy keyword is compared with grams of about its
+    length only)."""
+
+    def __init__(self, grams: set[str]) -> None:
+        self.all = grams
+        self.by_len: dict[int, list[str]] = {}
+        for g in grams:
+            self.by_len.setdefault(len(g), []).append(g)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.all
+
+    def near(self, n: int, spread: int) -> list[str]:
+        return [g for k in range(n - spread, n + spread + 1) for g in self.by_len.get(k, ())]
+
+
+def _present(keyword: str, grams: Grams) -> float:
+    """1.0 for an exact hit; a fuzzy ratio >= 0.85 for keywords long enough to bear it (against grams within
+    2 characters of its length); else 0."""
     key = squash(keyword)
     if key in grams:
         return 1.0
     if len(key) < 5:
         return 0.0
-    best = max((fuzz.ratio(key, g) for g in grams if abs(len(g) - len(key)) <= 2), default=0.0) / 100.0
-    return best if best >= 0.85 else 0.0
+    hit = process.extractOne(key, grams.near(len(key), 2), scorer=fuzz.ratio, score_cutoff=85)
+    return hit[1] / 100.0 if hit is not None else 0.0
 
 
-def _grams(ocr: OcrPage) -> set[str]:
+def _grams(ocr: OcrPage) -> Grams:
     grams: set[str] = set()
     for line in ocr.lines():
         tokens = [t for t in (squash(w.text) for w in line) if t]
         grams |= _ngrams(tokens, 3)
-    return grams
+    return Grams(grams)
 
 
-def _score(keywords: dict[str, float], grams: set[str]) -> float:
+def _score(keywords: dict[str, float], grams: Grams) -> float:
     total = sum(keywords.values())
     found = sum(weight * _present(k, grams) for k, weight in keywords.items())
     return round(found / total, 4) if total else 0.0

@@ -73,9 +73,14 @@ def caps_fix(text: str | None) -> str:
 _CAPS_FIX = str.maketrans({"l": "I", "|": "I", "1": "I", "0": "O", "!": "I"})
 
 
+@lru_cache(maxsize=16384)
 def squash(text: str | None) -> str:
-    """Upper-case letters and digits only: the key used to compare labels."""
-    return re.sub(r"[^A-Z0-9]", "", fold(text))
+    """Upper-case letters and digits only: the key used to compare labels. Cached: the readers compare every
+    line's first words with every label's spellings (~15,000 calls a page, nearly all repeats)."""
+    return _NOT_KEY.sub("", fold(text))
+
+
+_NOT_KEY = re.compile(r"[^A-Z0-9]")
 
 
 # ---- digits -------------------------------------------------------------------------------------
@@ -114,8 +119,10 @@ def _month_table() -> dict[str, int]:
     return table
 
 
+@lru_cache(maxsize=8192)
 def month_number(word: str) -> tuple[int, float] | None:
-    """The month a word names (Indonesian or English, full or abbreviated), with a 0..1 score."""
+    """The month a word names (Indonesian or English, full or abbreviated), with a 0..1 score. Cached: every
+    word of every line is asked when dates are looked for."""
     key = "".join(LETTER_LOOKALIKES.get(ch, ch) for ch in fold(word))
     key = re.sub(r"[^A-Z]", "", key)
     if len(key) < 3:

@@ -16,8 +16,8 @@ Reports, for one generated batch:
   process), and of any child process including the decode child (`peak_rss_mb_any_child`);
 - the CPU split by stage of reading (`stage_cpu_s_per_dossier`), from a separate pass in this process over the
   same pages (`read_page` with the runtime's engines, timed per call with `process_time`): preprocess
-  (rectify_and_clean + orient_and_scale), tesseract (every tesseract read: the page, orientation votes,
-  retries and region re-reads), neural detection, neural classification + recognition (the engine's own counters), and
+  (rectify_and_clean + orient_and_scale), tesseract (every tesseract read: the page, orientation detection (OSD)
+  and votes, retries and region re-reads), neural detection, neural classification + recognition (the engine's own counters), and
   extraction (the rest of `read_page`: classification, the readers, their second looks' own work). Decoding,
   checks and store writes are not in it.
 `--metrics` counts everything as a worker serving /metrics does (workers/metrics.py: stage timings, counters),
@@ -97,6 +97,14 @@ class _Timed:
         t0 = time.process_time()
         try:
             return self._engine.read(image, **kw)
+        finally:
+            self._spent[self._key] += time.process_time() - t0
+
+    def osd(self, image):
+        """Orientation detection is tesseract's work too (it was counted under extraction before)."""
+        t0 = time.process_time()
+        try:
+            return self._engine.osd(image)
         finally:
             self._spent[self._key] += time.process_time() - t0
 

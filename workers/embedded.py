@@ -92,8 +92,9 @@ def process_batch(
 ) -> BatchOutcome:
     """Process `dossier_ids` in `processes` pool processes, then settle duplicates across them.
 
-    The parent loads the engine-less part of the Runtime (spaCy, rules, regions) once before the pool forks, so
-    each pool process only builds its OCR engine; the parent reuses it for the duplicate pass.
+    The parent loads the engine-less part of the Runtime (spaCy, rules, regions) and imports the neural engine's
+    libraries once before the pool forks, so each pool process only builds its OCR engines; the parent reuses
+    the Runtime for the duplicate pass.
     """
     global _RUNTIME
     ids = list(dossier_ids)
@@ -147,7 +148,12 @@ def _engineless(settings: Settings) -> Runtime:
     """This process's Runtime without an OCR engine for `settings` (loaded once, kept while they stay equal)."""
     if _RUNTIME is not None and _RUNTIME.settings == settings:
         return _RUNTIME
-    return Runtime.load(settings, engine=_NoEngine())
+    runtime = Runtime.load(settings, engine=_NoEngine())
+    if settings.ocr_neural != "off":
+        from pipeline.ocr.neural import preload
+
+        preload()  # the pool processes fork with the neural engine's libraries imported (each builds its sessions)
+    return runtime
 
 
 class _NoEngine:

@@ -116,6 +116,18 @@ def as_bgr(image: np.ndarray) -> np.ndarray:
     return img
 
 
+def preload() -> None:
+    """Import the neural engine's libraries without building sessions (~0.6 s CPU, mostly rapidocr's config
+    parsing): a parent process that forks workers calls this once so that each worker does not import them
+    again. Sessions are built in the workers (no native threads exist before the fork). Raises EngineMissing
+    as `NeuralEngine` would."""
+    try:
+        import onnxruntime  # noqa: F401
+        import rapidocr.main  # noqa: F401
+    except ImportError as e:
+        raise EngineMissing(f"paket {PACKAGE} tidak dapat dimuat: {e}; pasang dengan: {PIP_HINT}") from e
+
+
 @dataclass
 class LineReading:
     """One recognised line: its text, mean character confidence, and per character (text, conf, x0, x1) with
@@ -155,7 +167,9 @@ class NeuralEngine:
             raise EngineMissing(f"model OCR neural 'rec' tanpa daftar karakter: {files['rec'].path}; {PIP_HINT}")
         # CTC classes: 0 = blank, then the model's characters, then the space
         self._chars = ["", *meta["character"].splitlines(), " "]
-        self._detect(np.full((64, 64, 3), 255, np.uint8))  # loads the detection session now, not on first page
+        # no warm-up detection: rapidocr builds the detection session in its constructor, and a warm-up on any
+        # image is a full inference at its 736 px minimum side (~0.6 s CPU per process, most processes never
+        # read a page whole)
 
     # ------------------------------------------------------------ the OcrEngine protocol
 

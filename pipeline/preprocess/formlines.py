@@ -196,7 +196,7 @@ def _underlines(ink: np.ndarray, th: float, erase: np.ndarray) -> int:
         return 0
     n, labels, stats, _ = cv2.connectedComponentsWithStats(long_runs, connectivity=8)
     tall = max(15, int(GRID_OF_TEXT * th))
-    verticals = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
+    verticals: np.ndarray | None = None  # the vertical strokes, computed once a thin run needs them
     thick_max = max(3.0, RULE_THICK_OF_TEXT * th)
     H = ink.shape[0]
     count = 0
@@ -204,6 +204,8 @@ def _underlines(ink: np.ndarray, th: float, erase: np.ndarray) -> int:
         x, y, w, h = stats[i, :4]
         if h > thick_max:
             continue  # a filled box or a block of black, not a rule
+        if verticals is None:
+            verticals = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, tall)))
         if verticals[max(0, y - 3) : y + h + 3, max(0, x - 3) : x + w + 3].any():
             # a table's grid: tesseract reads cells between rules well, and a noisy scanned rule taken out
             # in pieces would leave a dashed line behind, which it reads badly

@@ -52,3 +52,19 @@ def test_declaration_quoting_ktp_data_is_not_a_ktp() -> None:
     doc_type, scores = classify(fake_page(rows))
     assert scores["ktp"] > 0  # the KTP evidence is there ...
     assert doc_type == DocType.UNKNOWN  # ... but the declaration's own evidence outweighs it
+
+
+def test_fuzzy_keyword_compares_grams_of_about_its_length_only() -> None:
+    """GIVEN a keyword and grams near it in spelling THEN a gram within 2 characters of its length and a ratio
+    >= 0.85 counts with that ratio; a longer gram holding the keyword, or a weak look-alike, does not."""
+    from rapidfuzz import fuzz
+
+    from pipeline.classify import Grams, _present
+
+    assert _present("KEWARGANEGARAAN", Grams({"KEWARGANEGARAAM", "NIK"})) == fuzz.ratio("KEWARGANEGARAAN",
+                                                                                       "KEWARGANEGARAAM") / 100
+    assert _present("KEWARGANEGARAAN", Grams({"KEWARGANEGARAANXYZ"})) == 0.0  # 3 longer: not compared
+    assert _present("KEWARGANEGARAAN", Grams({"KEWARGANEGARAANXY"})) > 0.85  # 2 longer: compared
+    assert _present("PROVINSI", Grams({"PRAVANSO"})) == 0.0  # ratio 0.625
+    assert _present("NIK", Grams({"NIK"})) == 1.0
+    assert _present("NIK", Grams({"NLK"})) == 0.0  # too short to match fuzzily

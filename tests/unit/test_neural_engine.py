@@ -316,3 +316,24 @@ def test_rows_of_a_tilted_card_stay_apart():
     for w in words:
         by_line.setdefault(w.line, []).append(w.text)
     assert [" ".join(v) for _, v in sorted(by_line.items())] == [f"{a} {b}" for a, b in rows]
+
+
+def test_preload_imports_the_libraries_in_a_fresh_process_without_building_sessions() -> None:
+    """GIVEN a fresh interpreter WHEN preload runs THEN rapidocr's main module and onnxruntime are imported (a
+    parent that forks pool processes pays for them once) and no native thread was started."""
+    code = ("import sys, threading; from pipeline.ocr.neural import preload; preload(); "
+            "print('rapidocr.main' in sys.modules, 'onnxruntime' in sys.modules, threading.active_count())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout.split()
+    assert out == ["True", "True", "1"]
+
+
+def test_building_the_engine_runs_no_detection(monkeypatch) -> None:
+    """GIVEN the engine's detection step made to fail WHEN the engine is built THEN it builds (no warm-up
+    inference at start: ~0.6 s CPU per process that most processes never need)."""
+
+    def no_detection(self, img):
+        raise AssertionError("detection ran while building the engine")
+
+    monkeypatch.setattr(NeuralEngine, "_detect", no_detection)
+    assert NeuralEngine(verify=False).name == "ppocr"

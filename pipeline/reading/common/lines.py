@@ -145,7 +145,10 @@ class LabelHit:
 
 
 def label_score(words: Sequence[Word], spellings: Sequence[str]) -> float:
-    key = squash(" ".join(w.text for w in words))
+    return _key_score(squash(" ".join(w.text for w in words)), spellings)
+
+
+def _key_score(key: str, spellings: Sequence[str]) -> float:
     if not key:
         return 0.0
     return max(fuzz.ratio(key, squash(s)) for s in spellings) / 100.0
@@ -153,10 +156,13 @@ def label_score(words: Sequence[Word], spellings: Sequence[str]) -> float:
 
 def best_label(words: Sequence[Word], labels: dict[str, list[str]]) -> tuple[str | None, float]:
     best, score = None, 0.0
-    for key, spellings in labels.items():
-        s = label_score(words, spellings)
+    key = squash(" ".join(w.text for w in words))  # once, not once per label
+    if not key:
+        return best, score
+    for label, spellings in labels.items():
+        s = _key_score(key, spellings)
         if s > score:
-            best, score = key, s
+            best, score = label, s
     return best, score
 
 
