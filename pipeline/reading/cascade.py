@@ -43,7 +43,14 @@ from pipeline.ocr.regions import read_region
 from pipeline.reading.common.lines import Line, colon_x, split_label, visual_lines
 from pipeline.reading.common.reread import same_text
 from pipeline.reading.confidence import ConfidencePolicy
-from pipeline.reading.handwriting import agree, keep_reading, label_box, looks_handwritten, unread
+from pipeline.reading.handwriting import (
+    agree,
+    keep_reading,
+    label_box,
+    looks_handwritten,
+    same_reading,
+    unread,
+)
 from pipeline.reading.protocol import Extract, Look
 
 log = logging.getLogger(__name__)
@@ -145,6 +152,8 @@ class NeuralLook:
                 others = _label_words(look.doc_type, self.label_of.get(key, key))
                 if new is not None and (new.value is None or not plausible(new.value, others)):
                     new = None
+                if new is not None and _same_words(look.fields.get(key), new):
+                    new = None  # the crop was not read: the first reading's own words, not a second engine
                 new = None if new is None else look.policy.from_neural(new)
                 seconds[key] = new
                 best = look.policy.reconcile(look.fields.get(key), new, same=same_text, choose=more_spaced,
@@ -190,7 +199,7 @@ class NeuralLook:
             found = self._line_reading(look, key, fv.box, look.tools.neural)
             second = None if found is None else look.policy.from_neural(found)
         if agree(first, second):  # two engines read the same: kept, with the confidence of both, on its box
-            both = look.policy.reconcile(first, second, same=same_text, choose=more_spaced, independent=True)
+            both = look.policy.reconcile(first, second, same=same_reading, choose=more_spaced, independent=True)
             if both is not None:
                 look.fields[key] = replace(both, box=fv.box)
             return
@@ -199,16 +208,19 @@ class NeuralLook:
                   look.doc_type.value, key)
 
     def _line_reading(self, look: Look, key: str, box: Box, engine: OcrEngine) -> FieldValue | None:
-        """`key` as the reader extracts it after `engine` read the line of `box` (label and value)."""
+        """`key` as the reader extracts it after `engine` read the value's own `box` (the label's words stay:
+        PP-OCR joins a label to its value across the gap, "NamaSITTIAISYAH"); None when the engine reads
+        nothing there or the value found is not in `box`."""
         assert look.image is not None
-        lb = next((ln.box for ln in visual_lines(look.ocr) if ln.box is not None and _on_line(box, ln.box)), None)
-        x0 = box[0] if lb is None else min(lb[0], box[0])
-        y0 = box[1] if lb is None else min(lb[1], box[1])
-        y1 = box[1] + box[3] if lb is None else max(lb[1] + lb[3], box[1] + box[3])
-        crop = (x0, y0, box[0] + box[2] - x0, y1 - y0)
-        found = self.extract_fields(swap_lines(look.ocr, look.image, [crop], engine), look.tools).get(key)
-        if found is None or found.value is None:
+        new = read_region(engine, look.image, box)
+        if not new:
             return None
+        page = swap_words(look.ocr, box, new)
+        if page is look.ocr:  # no words of the first engine in the box: put the new ones after the label
+            page = insert_after_label(look.ocr, box, new)
+        found = self.extract_fields(page, look.tools).get(key)
+        if found is None or found.value is None or found.box is None or not _centre_in(found.box, box):
+            return None  # a value from elsewhere on the page is not this engine's reading of the box
         others = _label_words(look.doc_type, self.label_of.get(key, key))
         return found if plausible(found.value, others) else None
 
@@ -284,6 +296,13 @@ def plausible(value: object, label_words: frozenset[str]) -> bool:
     return not any(t in label_words for t in tokens)
 
 
+def _same_words(first: FieldValue | None, second: FieldValue) -> bool:
+    """`second` is `first` over again (same value, confidence and box): extraction found the first engine's
+    words where the second engine read nothing."""
+    return first is not None and (first.value, first.confidence, first.box) == (second.value, second.confidence,
+                                                                               second.box)
+
+
 def _on_line(box: Box, lb: Box) -> bool:
     mid = box[1] + box[3] / 2
     return lb[1] <= mid <= lb[1] + lb[3]
@@ -292,17 +311,36 @@ def _on_line(box: Box, lb: Box) -> bool:
 def swap_lines(ocr: OcrPage, image: np.ndarray, crops: Sequence[Box], engine: OcrEngine) -> OcrPage:
     """`ocr` with the words inside each crop replaced by `engine`'s reading of that crop as one line (same line
     and block ids, at the same place in reading order), so the reader's extraction reads the new words."""
-    words = list(ocr.words)
     for box in crops:
-        new = read_region(engine, image, box)
-        inside = {id(w) for w in words if _centre_in(w.box, box)}
-        if not inside or not new:
-            continue
-        at = next(i for i, w in enumerate(words) if id(w) in inside)
-        first = next(w for w in words if id(w) in inside)
-        kept = [w for w in words if id(w) not in inside]
-        at = min(at, len(kept))
-        words = kept[:at] + [Word(w.text, w.conf, w.box, line=first.line, block=first.block) for w in new] + kept[at:]
+        ocr = swap_words(ocr, box, read_region(engine, image, box))
+    return ocr
+
+
+def swap_words(ocr: OcrPage, box: Box, new: Sequence[Word]) -> OcrPage:
+    """`ocr` with its words inside `box` replaced by `new` (unchanged when either is empty)."""
+    words = list(ocr.words)
+    inside = {id(w) for w in words if _centre_in(w.box, box)}
+    if not inside or not new:
+        return ocr
+    at = next(i for i, w in enumerate(words) if id(w) in inside)
+    first = next(w for w in words if id(w) in inside)
+    kept = [w for w in words if id(w) not in inside]
+    at = min(at, len(kept))
+    words = kept[:at] + [Word(w.text, w.conf, w.box, line=first.line, block=first.block) for w in new] + kept[at:]
+    return OcrPage(words=words, width=ocr.width, height=ocr.height, source=ocr.source)
+
+
+def insert_after_label(ocr: OcrPage, box: Box, new: Sequence[Word]) -> OcrPage:
+    """`ocr` with `new` put after the last word left of `box` on its line (the label), as part of its line."""
+    mid = box[1] + box[3] / 2
+    left = [i for i, w in enumerate(ocr.words) if w.box[0] + w.box[2] <= box[0] + box[2] / 2
+            and w.box[1] <= mid <= w.box[1] + w.box[3]]
+    if not left:
+        return ocr
+    at = max(left, key=lambda i: ocr.words[i].box[0])
+    label = ocr.words[at]
+    words = list(ocr.words)
+    words[at + 1 : at + 1] = [Word(w.text, w.conf, w.box, line=label.line, block=label.block) for w in new]
     return OcrPage(words=words, width=ocr.width, height=ocr.height, source=ocr.source)
 
 

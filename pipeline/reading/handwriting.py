@@ -4,7 +4,7 @@ On the fields a reader names as possibly handwritten (an ijazah's name, place an
 letter's name and blood pressure), `keep_reading` decides, once both engines have had their look:
 
 * the two independent engines (tesseract and the neural engine) read the same value (after normalisation:
-  case, spacing, the parsed date): kept; two engines rarely make one identical mistake;
+  case, spacing, punctuation, the parsed date): kept; two engines rarely make one identical mistake;
 * otherwise the one reading left is kept only when it is sure (at least the re-read trigger of the confidence
   policy, `reread_below`) and its ink does not look written by hand (`looks_handwritten`);
 * anything else is left empty (value None, confidence 0, no raw text) with its box, so the check says
@@ -22,10 +22,10 @@ import cv2
 import numpy as np
 
 from pipeline.context import Box, FieldValue, OcrPage
+from pipeline.normalise import fold
 from pipeline.ocr.base import as_gray
 from pipeline.ocr.regions import clip_box
 from pipeline.reading.common.lines import union_box
-from pipeline.reading.common.reread import same_text
 from pipeline.reading.confidence import ConfidencePolicy
 
 # baseline and letter-height irregularity of the ink (`stroke_irregularity`): at least HAND_MIN and well above
@@ -92,10 +92,21 @@ def label_box(ocr: OcrPage, box: Box) -> Box | None:
 
 
 def agree(first: FieldValue | None, second: FieldValue | None) -> bool:
-    """Two readings with a value each that say the same (case and spacing aside; dates as parsed)."""
+    """Two readings with a value each that say the same (case, spacing and punctuation aside; dates as
+    parsed)."""
     if first is None or second is None or first.value is None or second.value is None:
         return False
-    return same_text(first.value, second.value)
+    return same_reading(first.value, second.value)
+
+
+def same_reading(a: object, b: object) -> bool:
+    """Two values that are one reading: the same letters and digits (`agree`)."""
+    return _letters(a) == _letters(b)
+
+
+def _letters(value: object) -> str:
+    """Letters and digits only: "S.PD" and "S.PD." are one reading, "120/80" and "120 / 80" too."""
+    return "".join(c for c in fold(str(value)) if c.isalnum())
 
 
 def keep_reading(fv: FieldValue, *, agreed: bool, handwritten: bool, policy: ConfidencePolicy) -> bool:
