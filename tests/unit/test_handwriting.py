@@ -55,9 +55,10 @@ def test_printed_lines_are_not_taken_for_a_hand(text: str) -> None:
 
 def test_a_value_is_kept_when_two_engines_agree_or_one_is_sure_of_print() -> None:
     p = policy()
-    sure, weak = FieldValue("SITI AMINAH", 0.95), FieldValue("SITI AMINAH", 0.7)
+    sure, weak = FieldValue("SITI AMINAH", 0.95), FieldValue("SITI AMINAH", p.review_below - 0.05)
     assert handwriting.keep_reading(weak, agreed=True, handwritten=True, policy=p)
     assert handwriting.keep_reading(sure, agreed=False, handwritten=False, policy=p)
+    assert handwriting.keep_reading(FieldValue("X", p.review_below), agreed=False, handwritten=False, policy=p)
     assert not handwriting.keep_reading(sure, agreed=False, handwritten=True, policy=p)  # one engine, a hand
     assert not handwriting.keep_reading(weak, agreed=False, handwritten=False, policy=p)  # weak, unconfirmed
 
