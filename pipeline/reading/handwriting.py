@@ -5,8 +5,9 @@ letter's name and blood pressure), `keep_reading` decides, once both engines hav
 
 * the two independent engines (tesseract and the neural engine) read the same value (after normalisation:
   case, spacing, punctuation, the parsed date): kept; two engines rarely make one identical mistake;
-* otherwise the one reading left is kept only when it is sure enough to pass a check by itself (the review
-  threshold, `min_field`) and its ink does not look written by hand (`looks_handwritten`);
+* otherwise the one reading left is kept only when it is sure (at least the re-read trigger of the confidence
+  policy, `reread_below`: a single reading of a hand between the review threshold and that is wrong as often
+  as right) and its ink does not look written by hand (`looks_handwritten`, which misses some hands);
 * anything else is left empty (value None, confidence 0, no raw text) with its box, so the check says
   FIELD_UNREADABLE and the review app shows the crop: never a guess.
 
@@ -116,7 +117,7 @@ def keep_reading(fv: FieldValue, *, agreed: bool, handwritten: bool, policy: Con
         return True  # nothing to keep or to drop
     if agreed:
         return True
-    return not handwritten and not policy.needs_review(fv)
+    return not handwritten and not policy.needs_reread(fv)
 
 
 def unread(fv: FieldValue) -> FieldValue:
