@@ -50,6 +50,7 @@ from pipeline.reading.handwriting import (
     looks_handwritten,
     same_reading,
     unread,
+    value_rows,
 )
 from pipeline.reading.protocol import Extract, Look
 
@@ -186,7 +187,8 @@ class NeuralLook:
         fv = look.fields.get(key)
         if fv is None or fv.value is None or fv.box is None or look.image is None:
             return
-        hand = looks_handwritten(look.image, fv.box, label_box(look.ocr, fv.box))
+        rows = value_rows(look.ocr, fv.box, fv.value)
+        hand = any(looks_handwritten(look.image, row, label_box(look.ocr, row)) for row in rows)
         if keep_reading(fv, agreed=False, handwritten=hand, policy=look.policy):
             return  # one sure reading of ink that looks printed
         if look.tools.neural is None and not hand:
@@ -194,9 +196,9 @@ class NeuralLook:
         first = first if first is not None and first.value is not None else None
         second = second if second is not None and second.value is not None else None
         if first is None and second is not None:  # the neural engine alone found it: tesseract reads its line
-            first = self._line_reading(look, key, fv.box, look.tools.engine)
+            first = self._line_reading(look, key, rows, look.tools.engine)
         elif second is None and first is not None and look.tools.neural is not None:
-            found = self._line_reading(look, key, fv.box, look.tools.neural)
+            found = self._line_reading(look, key, rows, look.tools.neural)
             second = None if found is None else look.policy.from_neural(found)
         if agree(first, second):  # two engines read the same: kept, with the confidence of both, on its box
             both = look.policy.reconcile(first, second, same=same_reading, choose=more_spaced, independent=True)
@@ -207,19 +209,25 @@ class NeuralLook:
         log.debug("%s: %s may be handwritten and two engines do not read it alike: left empty",
                   look.doc_type.value, key)
 
-    def _line_reading(self, look: Look, key: str, box: Box, engine: OcrEngine) -> FieldValue | None:
-        """`key` as the reader extracts it after `engine` read the value's own `box` (the label's words stay:
-        PP-OCR joins a label to its value across the gap, "NamaSITTIAISYAH"); None when the engine reads
-        nothing there or the value found is not in `box`."""
+    def _line_reading(self, look: Look, key: str, rows: Sequence[Box], engine: OcrEngine) -> FieldValue | None:
+        """`key` as the reader extracts it after `engine` read the value's own box, row by row (the label's
+        words stay: PP-OCR joins a label to its value across the gap, "NamaSITTIAISYAH"); None when the
+        engine reads nothing there or the value found is not in those rows."""
         assert look.image is not None
-        new = read_region(engine, look.image, box)
-        if not new:
+        page = look.ocr
+        for row in rows:
+            new = read_region(engine, look.image, row)
+            if not new:
+                return None
+            swapped = swap_words(page, row, new)
+            # no words of the first engine in the row: put the new ones after the label
+            page = insert_after_label(page, row, new) if swapped is page else swapped
+        if page is look.ocr:
             return None
-        page = swap_words(look.ocr, box, new)
-        if page is look.ocr:  # no words of the first engine in the box: put the new ones after the label
-            page = insert_after_label(look.ocr, box, new)
         found = self.extract_fields(page, look.tools).get(key)
-        if found is None or found.value is None or found.box is None or not _centre_in(found.box, box):
+        if found is None or found.value is None or found.box is None or not any(_centre_in(found.box, r) or
+                                                                                 _centre_in(r, found.box)
+                                                                                 for r in rows):
             return None  # a value from elsewhere on the page is not this engine's reading of the box
         others = _label_words(look.doc_type, self.label_of.get(key, key))
         return found if plausible(found.value, others) else None

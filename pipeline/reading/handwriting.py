@@ -86,6 +86,33 @@ def looks_handwritten(image: np.ndarray, box: Box, label: Box | None = None) -> 
     return value >= HAND_MIN and value >= times * _irregularity(g, label) + plus
 
 
+def value_rows(ocr: OcrPage, box: Box, value: object) -> list[Box]:
+    """The value's box line by line: a value that runs on to the next line of a sentence ("... Sdri. KHOIRUN
+    ROHMAH / NADHIFAH NISA, lahir ...") has one box over both lines and over the sentence's words beside it.
+    The rows are the boxes of the words inside `box` that spell the value's words, grouped by line; `[box]`
+    when they stand on one line or none is found (a value the first engine did not read)."""
+    tokens = {_letters(t) for t in str(value).split()} - {""}
+    words = [w for w in ocr.words if _centre_in(w.box, box) and _letters(w.text) in tokens]
+    if not words:
+        return [box]
+    height = float(np.median([w.box[3] for w in words]))
+    rows: list[list] = []
+    for w in sorted(words, key=lambda w: w.box[1] + w.box[3] / 2):
+        mid = w.box[1] + w.box[3] / 2
+        if rows and abs(mid - (rows[-1][-1].box[1] + rows[-1][-1].box[3] / 2)) <= 0.6 * height:
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    if len(rows) < 2:
+        return [box]
+    return [b for b in (union_box(r) for r in rows) if b is not None]
+
+
+def _centre_in(b: Box, box: Box) -> bool:
+    cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
+    return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
+
+
 def label_box(ocr: OcrPage, box: Box) -> Box | None:
     """The words left of `box` on its line (a form's printed label), as one box."""
     mid = box[1] + box[3] / 2

@@ -74,3 +74,20 @@ def test_two_readings_agree_whatever_the_case_and_spacing() -> None:
 def test_a_value_left_unread_keeps_its_box_only() -> None:
     out = handwriting.unread(FieldValue("SIFI", 0.9, (1, 2, 3, 4), raw="SIFI"))
     assert out == FieldValue(None, 0.0, (1, 2, 3, 4))
+
+
+def test_a_value_that_runs_on_to_the_next_line_is_looked_at_line_by_line() -> None:
+    """GIVEN a name in a sentence that wraps ("... Sdri. KHOIRUN ROHMAH / NADHIFAH NISA, lahir ...") THEN its
+    rows are the name's words on each line, not one box over two lines and the sentence beside it."""
+    from pipeline.context import OcrPage, Word
+
+    words = [Word("bahwa", 0.9, (835, 550, 93, 21)), Word("Sdri.", 0.9, (942, 549, 65, 22)),
+             Word("KHOIRUN", 0.9, (1022, 550, 136, 21)), Word("ROHMAH", 0.9, (1174, 550, 130, 21)),
+             Word("NADHIFAH", 0.9, (179, 603, 152, 21)), Word("NISA,", 0.9, (347, 603, 74, 24)),
+             Word("lahir", 0.9, (437, 602, 65, 22))]
+    ocr = OcrPage(words=words, width=1400, height=800)
+    box = (179, 550, 1125, 77)
+    rows = handwriting.value_rows(ocr, box, "KHOIRUN ROHMAH NADHIFAH NISA")
+    assert rows == [(1022, 550, 282, 21), (179, 603, 242, 24)]
+    assert handwriting.value_rows(ocr, (1022, 550, 282, 21), "KHOIRUN ROHMAH") == [(1022, 550, 282, 21)]
+    assert handwriting.value_rows(ocr, box, "SIFI") == [box]  # nothing spelled: the box as it is
