@@ -25,7 +25,7 @@ CHECK_IDS = (
     "education", "health_conclusion", "health_vitals", "health_date", "health_issuer", "domicile",
     "identity_reg_ktp_nama", "identity_ktp_ijazah_nama", "identity_ktp_sehat_nama", "identity_reg_ktp_nik",
     "identity_reg_ktp_dob", "identity_ktp_ijazah_dob", "nik_valid", "nik_consistent", "citizenship",
-    "duplicate_nik",
+    "duplicate_nik", "fields_read",
 )
 
 

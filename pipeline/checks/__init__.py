@@ -12,7 +12,12 @@ from config.rules import Rules
 from models.contract import Check, DocType, DocumentResult, FileError, Registration
 from pipeline.checks.area import check_domicile
 from pipeline.checks.base import CheckContext, pick_documents
-from pipeline.checks.documents import check_documents, check_files_readable, check_registration
+from pipeline.checks.documents import (
+    check_documents,
+    check_fields_read,
+    check_files_readable,
+    check_registration,
+)
 from pipeline.checks.health import check_conclusion, check_date, check_issuer, check_vitals
 from pipeline.checks.identity import check_duplicates, check_identity, dossier_niks
 from pipeline.checks.messages import Catalogue, load_catalogue
@@ -52,6 +57,7 @@ def run_checks(
         checks += [check_conclusion(ctx), check_vitals(ctx), check_date(ctx), check_issuer(ctx)]
     checks += check_identity(ctx)
     checks += [c for c in (check_domicile(ctx), check_duplicates(ctx)) if c is not None]
+    checks.append(check_fields_read(ctx, checks))  # last: what no other check reported as unread
     return checks
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.contract import Check, CheckStatus, DocType, Evidence
-from pipeline.checks.base import CheckContext
+from pipeline.checks.base import FIELD_UNREADABLE, CheckContext
 from pipeline.errors import FILE_WARNINGS, STORED_COPY_ERRORS
 
 DOCUMENT_UNREADABLE = "DOCUMENT_UNREADABLE"
@@ -81,3 +81,21 @@ def check_registration(ctx: CheckContext) -> Check:
         return ctx.make("registration", CheckStatus.FAIL, "REGISTRATION_INVALID")
     ev = Evidence(value=ctx.registration.dossier_id, note="registration.json")
     return ctx.make("registration", CheckStatus.PASS, evidence=[ev])
+
+
+def check_fields_read(ctx: CheckContext, checks: list[Check]) -> Check:
+    """FIELD_UNREADABLE for every field of a chosen document that was found but not read (its value empty, as
+    the reading leaves a handwritten value it could not read surely, its box kept for the crop), unless another
+    check already says so for that field: a value not read is reported as not read, even when no rule uses it
+    (the ijazah's place of birth) or the check that would use it is not emitted (no KTP to compare with)."""
+    said = {(e.document, e.file, e.field) for c in checks if c.status != CheckStatus.PASS
+            and c.reason == FIELD_UNREADABLE for e in c.evidence}
+    unread = [ctx.read(t, name) for t, d in ctx.docs.items() for name, value in d.fields.items()
+              if (value is None or not str(value).strip()) and (t, d.file, name) not in said]
+    if not unread:
+        return ctx.make("fields_read", CheckStatus.PASS)
+    names = ", ".join(f"{ctx.messages.field(r.name)} ({ctx.messages.document(r.source)})" for r in unread)
+    names_en = ", ".join(f"{ctx.messages.field(r.name, en=True)} ({ctx.messages.document(r.source, en=True)})"
+                         for r in unread)
+    return ctx.make("fields_read", CheckStatus.REVIEW, FIELD_UNREADABLE, {"fields": names, "fields_en": names_en},
+                    [r.evidence() for r in unread])

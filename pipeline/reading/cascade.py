@@ -17,10 +17,11 @@ The second reading goes through the reader's own extraction (a line crop replace
 line, so the same parser reads it), and each field's two readings become one through the confidence policy as
 independent engines: alike raises the confidence, different caps it below the review threshold.
 
-Handwriting: a key field that ends below the review threshold and whose pixels look written by hand
-(`looks_handwritten`: an uneven baseline and letter height, measured on the ink and compared with the printed
-label on the same line) is left empty, with its box,
-so the check says FIELD_UNREADABLE and the review app shows the crop; never a guess.
+Handwriting (`pipeline.reading.handwriting`): on the fields a reader names as possibly handwritten, the engine
+that has not read a value reads its line too (tesseract where only the neural engine found it, the neural
+engine where tesseract was sure of ink that looks handwritten), and the value is kept only when the two engines
+agree, or one is sure of ink that does not look handwritten; otherwise it is left empty with its box, so the
+check says FIELD_UNREADABLE and the review app shows the crop: never a guess.
 
 Figures that set the thresholds: docs/ocr.md ("Cascade").
 """
@@ -32,17 +33,25 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-import cv2
 import numpy as np
 
 from models.contract import DocType
 from pipeline.context import Box, FieldValue, OcrPage, Word
 from pipeline.normalise import load_vocab
-from pipeline.ocr.base import OcrEngine, as_gray
-from pipeline.ocr.regions import clip_box, read_region
-from pipeline.reading.common.lines import Line, colon_x, split_label, union_box, visual_lines
+from pipeline.ocr.base import OcrEngine
+from pipeline.ocr.regions import read_region
+from pipeline.reading.common.lines import Line, colon_x, split_label, visual_lines
 from pipeline.reading.common.reread import same_text
 from pipeline.reading.confidence import ConfidencePolicy
+from pipeline.reading.handwriting import (
+    agree,
+    keep_reading,
+    label_box,
+    looks_handwritten,
+    same_reading,
+    unread,
+    value_rows,
+)
 from pipeline.reading.protocol import Extract, Look
 
 log = logging.getLogger(__name__)
@@ -54,12 +63,6 @@ WEAK_PAGE_CONF = 0.75  # tesseract's mean word confidence under this: the page r
 FULL_READ_MISSING = 0.5  # this share of the key fields missing: the neural engine reads the whole page
 FULL_READ_UNSURE_CARD = 0.3  # a damaged card with this share of its key fields under review: read whole
 LINE_MIN_SHARE = 0.4  # a missing value's line crop reaches this share of the page width right of its label
-# handwriting: baseline and letter-height irregularity of the ink (see `stroke_irregularity`): at least
-# HAND_MIN and well above the printed label's on the same line (the same capture damage applies to both), or,
-# with no label to compare, above HAND_ALONE
-HAND_MIN = 0.025
-HAND_OVER_LABEL = (2.0, 0.02)  # value >= 2 x label + 0.02
-HAND_ALONE = 0.30
 
 
 @dataclass(frozen=True)
@@ -138,8 +141,11 @@ class NeuralLook:
         assert look.image is not None
         neural = look.tools.neural
         plan = route(page_facts(look), look.fields, self.keys, look.policy, have_neural=neural is not None)
+        plan = self._with_handwriting(look, plan, have_neural=neural is not None)
         log.debug("%s: neural step: %s (%s, %d fields)", look.doc_type.value, plan.why,
                   "full read" if plan.full_read else "line crops", len(plan.fields))
+        firsts = {key: look.fields.get(key) for key in self.handwriting}
+        seconds: dict[str, FieldValue | None] = {}
         if neural is not None and not plan.empty:
             second = self._second_reading(look, neural, plan)
             for key in plan.fields:
@@ -147,13 +153,84 @@ class NeuralLook:
                 others = _label_words(look.doc_type, self.label_of.get(key, key))
                 if new is not None and (new.value is None or not plausible(new.value, others)):
                     new = None
+                if new is not None and _same_words(look.fields.get(key), new):
+                    new = None  # the crop was not read: the first reading's own words, not a second engine
                 new = None if new is None else look.policy.from_neural(new)
+                seconds[key] = new
                 best = look.policy.reconcile(look.fields.get(key), new, same=same_text, choose=more_spaced,
                                              independent=True)
                 if best is not None:
                     look.fields[key] = best
         for key in self.handwriting:
-            blank_if_handwritten(look, key)
+            self._settle_handwriting(look, key, firsts.get(key), seconds.get(key))
+
+    def _with_handwriting(self, look: Look, plan: Route, *, have_neural: bool) -> Route:
+        """`plan` plus a line crop of each possibly handwritten field that tesseract read surely but whose ink
+        looks handwritten: one engine alone is not enough there (`pipeline.reading.handwriting`)."""
+        if not have_neural or plan.full_read:
+            return plan
+        extra = []
+        for key in self.handwriting:
+            fv = look.fields.get(key)
+            if key in plan.fields or fv is None or fv.value is None or fv.box is None:
+                continue
+            if look.image is not None and looks_handwritten(look.image, fv.box, label_box(look.ocr, fv.box)):
+                extra.append(key)
+        if not extra:
+            return plan
+        return Route(fields=(*plan.fields, *extra), why=f"{plan.why}; handwriting to confirm")
+
+    def _settle_handwriting(self, look: Look, key: str, first: FieldValue | None,
+                            second: FieldValue | None) -> None:
+        """Keep the field's value only when it is not a guess (`handwriting.keep_reading`); a value that one
+        engine alone found is first read by the other engine on its line."""
+        fv = look.fields.get(key)
+        if fv is None or fv.value is None or fv.box is None or look.image is None:
+            return
+        rows = value_rows(look.ocr, fv.box, fv.value)
+        hand = any(looks_handwritten(look.image, row, label_box(look.ocr, row)) for row in rows)
+        if keep_reading(fv, agreed=False, handwritten=hand, policy=look.policy):
+            return  # one sure reading of ink that looks printed
+        if look.tools.neural is None and not hand:
+            return  # one engine in this process: ink that looks printed keeps its (weak) reading for review
+        first = first if first is not None and first.value is not None else None
+        second = second if second is not None and second.value is not None else None
+        if first is None and second is not None:  # the neural engine alone found it: tesseract reads its line
+            first = self._line_reading(look, key, rows, look.tools.engine)
+        elif second is None and first is not None and look.tools.neural is not None:
+            found = self._line_reading(look, key, rows, look.tools.neural)
+            second = None if found is None else look.policy.from_neural(found)
+        if agree(first, second):  # two engines read the same: kept, with the confidence of both, on its box
+            both = look.policy.reconcile(first, second, same=same_reading, choose=more_spaced, independent=True)
+            if both is not None:
+                look.fields[key] = replace(both, box=fv.box)
+            return
+        look.fields[key] = unread(fv)
+        log.debug("%s: %s may be handwritten and two engines do not read it alike: left empty",
+                  look.doc_type.value, key)
+
+    def _line_reading(self, look: Look, key: str, rows: Sequence[Box], engine: OcrEngine) -> FieldValue | None:
+        """`key` as the reader extracts it after `engine` read the value's own box, row by row (the label's
+        words stay: PP-OCR joins a label to its value across the gap, "NamaSITTIAISYAH"); None when the
+        engine reads nothing there or the value found is not in those rows."""
+        assert look.image is not None
+        page = look.ocr
+        for row in rows:
+            new = read_region(engine, look.image, row)
+            if not new:
+                return None
+            swapped = swap_words(page, row, new)
+            # no words of the first engine in the row: put the new ones after the label
+            page = insert_after_label(page, row, new) if swapped is page else swapped
+        if page is look.ocr:
+            return None
+        found = self.extract_fields(page, look.tools).get(key)
+        if found is None or found.value is None or found.box is None or not any(_centre_in(found.box, r) or
+                                                                                 _centre_in(r, found.box)
+                                                                                 for r in rows):
+            return None  # a value from elsewhere on the page is not this engine's reading of the box
+        others = _label_words(look.doc_type, self.label_of.get(key, key))
+        return found if plausible(found.value, others) else None
 
     def _second_reading(self, look: Look, neural: OcrEngine, plan: Route) -> dict[str, FieldValue]:
         assert look.image is not None
@@ -227,6 +304,13 @@ def plausible(value: object, label_words: frozenset[str]) -> bool:
     return not any(t in label_words for t in tokens)
 
 
+def _same_words(first: FieldValue | None, second: FieldValue) -> bool:
+    """`second` is `first` over again (same value, confidence and box): extraction found the first engine's
+    words where the second engine read nothing."""
+    return first is not None and (first.value, first.confidence, first.box) == (second.value, second.confidence,
+                                                                               second.box)
+
+
 def _on_line(box: Box, lb: Box) -> bool:
     mid = box[1] + box[3] / 2
     return lb[1] <= mid <= lb[1] + lb[3]
@@ -235,90 +319,39 @@ def _on_line(box: Box, lb: Box) -> bool:
 def swap_lines(ocr: OcrPage, image: np.ndarray, crops: Sequence[Box], engine: OcrEngine) -> OcrPage:
     """`ocr` with the words inside each crop replaced by `engine`'s reading of that crop as one line (same line
     and block ids, at the same place in reading order), so the reader's extraction reads the new words."""
-    words = list(ocr.words)
     for box in crops:
-        new = read_region(engine, image, box)
-        inside = {id(w) for w in words if _centre_in(w.box, box)}
-        if not inside or not new:
-            continue
-        at = next(i for i, w in enumerate(words) if id(w) in inside)
-        first = next(w for w in words if id(w) in inside)
-        kept = [w for w in words if id(w) not in inside]
-        at = min(at, len(kept))
-        words = kept[:at] + [Word(w.text, w.conf, w.box, line=first.line, block=first.block) for w in new] + kept[at:]
+        ocr = swap_words(ocr, box, read_region(engine, image, box))
+    return ocr
+
+
+def swap_words(ocr: OcrPage, box: Box, new: Sequence[Word]) -> OcrPage:
+    """`ocr` with its words inside `box` replaced by `new` (unchanged when either is empty)."""
+    words = list(ocr.words)
+    inside = {id(w) for w in words if _centre_in(w.box, box)}
+    if not inside or not new:
+        return ocr
+    at = next(i for i, w in enumerate(words) if id(w) in inside)
+    first = next(w for w in words if id(w) in inside)
+    kept = [w for w in words if id(w) not in inside]
+    at = min(at, len(kept))
+    words = kept[:at] + [Word(w.text, w.conf, w.box, line=first.line, block=first.block) for w in new] + kept[at:]
+    return OcrPage(words=words, width=ocr.width, height=ocr.height, source=ocr.source)
+
+
+def insert_after_label(ocr: OcrPage, box: Box, new: Sequence[Word]) -> OcrPage:
+    """`ocr` with `new` put after the last word left of `box` on its line (the label), as part of its line."""
+    mid = box[1] + box[3] / 2
+    left = [i for i, w in enumerate(ocr.words) if w.box[0] + w.box[2] <= box[0] + box[2] / 2
+            and w.box[1] <= mid <= w.box[1] + w.box[3]]
+    if not left:
+        return ocr
+    at = max(left, key=lambda i: ocr.words[i].box[0])
+    label = ocr.words[at]
+    words = list(ocr.words)
+    words[at + 1 : at + 1] = [Word(w.text, w.conf, w.box, line=label.line, block=label.block) for w in new]
     return OcrPage(words=words, width=ocr.width, height=ocr.height, source=ocr.source)
 
 
 def _centre_in(b: Box, box: Box) -> bool:
     cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
     return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
-
-
-# ---- handwriting ------------------------------------------------------------------------------------------
-
-def stroke_irregularity(gray: np.ndarray) -> float:
-    """How unevenly the ink of a one-line crop sits: the spread of its letters' bottoms around their common
-    baseline plus the spread of their heights, each over the median letter height (robust: medians of
-    absolute deviations). Printed text sits on one baseline at one height (~0.05-0.15); a hand's letters
-    wander and vary (clean renders of the sample generator's hands 0.03-0.07, illegible ones up to 0.4; printed
-    lines 0.0-0.005; damage raises both). 0.0 when there are too few letters to say."""
-    g = as_gray(gray)
-    if g.size == 0 or min(g.shape) < 8:
-        return 0.0
-    _, ink = cv2.threshold(g, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    comps = stats[1:n]
-    if len(comps) == 0:
-        return 0.0
-    h = comps[:, cv2.CC_STAT_HEIGHT].astype(float)
-    area = comps[:, cv2.CC_STAT_AREA]
-    keep = (area >= 12) & (h >= 0.35 * np.median(h)) & (h <= 0.95 * g.shape[0])
-    comps, h = comps[keep], h[keep]
-    if len(comps) < 4:
-        return 0.0
-    med_h = float(np.median(h))
-    x = comps[:, cv2.CC_STAT_LEFT] + comps[:, cv2.CC_STAT_WIDTH] / 2.0
-    bottom = (comps[:, cv2.CC_STAT_TOP] + comps[:, cv2.CC_STAT_HEIGHT]).astype(float)
-    slope, icpt = np.polyfit(x, bottom, 1) if np.ptp(x) > 0 else (0.0, float(np.median(bottom)))
-    resid = bottom - (slope * x + icpt)
-    base = float(np.median(np.abs(resid - np.median(resid))))
-    height = float(np.median(np.abs(h - med_h)))
-    return (base + height) / max(1.0, med_h)
-
-
-def _irregularity(g: np.ndarray, box: Box) -> float:
-    """`stroke_irregularity` of a box grown up and down (ascenders, a wandering hand), not sideways (the
-    neighbour: a label beside its value)."""
-    pad = max(2, box[3] // 6)
-    x, y, w, h = clip_box((box[0] + pad, box[1], max(0, box[2] - 2 * pad), box[3]), g.shape[1], g.shape[0], margin=pad)
-    return stroke_irregularity(g[y : y + h, x : x + w]) if w >= 8 and h >= 8 else 0.0
-
-
-def looks_handwritten(image: np.ndarray, box: Box, label: Box | None = None) -> bool:
-    """The value in `box` of the prepared page looks written by hand: its ink is irregular, and much more so
-    than the printed `label` beside it when there is one (`stroke_irregularity`)."""
-    g = as_gray(image)
-    value = _irregularity(g, box)
-    if label is None:
-        return value >= HAND_ALONE
-    times, plus = HAND_OVER_LABEL
-    return value >= HAND_MIN and value >= times * _irregularity(g, label) + plus
-
-
-def label_box(ocr: OcrPage, box: Box) -> Box | None:
-    """The words left of `box` on its line (a form's printed label), as one box."""
-    mid = box[1] + box[3] / 2
-    return union_box(w for w in ocr.words if w.box[0] + w.box[2] <= box[0] and w.box[1] <= mid <= w.box[1] + w.box[3])
-
-
-def blank_if_handwritten(look: Look, key: str) -> bool:
-    """A field below the review threshold whose pixels look handwritten becomes empty (value None, confidence
-    0, its box kept for the review app): the check says FIELD_UNREADABLE instead of weighing a guess."""
-    fv = look.fields.get(key)
-    if fv is None or fv.value is None or fv.box is None or look.image is None:
-        return False
-    if not look.policy.needs_review(fv) or not looks_handwritten(look.image, fv.box, label_box(look.ocr, fv.box)):
-        return False
-    look.fields[key] = replace(fv, value=None, confidence=0.0, raw=None)
-    log.debug("%s: %s looks handwritten and is not read surely: left empty", look.doc_type.value, key)
-    return True

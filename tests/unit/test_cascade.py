@@ -11,7 +11,7 @@ import pytest
 from models.contract import DocType
 from pipeline.context import FieldValue, OcrPage, PageInput, Word
 from pipeline.nlp import build_nlp
-from pipeline.reading import cascade, read_page
+from pipeline.reading import cascade, handwriting, read_page
 from pipeline.reading.cascade import NeuralLook, PageFacts, Route, page_facts, route
 from pipeline.reading.protocol import NEURAL, PRIMARY, Look, ReadingTools
 from pipeline.reading.registry import reader_for
@@ -218,8 +218,8 @@ def _handwritten(text: str, seed: int = 3) -> np.ndarray:
 def test_handwriting_is_told_from_print_by_its_strokes(seed: int) -> None:
     printed = render_lines(["SITI AMINAH BINTI SLAMET"], size=32)
     written = _handwritten("Siti Aminah binti Slamet", seed)
-    assert cascade.stroke_irregularity(printed) < cascade.HAND_MIN
-    assert cascade.stroke_irregularity(written) >= cascade.HAND_MIN
+    assert handwriting.stroke_irregularity(printed) < handwriting.HAND_MIN
+    assert handwriting.stroke_irregularity(written) >= handwriting.HAND_MIN
     # on one page: the written value beside a printed label
     label = render_lines(["Nama"], size=32)
     h = max(label.shape[0], written.shape[0])
@@ -228,15 +228,17 @@ def test_handwriting_is_told_from_print_by_its_strokes(seed: int) -> None:
     page[: written.shape[0], label.shape[1] :] = written
     value_box = (label.shape[1], 0, written.shape[1], written.shape[0])
     label_box = (0, 0, label.shape[1], label.shape[0])
-    assert cascade.looks_handwritten(page, value_box, label_box)
-    assert not cascade.looks_handwritten(page, label_box, label_box)
+    assert handwriting.looks_handwritten(page, value_box, label_box)
+    assert not handwriting.looks_handwritten(page, label_box, label_box)
 
 
-def _hand_look(nlp, neural_conf: float) -> Look:
-    """An ijazah whose name row holds a handwritten name that tesseract read weakly (a guess), and a neural
-    stand-in that reads it with `neural_conf`."""
-    ocr = fake_page(IJAZAH_ROWS[:1] + ["Nama : 5ITI AMLNAH"] + IJAZAH_ROWS[2:], confs={"5ITI": 0.3, "AMLNAH": 0.35})
-    neural = Canned(line=[("Nama", 0.99), (":", 0.99), ("SIFI", neural_conf), ("AMINAH", neural_conf)])
+def _hand_look(nlp, neural_conf: float, neural_name: str = "SIFI", tess: str = "5ITI AMLNAH",
+               tess_conf: float = 0.3) -> Look:
+    """An ijazah whose name row holds a handwritten name that tesseract read as `tess` with `tess_conf`, and a
+    neural stand-in that reads it "`neural_name` AMINAH" with `neural_conf`."""
+    first, last = tess.split()
+    ocr = fake_page(IJAZAH_ROWS[:1] + [f"Nama : {tess}"] + IJAZAH_ROWS[2:], confs={first: tess_conf, last: tess_conf})
+    neural = Canned(line=[("Nama", 0.99), (":", 0.99), (neural_name, neural_conf), ("AMINAH", neural_conf)])
     tools = ReadingTools(engines={PRIMARY: NoEngine(), NEURAL: neural}, nlp=nlp, policy=policy())
     look = _look(DocType.IJAZAH, ocr, tools)
     assert look.image is not None
@@ -248,30 +250,47 @@ def _hand_look(nlp, neural_conf: float) -> Look:
 HAND_AREA = (110, 56, 240, 52)  # right of the printed "Nama :" (x 40-110), over its row (y 70-94)
 
 
-def test_a_handwritten_field_neither_engine_reads_surely_is_left_empty_with_its_box(nlp) -> None:
-    look = _hand_look(nlp, neural_conf=0.7)  # the neural engine's 0.7 is ~0.47 on the common scale
-    NeuralLook(reader_for(DocType.IJAZAH).extract, ("nama",), handwriting=("nama",)).run(look)  # type: ignore[union-attr]
-    nama = look.fields["nama"]
-    assert nama.value is None and nama.raw is None and nama.confidence == 0.0
-    assert nama.box is not None and HAND_AREA[0] <= nama.box[0] < HAND_AREA[0] + HAND_AREA[2]  # kept for review
-
-
-def test_a_handwritten_field_read_surely_is_kept(nlp) -> None:
-    look = _hand_look(nlp, neural_conf=0.97)
-    NeuralLook(reader_for(DocType.IJAZAH).extract, ("nama",), handwriting=("nama",)).run(look)  # type: ignore[union-attr]
-    assert look.fields["nama"].value == "SIFI AMINAH"  # the neural reading, sure of itself, stands
-
-
-def test_a_weak_printed_field_is_not_taken_for_handwriting(nlp) -> None:
-    look = _hand_look(nlp, neural_conf=0.7)
+def _printed(look: Look) -> Look:
+    """The same look with the name printed instead of written."""
     assert look.image is not None
     x, y, w, h = HAND_AREA
     look.image[y : y + h, x : x + w] = 255
     printed = render_lines(["SITI AMINAH"], size=30)
     look.image[y : y + printed.shape[0], x : x + printed.shape[1]] = printed
+    return look
+
+
+def _read_name(look: Look) -> FieldValue:
     NeuralLook(reader_for(DocType.IJAZAH).extract, ("nama",), handwriting=("nama",)).run(look)  # type: ignore[union-attr]
-    nama = look.fields["nama"]
-    assert nama.value == "SIFI AMINAH" and policy().needs_review(nama)  # a weak reading for review, not emptied
+    return look.fields["nama"]
+
+
+def test_a_handwritten_field_neither_engine_reads_surely_is_left_empty_with_its_box(nlp) -> None:
+    nama = _read_name(_hand_look(nlp, neural_conf=0.7))  # the neural engine's 0.7 is ~0.47 on the common scale
+    assert nama.value is None and nama.raw is None and nama.confidence == 0.0
+    assert nama.box is not None and HAND_AREA[0] <= nama.box[0] < HAND_AREA[0] + HAND_AREA[2]  # kept for review
+
+
+def test_a_handwritten_field_one_engine_alone_is_sure_of_is_left_empty(nlp) -> None:
+    """GIVEN handwriting that tesseract reads "5ITI AMLNAH" (weak) and the neural engine "SIFI AMINAH" at 0.97
+    THEN no value is kept: one engine's sure reading of a hand is a guess as often as not."""
+    nama = _read_name(_hand_look(nlp, neural_conf=0.97))
+    assert nama.value is None and nama.box is not None
+
+
+def test_a_handwritten_field_both_engines_read_alike_is_kept_and_lifted(nlp) -> None:
+    nama = _read_name(_hand_look(nlp, neural_conf=0.93, neural_name="SITI", tess="SITI AMINAH", tess_conf=0.7))
+    assert nama.value == "SITI AMINAH" and not policy().needs_review(nama)
+
+
+def test_a_printed_field_one_engine_reads_surely_is_kept(nlp) -> None:
+    nama = _read_name(_printed(_hand_look(nlp, neural_conf=0.99)))
+    assert nama.value == "SIFI AMINAH" and not policy().needs_review(nama)  # the sure reading of print stands
+
+
+def test_a_weak_reading_the_engines_do_not_share_is_not_kept_even_on_print(nlp) -> None:
+    nama = _read_name(_printed(_hand_look(nlp, neural_conf=0.7)))
+    assert nama.value is None and nama.box is not None  # FIELD_UNREADABLE, crop shown: not a weak guess
 
 
 def test_an_empty_field_goes_to_review_as_unreadable() -> None:

@@ -612,3 +612,31 @@ def test_messages_carry_no_unfilled_placeholders():
         for c in checks.values():
             assert "{" not in c.message and "{" not in (c.message_en or ""), c.id
             assert " - " not in c.message, (c.id, c.message)
+
+
+# ---- fields found but not read -----------------------------------------------------------------------
+
+
+def test_a_field_found_but_not_read_is_reported_even_when_no_rule_uses_it():
+    """GIVEN an ijazah whose place of birth was found (its box kept) but left empty by the reading WHEN the
+    checks run THEN `fields_read` reports it FIELD_UNREADABLE with its box; nothing else changes."""
+    checks, (status, _) = run(docs=[ktp(), ijazah(tempat_lahir=None), sehat()], duplicates={})
+    assert failing(checks) == {"fields_read": "FIELD_UNREADABLE"}
+    ev = checks["fields_read"].evidence
+    assert [(e.document, e.field, e.box) for e in ev] == [(DocType.IJAZAH, "tempat_lahir", [10, 20, 100, 12])]
+    assert status == DossierStatus.NEEDS_REVIEW
+
+
+def test_an_unread_field_another_check_reports_is_not_reported_twice():
+    checks, _ = run(docs=[ktp(), ijazah(nama=None), sehat()], duplicates={})
+    assert failing(checks) == {"identity_ktp_ijazah_nama": "FIELD_UNREADABLE"}
+    assert checks["fields_read"].status == CheckStatus.PASS
+
+
+def test_an_unread_name_is_reported_when_there_is_no_card_to_compare_it_with():
+    checks, _ = run(docs=[ijazah(), sehat(nama=None, tekanan_darah=None)], duplicates={})
+    c = checks["fields_read"]
+    assert c.reason == "FIELD_UNREADABLE" and "identity_ktp_sehat_nama" not in checks
+    assert {(e.document, e.field) for e in c.evidence} == {(DocType.SURAT_SEHAT, "nama"),
+                                                          (DocType.SURAT_SEHAT, "tekanan_darah")}
+    assert c.message and c.message_en
