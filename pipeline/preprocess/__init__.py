@@ -36,7 +36,8 @@ CARD_TEXT_SCALE = 0.02  # glyph height / short side: ~0.03 on a card, ~0.01 on a
 CARD_RATIO = (1.3, 2.1)  # long:short of a photocopied card's print block: the card is 1.59, its print ~0.95 of
 # its width and 0.75-0.85 of its height (1.8-2.0)
 GLYPH_WORK = 600  # px, long side at which a block's letters are counted
-GLYPH_FILL = 0.7  # a letter's strokes fill less of its box than this; a printed dot or a bar fills more
+GLYPH_MAX = 0.15  # a letter is shorter than this share of a card's short side (its photo is not)
+GLYPH_STROKE = 0.45  # a letter's stroke is thinner than this share of its height; a printed dot is as wide as tall
 MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
 THUMB_SIDE = 200  # px, long side of the copy colour statistics are taken on
@@ -174,13 +175,18 @@ def _photocopied_card(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, 
 
 def _glyphs(gray: np.ndarray) -> np.ndarray:
     """Stats rows (x, y, w, h, area; at `GLYPH_WORK` px on the long side) of the ink blobs shaped like letters:
-    at least 3 px tall, no wider than three letters, and hollow or thin (a letter's strokes fill well under
-    `GLYPH_FILL` of its box). A card's back (a guilloche or halftone pattern, a blank surface) has few: its dots
-    are filled, its lines long."""
+    at least 3 px tall and under `GLYPH_MAX` of the image's short side, no wider than three letters, and drawn with strokes thin for their height (the
+    widest point of a stroke, from the distance transform, under `GLYPH_STROKE` of the blob's height). A
+    card's back (a guilloche or halftone pattern, a blank surface) has few: its dots are filled, its lines
+    long."""
     small, _ = geometry.shrink(gray, GLYPH_WORK, exact=True)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(geometry.text_mask(small), connectivity=8)
+    mask = geometry.text_mask(small)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    half_stroke = np.zeros(n, np.float32)
+    np.maximum.at(half_stroke, labels.ravel().astype(np.intp), cv2.distanceTransform(mask, cv2.DIST_L2, 3).ravel())
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
-    return stats[1:][(h >= 3) & (area >= 6) & (w <= 3 * h) & (area < GLYPH_FILL * w * h)]
+    thin = 2 * half_stroke[1:] < GLYPH_STROKE * h
+    return stats[1:][(h >= 3) & (h <= GLYPH_MAX * min(small.shape)) & (area >= 6) & (w <= 3 * h) & thin]
 
 
 def _print_scale(glyphs: np.ndarray, gray: np.ndarray) -> float:

@@ -22,7 +22,9 @@ TEXT_BLOCK_MAX = 0.2  # a block of print covering less of the page than this may
 TEXT_BLOCK_SHARE = 0.9  # ...when it holds at least this share of the page's print
 TEXT_BLOCKS = 3  # at most this many blocks (a card's front and back, a stamp or note beside them)
 TEXT_BLOCK_PEER = 0.25  # a further block covers at least this share of the first one (a card side, its photo)
-SPECK_SHARE = 0.02  # a blob of print under this share of the largest blob's surface is a stray mark
+SPECK_SHARE = 0.02  # a blob holding under this share of the inkiest blob's ink is a stray mark
+TEXT_BLOCK_NEAR = 0.35  # blobs this close (share of the largest blob's short side) belong to its block (a card's
+# photo and signature beside its rows)
 TEXT_BLOCK_MARGIN = 0.05  # the card's blank border around its print, as a share of the block's long side
 PATTERN_CONTRAST = 40.0  # Lab distance between two of them that makes a pattern (a checked cloth), not shading
 EDGE_LOW, EDGE_HIGH = 50, 150  # Canny thresholds for a sheet's outline (soft shadows stay below them)
@@ -238,9 +240,9 @@ def find_text_blocks(image: np.ndarray, *, work: int = 800) -> list[np.ndarray]:
 
     The print is the text mask without specks and without long straight rules (a fold, the copier's edge);
     it is closed with a kernel a little wider than a line gap so a card's rows merge into one blob. Blobs
-    that touch the image border (the copier's or scanner lid's dark edge) and stray marks far smaller than
-    the largest blob (a copier's speckle) are not print. A block is the largest blob not yet in a block,
-    grown by the sizeable blobs near it and by a margin for the card's blank border; each block must cover
+    that touch the image border (the copier's or scanner lid's dark edge) and stray marks with far less ink
+    than the inkiest blob (a copier's speckle) are not print. A block is the largest blob not yet in a block,
+    grown by the blobs of print near it (within `TEXT_BLOCK_NEAR` of its short side) and by a margin for the card's blank border; each block must cover
     less than `TEXT_BLOCK_MAX` of the page, and at most `TEXT_BLOCKS` of them hold nearly all of the print
     (`TEXT_BLOCK_SHARE`). A second or third block must be of the first one's size (`TEXT_BLOCK_PEER`): the
     two sides of one card, not a letter's paragraphs.
@@ -263,7 +265,8 @@ def find_text_blocks(image: np.ndarray, *, work: int = 800) -> list[np.ndarray]:
     keep[0] = False
     if not keep.any():
         return []
-    keep &= stats[:, 4] >= SPECK_SHARE * stats[keep, 4].max()
+    blob_ink = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n)
+    keep &= blob_ink >= SPECK_SHARE * blob_ink[keep].max()
     ink = ink * keep[labels]
     total = int(ink.sum())
     if total < 200:
@@ -273,12 +276,14 @@ def find_text_blocks(image: np.ndarray, *, work: int = 800) -> list[np.ndarray]:
     held = 0
     free = keep.copy()
     while held < TEXT_BLOCK_SHARE * total and free.any() and len(boxes) < TEXT_BLOCKS:
-        x0, y0, x1, y1 = _grow_block(np.where(free[:, None], stats, 0), near=2 * k)
+        seed = int(np.argmax(np.where(free, stats[:, 4], -1)))
+        near = max(2 * k, round(TEXT_BLOCK_NEAR * min(w[seed], h[seed])))
+        x0, y0, x1, y1 = _grow_block(np.where(free[:, None], stats, 0), near=near)
         area = (x1 - x0) * (y1 - y0)
         if area > TEXT_BLOCK_MAX * sw * sh:
             return []
         if boxes and area < TEXT_BLOCK_PEER * _area(boxes[0]):
-            return []  # print beside the card that is not its other side
+            break  # print beside the card that is not its other side: the print is too spread for a card
         inside = (x >= x0) & (y >= y0) & (x + w <= x1) & (y + h <= y1) & free
         free &= ~inside
         boxes.append((x0, y0, x1, y1))
