@@ -38,6 +38,7 @@ VERTICAL_MIN_WORDS, VERTICAL_SHARE = 5, 0.6  # a "card" whose words mostly stand
 SMOOTH_KERNEL = 5  # px, median that wipes out a halftone dot or a copier speck at OCR scale (letters 25-40 px
 # tall, strokes 3 px and more) and keeps the strokes
 DOCUMENT_PAPER = 0.5  # paper share above which an unrecognised image is taken for a document
+NEURAL_MIN_PAPER = 0.1  # a wordless image with less paper than this is a picture, not read by the neural engine
 
 
 def text_layer_usable(layer: OcrPage | None) -> bool:
@@ -165,7 +166,8 @@ def _retry(page: PageInput, src: Source, doc_type: DocType, scores: dict[str, fl
             best = (alt, alt_type, alt_scores)
         if max(best[2].values(), default=0.0) >= RETRY_BELOW:
             break
-    if best[1] == DocType.UNKNOWN and neural is not None:
+    if best[1] == DocType.UNKNOWN and neural is not None and (src.ocr.words or src.paper >= NEURAL_MIN_PAPER):
+        # a picture (a pas foto on its backdrop: no word, no paper-coloured surface) is not worth seconds more
         return _neural_retry(page, src, best, neural)
     return best
 

@@ -235,3 +235,19 @@ def test_read_page_hands_the_neural_engine_to_the_last_retry() -> None:
     neural = _Always(fake_page(KTP_WORDS))
     tools = ReadingTools(engines={PRIMARY: _Blank(GARBAGE), NEURAL: neural}, nlp=build_nlp(), policy=policy())
     assert read_page(_page(), tools).type == DocType.KTP and neural.reads >= 1
+
+
+def test_a_wordless_picture_is_not_read_by_the_neural_engine() -> None:
+    """GIVEN a colour photo (a pas foto: tesseract reads no word, no paper-coloured surface) THEN the neural
+    engine is not run on it; a wordless image that shows paper (a card on a cloth) is read."""
+    from dataclasses import replace
+
+    from pipeline.reading.acquire import classify_words
+
+    page = _page()
+    empty = OcrPage(words=[], width=1200, height=800)
+    neural = _Always(fake_page(KTP_WORDS))
+    photo = replace(_weak_source(page), ocr=empty, paper=0.02)
+    assert classify_words(page, photo, _Always(empty), neural)[1] == DocType.UNKNOWN and neural.reads == 0
+    card = replace(_weak_source(page), ocr=empty, paper=0.3)
+    assert classify_words(page, card, _Always(empty), neural)[1] == DocType.KTP and neural.reads == 1
