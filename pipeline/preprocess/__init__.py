@@ -38,6 +38,7 @@ CARD_RATIO = (1.3, 2.1)  # long:short of a photocopied card's print block: the c
 GLYPH_WORK = 600  # px, long side at which a block's letters are counted
 GLYPH_MAX = 0.15  # a letter is shorter than this share of a card's short side (its photo is not)
 GLYPH_STROKE = 0.45  # a letter's stroke is thinner than this share of its height; a printed dot is as wide as tall
+CARD_SPAN = 0.55  # a photocopied card's long side / the sheet's short side: 85.6 mm of 210 (A4) is 0.41
 MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
 THUMB_SIDE = 200  # px, long side of the copy colour statistics are taken on
@@ -161,6 +162,8 @@ def _photocopied_card(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, 
         x1, y1 = (int(v) for v in block[2])
         if not CARD_RATIO[0] <= max(qw, qh) / max(1.0, min(qw, qh)) <= CARD_RATIO[1]:
             continue
+        if max(qw, qh) > CARD_SPAN * min(image.shape[:2]):
+            continue  # wider than a card on the sheet it was copied on: a page's body text
         gray = enhance.to_text_gray(image[y0:y1, x0:x1])
         glyphs = _glyphs(gray)
         if _print_scale(glyphs, gray) <= CARD_TEXT_SCALE:

@@ -132,8 +132,9 @@ def _retry(page: PageInput, src: Source, doc_type: DocType, scores: dict[str, fl
            engine: OcrEngine, neural: OcrEngine | None = None) -> tuple[Source, DocType, dict[str, float]]:
     """Weak evidence: read again in sparse-text mode (faint or small print), then upside down (an
     orientation missed), then the unprepared page (preparation may have rectified the wrong quadrilateral,
-    e.g. a card's blank back beside its front), then the prepared image smoothed (a photocopy's halftone
-    screen or speckle breaks the letters into dots). Stops at the first reading with enough evidence.
+    e.g. a card's blank back beside its front), then, on a page still unknown, the prepared image smoothed (a
+    photocopy's halftone screen or speckle breaks the letters into dots). Stops at the first reading with
+    enough evidence.
     A page that still names no type is read by the `neural` engine, when given (`_neural_retry`)."""
     assert src.image is not None and page.image is not None
     image, to_page = src.image, src.to_page
@@ -145,21 +146,25 @@ def _retry(page: PageInput, src: Source, doc_type: DocType, scores: dict[str, fl
         return to_page(turned) if to_page is not None else turned
 
     original = as_gray(page.image)
-    tries = []
+    # (reading, only for a page still unknown)
+    tries: list[tuple[Callable[[], Source], bool]] = []
     # no text found at all (a photo, a blank page): sparse mode would chase every blob of the picture (seconds)
     # and upside down it stays no text; only the unprepared page is worth a look. A proven upright reading
     # needs no upside-down retry either.
     if src.ocr.words:
-        tries.append(lambda: Source(engine.read(image, psm=SPARSE_PSM), image, to_page, paper=src.paper))
+        tries.append((lambda: Source(engine.read(image, psm=SPARSE_PSM), image, to_page, paper=src.paper), False))
     if src.ocr.words and not src.upright:
-        tries.append(lambda: Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])),
-                                     np.ascontiguousarray(image[::-1, ::-1]), upside_down_to_page, paper=src.paper))
-    tries.append(lambda: Source(engine.read(original), original, None, paper=src.paper))
+        turned = np.ascontiguousarray(image[::-1, ::-1])
+        tries.append((lambda: Source(engine.read(turned), turned, upside_down_to_page, paper=src.paper), False))
+    tries.append((lambda: Source(engine.read(original), original, None, paper=src.paper), False))
     if src.ocr.words:
+        # a named page keeps its sharper reading: smoothing is for pages no other reading could type
         smooth = cv2.medianBlur(image, SMOOTH_KERNEL)
-        tries.append(lambda: Source(engine.read(smooth), smooth, to_page, paper=src.paper))
+        tries.append((lambda: Source(engine.read(smooth), smooth, to_page, paper=src.paper), True))
     best = (src, doc_type, scores)
-    for make in tries:
+    for make, unknown_only in tries:
+        if unknown_only and best[1] != DocType.UNKNOWN:
+            break
         alt = make()
         alt_type, alt_scores = classify(alt.ocr)
         if max(alt_scores.values(), default=0.0) > max(best[2].values(), default=0.0):

@@ -287,6 +287,21 @@ def test_the_letter_like_block_wins_over_a_patterned_one():
     assert len(_glyphs(front)) > 3 * len(_glyphs(back))
 
 
+def test_a_card_shaped_paragraph_as_wide_as_the_sheet_is_not_taken_for_a_card():
+    """GIVEN a sheet whose print is one paragraph in large type, card-shaped (ratio ~1.7) but spanning most of
+    the sheet's width THEN it is no photocopied card (a card is under half the width of the sheet it is copied
+    on) and the sheet is prepared as a page."""
+    lines = [f"Baris {i} surat keterangan untuk pendaftaran" for i in range(7)]
+    block = render_lines(lines, size=40)
+    h, w = block.shape
+    sheet = np.full((round(1.414 * w / 0.62), round(w / 0.62)), 255, np.uint8)  # 62 % of the width, 15 % of the sheet
+    y, x = round(0.3 * sheet.shape[0]), round(0.1 * sheet.shape[1])
+    sheet[y : y + h, x : x + w] = block
+    assert 1.3 <= w / h <= 2.1 and objects.find_text_blocks(sheet)  # the old tests alone would take it
+    prep = prepare(_page(cv2.cvtColor(sheet, cv2.COLOR_GRAY2BGR)), orientation=False)
+    assert prep.kind == "page" and not prep.card_found
+
+
 def test_a_letter_is_not_taken_for_a_photocopied_card(text_page):
     letter = cv2.copyMakeBorder(text_page, 200, 1200, 150, 150, cv2.BORDER_CONSTANT, value=255)
     assert objects.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"

@@ -251,3 +251,19 @@ def test_a_wordless_picture_is_not_read_by_the_neural_engine() -> None:
     assert classify_words(page, photo, _Always(empty), neural)[1] == DocType.UNKNOWN and neural.reads == 0
     card = replace(_weak_source(page), ocr=empty, paper=0.3)
     assert classify_words(page, card, _Always(empty), neural)[1] == DocType.KTP and neural.reads == 1
+
+
+def test_a_page_a_retry_already_typed_is_not_read_smoothed() -> None:
+    """GIVEN a weak first reading WHEN a retry names the type, even with weak evidence THEN the smoothed reading
+    is not tried (it would trade a sharper reading of a named page for a blurred one)."""
+    import cv2
+
+    from pipeline.reading.acquire import SMOOTH_KERNEL, classify_words
+
+    page = _page()
+    src = _weak_source(page)
+    weak_ktp = fake_page(["PROVINSI JAWA TIMUR", "NIK : 3575010101900001", "Agama : ISLAM"])
+    engine = _Always(weak_ktp)
+    _, doc_type, scores = classify_words(page, src, engine)
+    assert doc_type == DocType.KTP and max(scores.values()) < 0.35
+    assert not any(np.array_equal(img, cv2.medianBlur(src.image, SMOOTH_KERNEL)) for img in engine.images)
