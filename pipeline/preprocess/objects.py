@@ -21,7 +21,7 @@ BACKGROUND_COLOURS = 3  # main colours of a patterned background
 TEXT_BLOCK_MAX = 0.2  # a block of print covering less of the page than this may be a photocopied card
 TEXT_BLOCK_SHARE = 0.9  # ...when it holds at least this share of the page's print
 TEXT_BLOCKS = 3  # at most this many blocks (a card's front and back, a stamp or note beside them)
-TEXT_BLOCK_PEER = 0.25  # a further block covers at least this share of the first one (a card side, its photo)
+TEXT_BLOCK_PEER = 0.5  # a further block covers at least half of the first one (the two sides of one card)
 SPECK_SHARE = 0.02  # a blob holding under this share of the inkiest blob's ink is a stray mark
 TEXT_BLOCK_NEAR = 0.35  # blobs this close (share of the largest blob's short side) belong to its block (a card's
 # photo and signature beside its rows)
