@@ -35,6 +35,10 @@ SMALL_QUAD = 0.15  # quads covering less of the image must be card-shaped to be 
 CARD_TEXT_SCALE = 0.02  # glyph height / short side: ~0.03 on a card, ~0.01 on a sheet
 CARD_RATIO = (1.3, 2.1)  # long:short of a photocopied card's print block: the card is 1.59, its print ~0.95 of
 # its width and 0.75-0.85 of its height (1.8-2.0)
+GLYPH_WORK = 600  # px, long side at which a block's letters are counted
+GLYPH_MAX = 0.15  # a letter is shorter than this share of a card's short side (its photo is not)
+GLYPH_STROKE = 0.45  # a letter's stroke is thinner than this share of its height; a printed dot is as wide as tall
+CARD_SPAN = 0.55  # a photocopied card's long side / the sheet's short side: 85.6 mm of 210 (A4) is 0.41
 MAX_UPSCALE, MAX_SIDE = 4.0, 8000
 MIN_SKEW = 0.3  # degrees; smaller tilts cost more to fix (interpolation blur) than they hurt OCR
 THUMB_SIDE = 200  # px, long side of the copy colour statistics are taken on
@@ -148,20 +152,56 @@ def _warp_card(image: np.ndarray, quad: np.ndarray, aspect: float) -> tuple[np.n
 
 
 def _photocopied_card(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool, Literal["card", "page"]] | None:
-    """A sheet whose only print is one card-shaped block (a KTP photocopied onto paper, its outline lost): the
-    block cut out and scaled as a card, keeping its own aspect (its edges are the print's, not the card's)."""
-    block = objects.find_text_block(image)
-    if block is None:
+    """A sheet whose only print is a card-shaped block (a KTP photocopied onto paper, its outline lost), or two
+    (its front and back): the block that reads most like text cut out and scaled as a card, keeping its own
+    aspect (its edges are the print's, not the card's)."""
+    cards = []
+    for block in objects.find_text_blocks(image):
+        qw, qh = geometry.quad_size(block)
+        x0, y0 = (int(v) for v in block[0])
+        x1, y1 = (int(v) for v in block[2])
+        if not CARD_RATIO[0] <= max(qw, qh) / max(1.0, min(qw, qh)) <= CARD_RATIO[1]:
+            continue
+        if max(qw, qh) > CARD_SPAN * min(image.shape[:2]):
+            continue  # wider than a card on the sheet it was copied on: a page's body text
+        gray = enhance.to_text_gray(image[y0:y1, x0:x1])
+        glyphs = _glyphs(gray)
+        if _print_scale(glyphs, gray) <= CARD_TEXT_SCALE:
+            continue  # small print for its block: a short letter, not a card
+        cards.append((len(glyphs), block, qw, qh))
+    if not cards:
         return None
-    qw, qh = geometry.quad_size(block)
-    x0, y0 = (int(v) for v in block[0])
-    x1, y1 = (int(v) for v in block[2])
-    if not CARD_RATIO[0] <= max(qw, qh) / max(1.0, min(qw, qh)) <= CARD_RATIO[1]:
-        return None
-    if _text_scale(enhance.to_text_gray(image[y0:y1, x0:x1])) <= CARD_TEXT_SCALE:
-        return None  # small print for its block: a short letter, not a card
+    _, block, qw, qh = max(cards, key=lambda c: c[0])
     warped, m = _warp_card(image, block, max(qw, qh) / max(1.0, min(qw, qh)))
     return warped, m, True, "card"
+
+
+def _glyphs(gray: np.ndarray) -> np.ndarray:
+    """Stats rows (x, y, w, h, area; at `GLYPH_WORK` px on the long side) of the ink blobs shaped like letters:
+    at least 3 px tall and under `GLYPH_MAX` of the image's short side, no wider than three letters, and drawn with strokes thin for their height (the
+    widest point of a stroke, from the distance transform, under `GLYPH_STROKE` of the blob's height). A
+    card's back (a guilloche or halftone pattern, a blank surface) has few: its dots are filled, its lines
+    long."""
+    small, _ = geometry.shrink(gray, GLYPH_WORK, exact=True)
+    mask = geometry.text_mask(small)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    half_stroke = np.zeros(n, np.float32)
+    np.maximum.at(half_stroke, labels.ravel().astype(np.intp), cv2.distanceTransform(mask, cv2.DIST_L2, 3).ravel())
+    w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+    thin = 2 * half_stroke[1:] < GLYPH_STROKE * h
+    return stats[1:][(h >= 3) & (h <= GLYPH_MAX * min(small.shape)) & (area >= 6) & (w <= 3 * h) & thin]
+
+
+def _print_scale(glyphs: np.ndarray, gray: np.ndarray) -> float:
+    """Height of the letters relative to the image's short side, as `_text_scale` but each blob weighted by its
+    ink: a copier's speckle and halftone dots are many but small, the letters hold most of the ink."""
+    if len(glyphs) < 20:
+        return 0.0
+    order = np.argsort(glyphs[:, 3])
+    cum = np.cumsum(glyphs[order, 4])
+    median = glyphs[order[int(np.searchsorted(cum, cum[-1] / 2))], 3]
+    s = GLYPH_WORK / max(gray.shape[:2])
+    return float(median) / (s * min(gray.shape[:2]))
 
 
 def _scale_for(kind: str, w: int, h: int) -> float:

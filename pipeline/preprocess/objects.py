@@ -3,7 +3,8 @@ the block of print of a card photocopied onto a sheet.
 
     find_quads(image)        colour cut against the border; a patterned background; a sheet's sharp outline
     find_quad(image)         the largest of them
-    find_text_block(image)   a photocopied card's print block, when no object was found
+    find_text_blocks(image)  a photocopied card's print blocks (front, back), when no object was found
+    find_text_block(image)   the largest of them
 
 Corners are (TL, TR, BR, BL) in the input image's pixels. `pipeline/preprocess/__init__.py` decides what
 each found object is (card or sheet) and warps it; docs/ocr.md explains the cascade.
@@ -19,6 +20,11 @@ from pipeline.preprocess.geometry import order_corners, shrink, text_mask
 BACKGROUND_COLOURS = 3  # main colours of a patterned background
 TEXT_BLOCK_MAX = 0.2  # a block of print covering less of the page than this may be a photocopied card
 TEXT_BLOCK_SHARE = 0.9  # ...when it holds at least this share of the page's print
+TEXT_BLOCKS = 3  # at most this many blocks (a card's front and back, a stamp or note beside them)
+TEXT_BLOCK_PEER = 0.5  # a further block covers at least half of the first one (the two sides of one card)
+SPECK_SHARE = 0.02  # a blob holding under this share of the inkiest blob's ink is a stray mark
+TEXT_BLOCK_NEAR = 0.35  # blobs this close (share of the largest blob's short side) belong to its block (a card's
+# photo and signature beside its rows)
 TEXT_BLOCK_MARGIN = 0.05  # the card's blank border around its print, as a share of the block's long side
 PATTERN_CONTRAST = 40.0  # Lab distance between two of them that makes a pattern (a checked cloth), not shading
 EDGE_LOW, EDGE_HIGH = 50, 150  # Canny thresholds for a sheet's outline (soft shadows stay below them)
@@ -220,37 +226,80 @@ def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> 
 
 
 def find_text_block(image: np.ndarray, *, work: int = 800) -> np.ndarray | None:
-    """Corners (TL, TR, BR, BL, in `image` pixels) of the one compact block that holds the page's print,
-    when that block is small: a card photocopied onto a sheet, whose edges the copy lost (black-and-white
-    copies show no card outline). None when the print spreads over the page (a letter, a form) or when
-    there is none.
+    """The first (largest) of `find_text_blocks`, or None."""
+    blocks = find_text_blocks(image, work=work)
+    return blocks[0] if blocks else None
+
+
+def find_text_blocks(image: np.ndarray, *, work: int = 800) -> list[np.ndarray]:
+    """Corners (TL, TR, BR, BL, in `image` pixels) of the compact blocks that hold the page's print, when
+    they are small: a card photocopied onto a sheet, whose edges the copy lost (black-and-white copies show
+    no card outline), alone or beside its back (a second block of print: the back's pattern, or the back
+    copied with its own text). Empty when the print spreads over the page (a letter, a form) or when there
+    is none. Largest first; which block is the card is the caller's choice.
 
     The print is the text mask without specks and without long straight rules (a fold, the copier's edge);
-    it is closed with a kernel a little wider than a line gap so a card's rows merge into one blob. The
-    block is the largest blob, grown by a margin for the card's blank border; it must cover less than
-    `TEXT_BLOCK_MAX` of the page and hold nearly all of its print.
+    it is closed with a kernel a little wider than a line gap so a card's rows merge into one blob. Blobs
+    that touch the image border (the copier's or scanner lid's dark edge) and stray marks with far less ink
+    than the inkiest blob (a copier's speckle) are not print. A block is the largest blob not yet in a block,
+    grown by the blobs of print near it (within `TEXT_BLOCK_NEAR` of its short side) and by a margin for the card's blank border; each block must cover
+    less than `TEXT_BLOCK_MAX` of the page, and at most `TEXT_BLOCKS` of them hold nearly all of the print
+    (`TEXT_BLOCK_SHARE`). A second or third block must be of the first one's size (`TEXT_BLOCK_PEER`): the
+    two sides of one card, not a letter's paragraphs.
     """
     small, s = shrink(image, work)
     if small.ndim == 3:
         small = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
     sh, sw = small.shape
     ink = _print_mask(small)
+    if int(ink.sum()) < 200:
+        return []
+    k = max(5, round(0.02 * max(sh, sw)))
+    closed = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    if n < 2:
+        return []
+    x, y, w, h = stats[:, 0], stats[:, 1], stats[:, 2], stats[:, 3]
+    at_border = (x <= 0) | (y <= 0) | (x + w >= sw) | (y + h >= sh)
+    keep = ~at_border
+    keep[0] = False
+    if not keep.any():
+        return []
+    blob_ink = np.bincount(labels.ravel(), weights=ink.ravel(), minlength=n)
+    keep &= blob_ink >= SPECK_SHARE * blob_ink[keep].max()
+    ink = ink * keep[labels]
     total = int(ink.sum())
     if total < 200:
-        return None
-    k = max(5, round(0.02 * max(sh, sw)))
-    blobs = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
-    if n < 2:
-        return None
-    x0, y0, x1, y1 = _grow_block(stats, near=2 * k)
-    inside = int(ink[y0:y1, x0:x1].sum())
-    if (x1 - x0) * (y1 - y0) > TEXT_BLOCK_MAX * sw * sh or inside < TEXT_BLOCK_SHARE * total:
-        return None
-    m = round(TEXT_BLOCK_MARGIN * max(x1 - x0, y1 - y0))
-    x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(sw, x1 + m), min(sh, y1 + m)
-    quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
-    return quad / s
+        return []
+    stats = np.where(keep[:, None], stats, 0)  # blobs that are not print take no part in the blocks
+    boxes: list[tuple[int, int, int, int]] = []
+    held = 0
+    free = keep.copy()
+    while held < TEXT_BLOCK_SHARE * total and free.any() and len(boxes) < TEXT_BLOCKS:
+        seed = int(np.argmax(np.where(free, stats[:, 4], -1)))
+        near = max(2 * k, round(TEXT_BLOCK_NEAR * min(w[seed], h[seed])))
+        x0, y0, x1, y1 = _grow_block(np.where(free[:, None], stats, 0), near=near)
+        area = (x1 - x0) * (y1 - y0)
+        if area > TEXT_BLOCK_MAX * sw * sh:
+            return []
+        if boxes and area < TEXT_BLOCK_PEER * _area(boxes[0]):
+            break  # print beside the card that is not its other side: the print is too spread for a card
+        inside = (x >= x0) & (y >= y0) & (x + w <= x1) & (y + h <= y1) & free
+        free &= ~inside
+        boxes.append((x0, y0, x1, y1))
+        held += int(ink[y0:y1, x0:x1].sum())
+    if held < TEXT_BLOCK_SHARE * total:
+        return []
+    quads = []
+    for x0, y0, x1, y1 in boxes:
+        m = round(TEXT_BLOCK_MARGIN * max(x1 - x0, y1 - y0))
+        x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(sw, x1 + m), min(sh, y1 + m)
+        quads.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32) / s)
+    return quads
+
+
+def _area(box: tuple[int, int, int, int]) -> int:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _print_mask(gray: np.ndarray) -> np.ndarray:

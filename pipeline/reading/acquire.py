@@ -2,7 +2,8 @@
 orientation decided on the way; then its type, read again in other ways when the evidence is weak.
 
     page_words(page, engine) -> Source            text layer, or prepare -> OCR (upright first, OSD if weak)
-    classify_words(page, src, engine) -> (Source, type, scores)    sparse / upside down / unprepared retries
+    classify_words(page, src, engine, neural) -> (Source, type, scores)
+                                                sparse / upside down / unprepared / smoothed retries, then neural
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from models.contract import DocType
@@ -33,7 +35,10 @@ LEGIBLE_WORDS, LEGIBLE_CONF = 80, 0.8  # a page with this many words read this w
 UPRIGHT_TYPE_SCORE = 0.35
 UPRIGHT_WORDS, UPRIGHT_CONF = 25, 0.8
 VERTICAL_MIN_WORDS, VERTICAL_SHARE = 5, 0.6  # a "card" whose words mostly stand upright is a sheet on its side
+SMOOTH_KERNEL = 5  # px, median that wipes out a halftone dot or a copier speck at OCR scale (letters 25-40 px
+# tall, strokes 3 px and more) and keeps the strokes
 DOCUMENT_PAPER = 0.5  # paper share above which an unrecognised image is taken for a document
+NEURAL_MIN_PAPER = 0.1  # a wordless image with less paper than this is a picture, not read by the neural engine
 
 
 def text_layer_usable(layer: OcrPage | None) -> bool:
@@ -124,10 +129,13 @@ def _evidence(src: Source) -> float:
 
 
 def _retry(page: PageInput, src: Source, doc_type: DocType, scores: dict[str, float],
-           engine: OcrEngine) -> tuple[Source, DocType, dict[str, float]]:
+           engine: OcrEngine, neural: OcrEngine | None = None) -> tuple[Source, DocType, dict[str, float]]:
     """Weak evidence: read again in sparse-text mode (faint or small print), then upside down (an
     orientation missed), then the unprepared page (preparation may have rectified the wrong quadrilateral,
-    e.g. a card's blank back beside its front). Stops at the first reading with enough evidence."""
+    e.g. a card's blank back beside its front), then, on a page still unknown, the prepared image smoothed (a
+    photocopy's halftone screen or speckle breaks the letters into dots). Stops at the first reading with
+    enough evidence.
+    A page that still names no type is read by the `neural` engine, when given (`_neural_retry`)."""
     assert src.image is not None and page.image is not None
     image, to_page = src.image, src.to_page
     h, w = image.shape[:2]
@@ -138,24 +146,54 @@ def _retry(page: PageInput, src: Source, doc_type: DocType, scores: dict[str, fl
         return to_page(turned) if to_page is not None else turned
 
     original = as_gray(page.image)
-    tries = []
+    # (reading, only for a page still unknown)
+    tries: list[tuple[Callable[[], Source], bool]] = []
     # no text found at all (a photo, a blank page): sparse mode would chase every blob of the picture (seconds)
     # and upside down it stays no text; only the unprepared page is worth a look. A proven upright reading
     # needs no upside-down retry either.
     if src.ocr.words:
-        tries.append(lambda: Source(engine.read(image, psm=SPARSE_PSM), image, to_page, paper=src.paper))
+        tries.append((lambda: Source(engine.read(image, psm=SPARSE_PSM), image, to_page, paper=src.paper), False))
     if src.ocr.words and not src.upright:
-        tries.append(lambda: Source(engine.read(np.ascontiguousarray(image[::-1, ::-1])),
-                                     np.ascontiguousarray(image[::-1, ::-1]), upside_down_to_page, paper=src.paper))
-    tries.append(lambda: Source(engine.read(original), original, None, paper=src.paper))
+        turned = np.ascontiguousarray(image[::-1, ::-1])
+        tries.append((lambda: Source(engine.read(turned), turned, upside_down_to_page, paper=src.paper), False))
+    tries.append((lambda: Source(engine.read(original), original, None, paper=src.paper), False))
+    if src.ocr.words:
+        # a named page keeps its sharper reading: smoothing is for pages no other reading could type
+        smooth = cv2.medianBlur(image, SMOOTH_KERNEL)
+        tries.append((lambda: Source(engine.read(smooth), smooth, to_page, paper=src.paper), True))
     best = (src, doc_type, scores)
-    for make in tries:
+    for make, unknown_only in tries:
+        if unknown_only and best[1] != DocType.UNKNOWN:
+            break
         alt = make()
         alt_type, alt_scores = classify(alt.ocr)
         if max(alt_scores.values(), default=0.0) > max(best[2].values(), default=0.0):
             best = (alt, alt_type, alt_scores)
         if max(best[2].values(), default=0.0) >= RETRY_BELOW:
             break
+    if best[1] == DocType.UNKNOWN and neural is not None and (src.ocr.words or src.paper >= NEURAL_MIN_PAPER):
+        # a picture (a pas foto on its backdrop: no word, no paper-coloured surface) is not worth seconds more
+        return _neural_retry(page, src, best, neural)
+    return best
+
+
+def _neural_retry(page: PageInput, src: Source, best: tuple[Source, DocType, dict[str, float]],
+                  neural: OcrEngine) -> tuple[Source, DocType, dict[str, float]]:
+    """The last look at a page that names no type after every tesseract reading: the neural engine reads the
+    prepared image, then (when preparation changed it) the unprepared page; a reading that names a type is
+    kept. It reads small, blurred or glare-struck print that tesseract cannot (a card photographed at a
+    slant on a patterned cloth). Runs only on pages still unknown, so it costs little over a batch."""
+    assert src.image is not None and page.image is not None
+    original = as_gray(page.image)
+    images = [(src.image, src.to_page)]
+    if src.to_page is not None:
+        images.append((original, None))
+    for image, to_page in images:
+        alt = Source(neural.read(image), image, to_page, paper=src.paper)
+        alt_type, alt_scores = classify(alt.ocr)
+        if alt_type != DocType.UNKNOWN:
+            log.debug("%s p%d: type %s from the neural engine's reading", page.file, page.page, alt_type.value)
+            return alt, alt_type, alt_scores
     return best
 
 
@@ -170,11 +208,13 @@ def page_words(page: PageInput, engine: OcrEngine) -> Source:
     raise OcrFailed(f"{page.file} hal. {page.page}: tidak ada gambar maupun lapisan teks")
 
 
-def classify_words(page: PageInput, src: Source, engine: OcrEngine) -> tuple[Source, DocType, dict[str, float]]:
-    """The page's type and type scores; a weakly evidenced, illegible image page is read again first."""
+def classify_words(page: PageInput, src: Source, engine: OcrEngine,
+                   neural: OcrEngine | None = None) -> tuple[Source, DocType, dict[str, float]]:
+    """The page's type and type scores; a weakly evidenced, illegible image page is read again first, by
+    `neural` too (when given) if tesseract's readings name no type."""
     doc_type, scores = src.classified or classify(src.ocr)
     if src.image is not None and max(scores.values(), default=0.0) < RETRY_BELOW and not _legible(src.ocr):
-        return _retry(page, src, doc_type, scores, engine)
+        return _retry(page, src, doc_type, scores, engine, neural)
     return src, doc_type, scores
 
 

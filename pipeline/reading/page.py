@@ -27,7 +27,7 @@ def read_page(page: PageInput, tools: ReadingTools, *, doc_type: DocType | None 
     `doc_type`: a type set by hand (pipeline.page_types): the page is read as that type whatever the
     classifier says (its scores are kept)."""
     src = page_words(page, tools.engine)
-    src, classified, scores = classify_words(page, src, tools.engine)
+    src, classified, scores = classify_words(page, src, tools.engine, tools.neural)
     doc_type = doc_type or classified
     reader = reader_for(doc_type)
     fields = reader.extract(src.ocr, tools) if reader is not None else {}

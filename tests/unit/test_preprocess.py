@@ -218,6 +218,90 @@ def test_a_card_photocopied_onto_a_sheet_without_its_outline_is_cut_out():
     assert abs(bx + bwid - (x + bw.shape[1])) < 80 and bht < 1.3 * bw.shape[0]
 
 
+def _halftone_back(width: int, height: int, seed: int) -> np.ndarray:
+    """A card's back as a copier renders it: a grid of filled halftone dots of varying size, no letters."""
+    rng = np.random.default_rng(seed)
+    back = np.full((height, width), 255, np.uint8)
+    for y in range(8, height - 8, 15):
+        for x in range(8, width - 8, 15):
+            cv2.circle(back, (x, y), int(rng.integers(2, 5)), 0, -1)
+    return back
+
+
+def _copy_with_back(stacked: bool, seed: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """An A4 copy of a KTP's front and back (side by side or one above the other), with copier speckle and a
+    dark copier edge along one side; and the front's box (x, y, w, h) on the sheet."""
+    card, _ = render_card("3575024506990001", DEMO_ROWS, width=540, seed=seed)
+    gray = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
+    front = np.where(gray < 150, 0, 255).astype(np.uint8)
+    back = _halftone_back(front.shape[1], front.shape[0], seed)
+    h, w = 2339, 1654
+    sheet = np.full((h, w), 255, np.uint8)
+    rng = np.random.default_rng(seed)
+    for _ in range(2500):  # speckle, some of it in clumps a few pixels wide
+        cx, cy = int(rng.integers(0, w)), int(rng.integers(0, h))
+        cv2.circle(sheet, (cx, cy), int(rng.integers(0, 3)), 0, -1)
+    sheet[:, : 14 + int(rng.integers(0, 10))] = 40  # the copier's dark edge, ragged
+    sheet[rng.integers(0, h, 400), rng.integers(14, 40, 400)] = 40
+    fy, fx = 300, 200
+    by, bx = (fy + front.shape[0] + 250, fx) if stacked else (fy, fx + front.shape[1] + 250)  # 3 cm apart
+    for img, (y, x) in ((front, (fy, fx)), (back, (by, bx))):
+        sheet[y : y + img.shape[0], x : x + img.shape[1]] = np.minimum(sheet[y : y + img.shape[0], x : x + img.shape[1]], img)
+    return sheet, (fx, fy, front.shape[1], front.shape[0])
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_a_photocopied_card_beside_its_back_is_cut_out_at_its_front(stacked):
+    """GIVEN a black-and-white copy of a KTP's front and its patterned back on an A4 sheet (no card edges),
+    with copier speckle and the copier's dark edge along the sheet's side
+    THEN both sides are blocks of print, and the front (the one whose ink is letters) is the card prepared."""
+    sheet, (x, y, w, h) = _copy_with_back(stacked, seed=7)
+    assert len(objects.find_text_blocks(sheet)) == 2
+    prep = prepare(_page(cv2.cvtColor(sheet, cv2.COLOR_GRAY2BGR)), orientation=False)
+    assert prep.card_found and prep.kind == "card"
+    bx, by, bwid, bht = prep.to_original((0, 0, prep.image.shape[1], prep.image.shape[0]))
+    # the print's box, grown by a margin: within the card's own blank border of the front's edges
+    assert abs(bx - x) < 100 and abs(by - y) < 100
+    assert abs(bx + bwid - (x + w)) < 100 and bht < 1.2 * h
+
+
+def test_specks_and_a_copier_edge_do_not_hide_a_lone_photocopied_card():
+    """GIVEN a copy of a KTP alone on a sheet with heavy speckle and a dark copier edge (ink outside the card
+    that a plain share of all ink counts) THEN the card is still found."""
+    sheet, (x, y, w, h) = _copy_with_back(False, seed=3)
+    back = sheet[y : y + h, x + w + 250 : x + 2 * w + 250]
+    back[...] = np.where(back == 0, 255, back)  # the back left out of the copy
+    blocks = objects.find_text_blocks(sheet)
+    assert len(blocks) == 1
+    (bx0, by0), (bx1, by1) = blocks[0][0], blocks[0][2]
+    assert bx0 <= x + 20 and by0 <= y + 20 and bx1 >= x + w - 20 and by1 >= y + 0.6 * h  # the rows end above the card's foot
+
+
+def test_the_letter_like_block_wins_over_a_patterned_one():
+    """The glyph count that picks the front: letters, not filled dots."""
+    from pipeline.preprocess import _glyphs
+
+    card, _ = render_card("3575024506990001", DEMO_ROWS, width=620, seed=1)
+    front = np.where(cv2.cvtColor(card, cv2.COLOR_BGR2GRAY) < 150, 0, 255).astype(np.uint8)
+    back = _halftone_back(front.shape[1], front.shape[0], 1)
+    assert len(_glyphs(front)) > 3 * len(_glyphs(back))
+
+
+def test_a_card_shaped_paragraph_as_wide_as_the_sheet_is_not_taken_for_a_card():
+    """GIVEN a sheet whose print is one paragraph in large type, card-shaped (ratio ~1.7) but spanning most of
+    the sheet's width THEN it is no photocopied card (a card is under half the width of the sheet it is copied
+    on) and the sheet is prepared as a page."""
+    lines = [f"Baris {i} surat keterangan untuk pendaftaran" for i in range(7)]
+    block = render_lines(lines, size=40)
+    h, w = block.shape
+    sheet = np.full((round(1.414 * w / 0.62), round(w / 0.62)), 255, np.uint8)  # 62 % of the width, 15 % of the sheet
+    y, x = round(0.3 * sheet.shape[0]), round(0.1 * sheet.shape[1])
+    sheet[y : y + h, x : x + w] = block
+    assert 1.3 <= w / h <= 2.1 and objects.find_text_blocks(sheet)  # the old tests alone would take it
+    prep = prepare(_page(cv2.cvtColor(sheet, cv2.COLOR_GRAY2BGR)), orientation=False)
+    assert prep.kind == "page" and not prep.card_found
+
+
 def test_a_letter_is_not_taken_for_a_photocopied_card(text_page):
     letter = cv2.copyMakeBorder(text_page, 200, 1200, 150, 150, cv2.BORDER_CONSTANT, value=255)
     assert objects.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"

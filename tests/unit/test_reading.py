@@ -83,9 +83,9 @@ def test_proven_upright_page_is_not_retried_upside_down() -> None:
 
     page = _page()
     prose = fake_page(["Surat pernyataan bersedia menjadi anggota panitia pemungutan suara"] * 4)
-    engine = _Engine([GARBAGE, GARBAGE])
+    engine = _Engine([GARBAGE, GARBAGE, GARBAGE])
     _retry(page, Source(prose, page.image, None, upright=True), *classify(prose), engine)
-    assert engine.reads == 2
+    assert engine.reads == 3  # sparse, unprepared, smoothed
     assert not any(np.array_equal(img, page.image[::-1, ::-1]) for img in engine.images)
 
 
@@ -150,3 +150,120 @@ def test_an_unread_page_that_looks_like_paper_is_marked_unreadable() -> None:
     statement = fake_page([f"saya menyatakan dengan sesungguhnya bahwa baris {i} benar" for i in range(14)])
     r = read_page(page, tools(nlp, _Blank(statement)))
     assert r.type == DocType.UNKNOWN and not r.unreadable
+
+
+class _Always(_Engine):
+    """The same reading of every image; counts reads and keeps the images."""
+
+    def __init__(self, words: OcrPage) -> None:
+        super().__init__([], osd=(0, 0.0))
+        self.words = words
+
+    def read(self, image, *, psm: int = 3, whitelist: str | None = None) -> OcrPage:
+        self.reads += 1
+        self.images.append(image)
+        return self.words
+
+
+def _weak_source(page: PageInput, *, prepared: bool = True):
+    from pipeline.reading.acquire import Source
+
+    image = np.ascontiguousarray(page.image[10:-10, 10:-10]) if prepared else page.image
+    return Source(GARBAGE, image, (lambda box: box) if prepared else None)
+
+
+def test_a_page_no_tesseract_reading_can_type_is_read_by_the_neural_engine() -> None:
+    """GIVEN a page whose every tesseract reading is garbage WHEN the neural engine reads it as a KTP
+    THEN that reading is kept: its words, its type, the prepared image it was read from."""
+    from pipeline.reading.acquire import classify_words
+
+    page = _page()
+    src = _weak_source(page)
+    engine, neural = _Always(GARBAGE), _Always(fake_page(KTP_WORDS))
+    got, doc_type, scores = classify_words(page, src, engine, neural)
+    assert doc_type == DocType.KTP and scores["ktp"] >= 0.35
+    assert got.ocr.words[0].text == fake_page(KTP_WORDS).words[0].text
+    assert neural.reads == 1 and got.image is src.image and got.to_page is src.to_page
+
+
+def test_the_neural_engine_is_not_asked_when_tesseract_names_the_type() -> None:
+    """GIVEN a weak first reading WHEN a tesseract retry names the type THEN the neural engine is not run
+    (it costs seconds a page; only pages still unknown pay for it)."""
+    from pipeline.reading.acquire import classify_words
+
+    page = _page()
+    engine, neural = _Engine([fake_page(KTP_WORDS)]), _Always(fake_page(KTP_WORDS))
+    _, doc_type, _ = classify_words(page, _weak_source(page), engine, neural)
+    assert doc_type == DocType.KTP and neural.reads == 0
+
+
+def test_a_neural_reading_that_names_no_type_is_not_kept() -> None:
+    """GIVEN a page unknown to tesseract WHEN the neural engine names no type either, on the prepared image
+    nor on the unprepared page THEN the page stays unknown with tesseract's reading, after two neural reads."""
+    from pipeline.reading.acquire import classify_words
+
+    page = _page()
+    src = _weak_source(page)
+    neural = _Always(fake_page(["Surat pernyataan bersedia menjadi anggota panitia"]))
+    got, doc_type, _ = classify_words(page, src, _Always(GARBAGE), neural)
+    assert doc_type == DocType.UNKNOWN and got.ocr.words[0].text == GARBAGE.words[0].text
+    assert neural.reads == 2 and neural.images[0] is src.image and neural.images[1].shape == page.image.shape[:2]
+
+
+def test_a_weak_page_is_read_again_smoothed() -> None:
+    """GIVEN a weak reading of a photocopy (halftone dots, speckle) THEN one retry reads the prepared image
+    through a median filter that removes dots smaller than a stroke."""
+    import cv2
+
+    from pipeline.reading.acquire import SMOOTH_KERNEL, classify_words
+
+    page = _page()
+    src = _weak_source(page)
+    engine = _Always(GARBAGE)
+    classify_words(page, src, engine)
+    assert any(img.shape == src.image.shape and np.array_equal(img, cv2.medianBlur(src.image, SMOOTH_KERNEL))
+               for img in engine.images)
+
+
+def test_read_page_hands_the_neural_engine_to_the_last_retry() -> None:
+    """read_page passes the process's neural engine on: an unreadable-to-tesseract page becomes a KTP."""
+    from pipeline.nlp import build_nlp
+    from pipeline.reading import ReadingTools, read_page
+    from pipeline.reading.protocol import NEURAL, PRIMARY
+    from tests.unit.ocr_fakes import policy
+
+    neural = _Always(fake_page(KTP_WORDS))
+    tools = ReadingTools(engines={PRIMARY: _Blank(GARBAGE), NEURAL: neural}, nlp=build_nlp(), policy=policy())
+    assert read_page(_page(), tools).type == DocType.KTP and neural.reads >= 1
+
+
+def test_a_wordless_picture_is_not_read_by_the_neural_engine() -> None:
+    """GIVEN a colour photo (a pas foto: tesseract reads no word, no paper-coloured surface) THEN the neural
+    engine is not run on it; a wordless image that shows paper (a card on a cloth) is read."""
+    from dataclasses import replace
+
+    from pipeline.reading.acquire import classify_words
+
+    page = _page()
+    empty = OcrPage(words=[], width=1200, height=800)
+    neural = _Always(fake_page(KTP_WORDS))
+    photo = replace(_weak_source(page), ocr=empty, paper=0.02)
+    assert classify_words(page, photo, _Always(empty), neural)[1] == DocType.UNKNOWN and neural.reads == 0
+    card = replace(_weak_source(page), ocr=empty, paper=0.3)
+    assert classify_words(page, card, _Always(empty), neural)[1] == DocType.KTP and neural.reads == 1
+
+
+def test_a_page_a_retry_already_typed_is_not_read_smoothed() -> None:
+    """GIVEN a weak first reading WHEN a retry names the type, even with weak evidence THEN the smoothed reading
+    is not tried (it would trade a sharper reading of a named page for a blurred one)."""
+    import cv2
+
+    from pipeline.reading.acquire import SMOOTH_KERNEL, classify_words
+
+    page = _page()
+    src = _weak_source(page)
+    weak_ktp = fake_page(["PROVINSI JAWA TIMUR", "NIK : 3575010101900001", "Agama : ISLAM"])
+    engine = _Always(weak_ktp)
+    _, doc_type, scores = classify_words(page, src, engine)
+    assert doc_type == DocType.KTP and max(scores.values()) < 0.35
+    assert not any(np.array_equal(img, cv2.medianBlur(src.image, SMOOTH_KERNEL)) for img in engine.images)
