@@ -17,6 +17,7 @@ from pipeline.reading.protocol import NEURAL, PRIMARY, Look, ReadingTools
 from pipeline.reading.registry import reader_for
 from tests.unit.ocr_fakes import NoEngine, fake_page, policy
 from tests.unit.synth import DEMO_ROWS, render_card, render_lines
+from tests.unit.test_handwriting import assert_told_from_its_label
 
 KEYS = ("nama", "tanggal_lahir", "alamat")
 CARD, SHEET = PageFacts("card", ocr_conf=0.95), PageFacts("sheet", ocr_conf=0.95)
@@ -220,16 +221,7 @@ def test_handwriting_is_told_from_print_by_its_strokes(seed: int) -> None:
     written = _handwritten("Siti Aminah binti Slamet", seed)
     assert handwriting.stroke_irregularity(printed) < handwriting.HAND_MIN
     assert handwriting.stroke_irregularity(written) >= handwriting.HAND_MIN
-    # on one page: the written value beside a printed label
-    label = render_lines(["Nama"], size=32)
-    h = max(label.shape[0], written.shape[0])
-    page = np.full((h, label.shape[1] + written.shape[1]), 255, np.uint8)
-    page[: label.shape[0], : label.shape[1]] = label
-    page[: written.shape[0], label.shape[1] :] = written
-    value_box = (label.shape[1], 0, written.shape[1], written.shape[0])
-    label_box = (0, 0, label.shape[1], label.shape[0])
-    assert handwriting.looks_handwritten(page, value_box, label_box)
-    assert not handwriting.looks_handwritten(page, label_box, label_box)
+    assert_told_from_its_label(written, "Nama")
 
 
 def _hand_look(nlp, neural_conf: float, neural_name: str = "SIFI", tess: str = "5ITI AMLNAH",
