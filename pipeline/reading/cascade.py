@@ -40,7 +40,7 @@ from pipeline.context import Box, FieldValue, OcrPage, Word
 from pipeline.normalise import load_vocab
 from pipeline.ocr.base import OcrEngine
 from pipeline.ocr.regions import read_region
-from pipeline.reading.common.lines import Line, colon_x, split_label, visual_lines
+from pipeline.reading.common.lines import Line, centre_in, colon_x, split_label, visual_lines
 from pipeline.reading.common.reread import same_text
 from pipeline.reading.confidence import ConfidencePolicy
 from pipeline.reading.handwriting import (
@@ -225,8 +225,8 @@ class NeuralLook:
         if page is look.ocr:
             return None
         found = self.extract_fields(page, look.tools).get(key)
-        if found is None or found.value is None or found.box is None or not any(_centre_in(found.box, r) or
-                                                                                 _centre_in(r, found.box)
+        if found is None or found.value is None or found.box is None or not any(centre_in(found.box, r) or
+                                                                                 centre_in(r, found.box)
                                                                                  for r in rows):
             return None  # a value from elsewhere on the page is not this engine's reading of the box
         others = _label_words(look.doc_type, self.label_of.get(key, key))
@@ -327,7 +327,7 @@ def swap_lines(ocr: OcrPage, image: np.ndarray, crops: Sequence[Box], engine: Oc
 def swap_words(ocr: OcrPage, box: Box, new: Sequence[Word]) -> OcrPage:
     """`ocr` with its words inside `box` replaced by `new` (unchanged when either is empty)."""
     words = list(ocr.words)
-    inside = {id(w) for w in words if _centre_in(w.box, box)}
+    inside = {id(w) for w in words if centre_in(w.box, box)}
     if not inside or not new:
         return ocr
     at = next(i for i, w in enumerate(words) if id(w) in inside)
@@ -350,8 +350,3 @@ def insert_after_label(ocr: OcrPage, box: Box, new: Sequence[Word]) -> OcrPage:
     words = list(ocr.words)
     words[at + 1 : at + 1] = [Word(w.text, w.conf, w.box, line=label.line, block=label.block) for w in new]
     return OcrPage(words=words, width=ocr.width, height=ocr.height, source=ocr.source)
-
-
-def _centre_in(b: Box, box: Box) -> bool:
-    cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
-    return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]

@@ -13,8 +13,7 @@ letter's name and blood pressure), `keep_reading` decides, once both engines hav
 
 "Looks handwritten" measures the ink of the value against the printed label on its line (the same capture
 damage is on both): how unevenly the letters sit on their baseline and how much their heights vary
-(`stroke_irregularity`), and how much the strokes lean (`slant`): print stands upright or leans as a whole
-font does, a hand leans and wanders letter by letter.
+(`stroke_irregularity`). Slant and stroke width are not measured.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from pipeline.context import Box, FieldValue, OcrPage
 from pipeline.normalise import fold
 from pipeline.ocr.base import as_gray
 from pipeline.ocr.regions import clip_box
-from pipeline.reading.common.lines import union_box
+from pipeline.reading.common.lines import centre_in, union_box
 from pipeline.reading.confidence import ConfidencePolicy
 
 # baseline and letter-height irregularity of the ink (`stroke_irregularity`): at least HAND_MIN and well above
@@ -92,7 +91,7 @@ def value_rows(ocr: OcrPage, box: Box, value: object) -> list[Box]:
     The rows are the boxes of the words inside `box` that spell the value's words, grouped by line; `[box]`
     when they stand on one line or none is found (a value the first engine did not read)."""
     tokens = {_letters(t) for t in str(value).split()} - {""}
-    words = [w for w in ocr.words if _centre_in(w.box, box) and _letters(w.text) in tokens]
+    words = [w for w in ocr.words if centre_in(w.box, box) and _letters(w.text) in tokens]
     if not words:
         return [box]
     height = float(np.median([w.box[3] for w in words]))
@@ -107,10 +106,6 @@ def value_rows(ocr: OcrPage, box: Box, value: object) -> list[Box]:
         return [box]
     return [b for b in (union_box(r) for r in rows) if b is not None]
 
-
-def _centre_in(b: Box, box: Box) -> bool:
-    cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
-    return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
 
 
 def label_box(ocr: OcrPage, box: Box) -> Box | None:

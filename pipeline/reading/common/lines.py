@@ -42,6 +42,12 @@ class Line:
         return min(w.box[1] for w in self.words)
 
 
+def centre_in(b: Box, box: Box) -> bool:
+    """The centre of box `b` lies inside `box`."""
+    cx, cy = b[0] + b[2] / 2, b[1] + b[3] / 2
+    return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
+
+
 def union_box(words: Iterable[Word]) -> Box | None:
     ws = list(words)
     if not ws:

@@ -185,6 +185,17 @@ def decide(marks: list[Marks], values: list[str]) -> tuple[str | None, float]:
     return chosen.pop(), min(1.0, (top - second) / CHOICE.clear_delta)
 
 
+def marked(options: list[Option], gray: np.ndarray | None) -> tuple[str | None, float]:
+    """The option the marks in `gray` choose, with its clarity (`decide`); (None, 0) without pixels or when
+    an option stands taller than wide (text not read upright)."""
+    upright = all(b is not None and b[2] > b[3] for b in (union_box(o.words) for o in options))
+    if gray is None or gray.ndim != 2 or not upright:
+        return None, 0.0
+    level = _level(gray, options)
+    height = float(np.median([w.box[3] for o in options for w in o.words]))
+    return decide([measure(gray, o, level, height) for o in options], [o.value for o in options])
+
+
 def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np.ndarray | None,
                            policy: ConfidencePolicy, key: str = "kesimpulan") -> bool:
     """Set `fields[key]` from the marks when the page prints both conclusions; False otherwise.
@@ -200,13 +211,7 @@ def resolve_printed_choice(fields: dict[str, FieldValue], ocr: OcrPage, gray: np
         return _resolve_misread(fields, misread, gray, policy, key)
     words = [w for o in options for w in o.words]
     raw = " / ".join(" ".join(w.text for w in o.words) for o in options)
-    value: str | None = None
-    clarity = 0.0
-    upright = all(b is not None and b[2] > b[3] for b in (union_box(o.words) for o in options))
-    if gray is not None and gray.ndim == 2 and upright:  # an option taller than wide: text not read upright
-        level = _level(gray, options)
-        height = float(np.median([w.box[3] for w in words]))
-        value, clarity = decide([measure(gray, o, level, height) for o in options], [o.value for o in options])
+    value, clarity = marked(options, gray)
     if value is None:
         fields[key] = policy.doubt(make_field(None, words, raw=raw))
         return True
@@ -221,15 +226,9 @@ def _resolve_misread(fields: dict[str, FieldValue], options: list[Option], gray:
     """A lone TIDAK SEHAT beside a word that may be a misread SEHAT: the marks may confirm TIDAK SEHAT (the
     words then say it plainly), otherwise the conclusion is doubted. A loosely matched word never makes SEHAT:
     the negative reading is only weakened to review, never turned into a pass."""
-    words = [w for o in options for w in o.words]
-    value: str | None = None
-    upright = all(b is not None and b[2] > b[3] for b in (union_box(o.words) for o in options))
-    if gray is not None and gray.ndim == 2 and upright:
-        level = _level(gray, options)
-        height = float(np.median([w.box[3] for w in words]))
-        value, _ = decide([measure(gray, o, level, height) for o in options], [o.value for o in options])
-    if value == NEGATIVE:
+    if marked(options, gray)[0] == NEGATIVE:
         return False  # the marks agree with the words: the extraction's own reading stands
+    words = [w for o in options for w in o.words]
     raw = " / ".join(" ".join(w.text for w in o.words) for o in options)
     fields[key] = policy.doubt(make_field(None, words, raw=raw))
     return True
