@@ -34,7 +34,7 @@ class OcrPage:
     words: list[Word]
     width: int
     height: int
-    source: Literal["ocr", "text_layer"] = "ocr"
+    source: Literal["ocr", "neural", "text_layer"] = "ocr"  # "neural": read whole by the neural engine
 
     def lines(self) -> list[list[Word]]:
         out: dict[tuple[int, int], list[Word]] = {}

@@ -179,7 +179,7 @@ class NeuralEngine:
         img = as_bgr(image)
         h, w = img.shape[:2]
         if h < 4 or w < 4:
-            return OcrPage(words=[], width=w, height=h)
+            return OcrPage(words=[], width=w, height=h, source="neural")
         t0 = time.process_time()
         if psm in LINE_PSMS:
             quads = [np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)]
@@ -195,7 +195,7 @@ class NeuralEngine:
         self.cpu["detect"] += t1 - t0
         self.cpu["classify"] += t2 - t1
         self.cpu["recognise"] += time.process_time() - t2
-        return OcrPage(words=_words(quads, crops, flipped, readings, w, h), width=w, height=h)
+        return OcrPage(words=_words(quads, crops, flipped, readings, w, h), width=w, height=h, source="neural")
 
     def recognize_lines(self, crops: list[np.ndarray], *, whitelist: str | None = None) -> list[tuple[str, float]]:
         """Recognition only: (text, confidence 0..1) of each line image, in order; no detection, no turning."""

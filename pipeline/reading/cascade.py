@@ -140,8 +140,11 @@ class NeuralLook:
     def run(self, look: Look) -> None:
         assert look.image is not None
         neural = look.tools.neural
-        plan = route(page_facts(look), look.fields, self.keys, look.policy, have_neural=neural is not None)
-        plan = self._with_handwriting(look, plan, have_neural=neural is not None)
+        # a page the neural engine read whole (to type it) has no second neural reading to give: reading it again
+        # would count the engine's agreement with itself as two engines agreeing
+        fresh = neural is not None and look.ocr.source != "neural"
+        plan = route(page_facts(look), look.fields, self.keys, look.policy, have_neural=fresh)
+        plan = self._with_handwriting(look, plan, have_neural=fresh)
         log.debug("%s: neural step: %s (%s, %d fields)", look.doc_type.value, plan.why,
                   "full read" if plan.full_read else "line crops", len(plan.fields))
         firsts = {key: look.fields.get(key) for key in self.handwriting}
@@ -195,6 +198,8 @@ class NeuralLook:
             return  # one engine in this process: ink that looks printed keeps its (weak) reading for review
         first = first if first is not None and first.value is not None else None
         second = second if second is not None and second.value is not None else None
+        if look.ocr.source == "neural":  # the page's own reading is the neural engine's: tesseract is the other
+            first, second = None, first
         if first is None and second is not None:  # the neural engine alone found it: tesseract reads its line
             first = self._line_reading(look, key, rows, look.tools.engine)
         elif second is None and first is not None and look.tools.neural is not None:

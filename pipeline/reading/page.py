@@ -31,6 +31,8 @@ def read_page(page: PageInput, tools: ReadingTools, *, doc_type: DocType | None 
     doc_type = doc_type or classified
     reader = reader_for(doc_type)
     fields = reader.extract(src.ocr, tools) if reader is not None else {}
+    if src.ocr.source == "neural":  # typed from the neural engine's reading (acquire's last retry)
+        fields = {k: tools.policy.from_neural(fv) for k, fv in fields.items()}
     if reader is not None:
         second_looks(reader, Look(doc_type, fields, src.ocr, src.image, page.image, src.transform, tools))
     log.debug("%s p%d: type=%s fields=%d", page.file, page.page, doc_type.value, len(fields))

@@ -88,6 +88,7 @@ def test_reads_words_with_image_boxes_lines_and_confidences(engine):
     gray, drawn = render(LINES)
     page = engine.read(gray)
     assert (page.width, page.height) == (gray.shape[1], gray.shape[0])
+    assert page.source == "neural"  # the reading says which engine made it (the cascade never confirms it by itself)
     assert_page_reads(page, drawn)
     lines = page.lines()
     assert [" ".join(norm(w.text) for w in ln) for ln in lines] == [norm(t) for t in LINES]

@@ -267,3 +267,25 @@ def test_a_page_a_retry_already_typed_is_not_read_smoothed() -> None:
     _, doc_type, scores = classify_words(page, src, engine)
     assert doc_type == DocType.KTP and max(scores.values()) < 0.35
     assert not any(np.array_equal(img, cv2.medianBlur(src.image, SMOOTH_KERNEL)) for img in engine.images)
+
+
+def test_a_page_typed_by_the_neural_engine_is_not_confirmed_by_it_again() -> None:
+    """GIVEN a page only the neural engine could type WHEN it is read THEN its fields carry the neural engine's
+    confidence on the common scale (as any neural reading) and the cascade does not read it with the neural
+    engine once more: one engine agreeing with itself is no second reading."""
+    from dataclasses import replace
+
+    from pipeline.context import FieldValue
+    from pipeline.nlp import build_nlp
+    from pipeline.reading import ReadingTools, read_page
+    from pipeline.reading.protocol import NEURAL, PRIMARY
+    from tests.unit.ocr_fakes import policy
+
+    neural = _Always(replace(fake_page(KTP_WORDS, conf=0.95), source="neural"))
+    tools = ReadingTools(engines={PRIMARY: _Blank(GARBAGE), NEURAL: neural}, nlp=build_nlp(), policy=policy())
+    r = read_page(_page(), tools)
+    assert r.type == DocType.KTP and neural.reads == 1
+    assert r.fields, "the KTP's fields are read from the neural reading"
+    ceiling = policy().from_neural(FieldValue("x", 0.95, None)).confidence
+    assert ceiling < 0.95
+    assert all(fv.confidence <= ceiling for fv in r.fields.values())
