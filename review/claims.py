@@ -67,10 +67,6 @@ class Claims:
             claims = [_claim(r) for r in rows]
         return {c.dossier_id: c for c in claims if c.active(now)}
 
-    def claimed_ids(self) -> set[str]:
-        with self.db.read() as s:
-            return set(s.scalars(select(ClaimRow.dossier_id)))
-
     def take(self, s: Session, dossier_id: str, username: str, now: datetime | None = None) -> Claim:
         """Claim (or extend one's own claim on) a dossier inside the transaction `s`; ClaimedByOther when
         someone else holds an active claim."""

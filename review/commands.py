@@ -145,7 +145,9 @@ def serve(
 
     if demo:  # the demo's own database beside its own folder, whatever BERKAS_REVIEW_DATABASE_URL says
         review = review.model_copy(update={"database_url": default_url("local", settings.store_path)})
-        ReviewDB(review.db_url(settings)).migrate()
+        demo_db = ReviewDB(review.db_url(settings))
+        demo_db.migrate()
+        demo_db.dispose()  # the app opens its own engine (open_db below)
     db_url = review.db_url(settings)
     try:  # the review database must be at the newest migration (`berkas review migrate`)
         require(settings, "review", label="aplikasi review", review_db_url=db_url)

@@ -98,15 +98,17 @@ class QueueSync:
                     body = None
                 if body is not None or dossier_id not in flags:
                     flags[dossier_id] = (area, body)
+        # names come from the store: read before the write transaction, never while holding the database's lock
+        names = {d: self._name(d) for d, (_a, b) in flags.items() if b is not None}
         with self.db.write() as s:
-            decisions = _latest_decisions(s, [d for d, (_a, b) in flags.items() if b is not None])
+            decisions = _latest_decisions(s, list(names))
             rows = []
             for dossier_id, (area, body) in flags.items():
                 if body is None:  # unflagged (or moved away): the row goes when it still shows that area
                     s.execute(delete(QueueRowRow).where(and_(
                         QueueRowRow.dossier_id == dossier_id, *_same_area(area))))
                     continue
-                rows.append(table_row(row_from_flag(area, dossier_id, body, None), self._name(dossier_id),
+                rows.append(table_row(row_from_flag(area, dossier_id, body, None), names[dossier_id],
                                       decisions.get(dossier_id)))
             put_rows(s, rows)
         for key in pending:
@@ -137,10 +139,10 @@ class QueueSync:
             s.execute(delete(QueueReasonRow).where(QueueReasonRow.dossier_id.in_(
                 select(QueueRowRow.dossier_id).where(*scope))))
             s.execute(delete(QueueRowRow).where(*scope))
-            decisions = _latest_decisions(s)
             for start in range(0, len(built), 2000):
-                put_rows(s, [table_row(r, name, decisions.get(r.dossier_id)) for r, name in built[start:start + 2000]],
-                         replace=False)
+                chunk = built[start:start + 2000]
+                decisions = _latest_decisions(s, [r.dossier_id for r, _name in chunk])  # this chunk's only
+                put_rows(s, [table_row(r, name, decisions.get(r.dossier_id)) for r, name in chunk], replace=False)
         for key in pending:
             self.store.delete(key)
         log.info("queue rebuilt under %s: %d rows", "/".join(segments) or "all", len(built))

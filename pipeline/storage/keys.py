@@ -296,48 +296,8 @@ def failure_key(dossier_id: str, ts: datetime | None = None, n: int = 0) -> str:
     return f"{failure_prefix(dossier_id)}{utc_stamp(ts)}-{int(n)}.json"
 
 
-# ---- review app: accounts, claims, decisions ------------------------------------------------------------
-ACCOUNTS_PREFIX = "accounts/"
-CLAIMS_PREFIX = "claims/"
-DECISIONS_PREFIX = "decisions/"
+# ---- review app: accounts, sessions, claims and decisions live in the review database (review/db.py) -------
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,39}$")
-
-
-def _user(username: str) -> str:
-    if not isinstance(username, str) or not USERNAME_RE.match(username):
-        raise ValueError("username: 3-40 lower-case letters, digits, '.', '_' or '-'")
-    return username
-
-
-def account_key(username: str) -> str:
-    """A verifier account (password hash, role, area)."""
-    return f"{ACCOUNTS_PREFIX}{_user(username)}.json"
-
-
-SESSIONS_PREFIX = "sessions/"
-_SESSION_HASH_RE = re.compile(r"^[0-9a-f]{64}$")
-
-
-def session_prefix(username: str) -> str:
-    """Every open session of one account (listed to end them all when it is disabled)."""
-    return f"{SESSIONS_PREFIX}{_user(username)}/"
-
-
-def session_key(username: str, sid_hash: str) -> str:
-    """One signed-in session, named by the SHA-256 of its id (the id itself lives only in the cookie)."""
-    if not _SESSION_HASH_RE.match(sid_hash):
-        raise ValueError("session: 64 hex digits (SHA-256 of the session id)")
-    return f"{session_prefix(username)}{sid_hash}.json"
-
-
-def claim_key(dossier_id: str) -> str:
-    """Who works a dossier now, and until when (deleted on release)."""
-    return f"{CLAIMS_PREFIX}{_dossier(dossier_id)}.json"
-
-
-def decision_key(dossier_id: str) -> str:
-    """The verifier's latest decision (MS / TMS / documents requested)."""
-    return f"{DECISIONS_PREFIX}{_dossier(dossier_id)}.json"
 
 
 # ---- review queue marks: "this flag changed", folded into the review database (review/queue_sync.py) ----

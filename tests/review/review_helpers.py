@@ -38,3 +38,15 @@ def latest_decision(db, dossier_id: str) -> dict | None:
         row = s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == dossier_id)
                         .order_by(DecisionRow.id.desc()).limit(1)).first()
         return row.to_json() if row is not None else None
+
+
+def decision_and_claim_rows(db) -> list:
+    """Every decision and claim row of the review database (what an action on a dossier may write there)."""
+    from sqlalchemy import select
+
+    from review.db import ClaimRow, DecisionRow
+
+    with db.read() as s:
+        decisions = [r.to_json() for r in s.scalars(select(DecisionRow).order_by(DecisionRow.id))]
+        claims = [(r.dossier_id, r.username) for r in s.scalars(select(ClaimRow).order_by(ClaimRow.dossier_id))]
+    return [decisions, claims]

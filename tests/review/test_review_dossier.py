@@ -7,6 +7,7 @@ import re
 
 import pytest
 from PIL import Image
+from review_helpers import decision_and_claim_rows
 
 FILE = {"file": ("baru.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, "image/png")}
 # every POST route of a dossier with a body that would be accepted in the dossier's own area
@@ -21,9 +22,10 @@ ACTIONS = [
 ]
 
 
-def state(store) -> list:
-    """Everything an action may write."""
-    return [sorted(store.list(p)) for p in ("audit/", "decisions/", "claims/", "results/", "originals/", "dossiers/")]
+def state(store, db) -> list:
+    """Everything an action may write: the store's objects and the review database's decisions and claims."""
+    return [*(sorted(store.list(p)) for p in ("audit/", "results/", "originals/", "dossiers/")),
+            decision_and_claim_rows(db)]
 
 
 def test_dossier_page_shows_fields_checks_and_the_whole_nik_to_allowed_users(login):
@@ -82,28 +84,28 @@ def test_cross_area_reads_are_refused(login, username, dossier):
 
 @pytest.mark.parametrize("action,data", ACTIONS)
 @pytest.mark.parametrize("username,dossier", [("pps.kebonagung", "KPPS-0003"), ("kpu.malang", "KPPS-0001")])
-def test_cross_area_actions_are_refused_and_change_nothing(login, store, enqueued, action, data, username, dossier):
+def test_cross_area_actions_are_refused_and_change_nothing(login, store, db, enqueued, action, data, username, dossier):
     client = login(username)
-    before = state(store)
+    before = state(store, db)
     files = FILE if action == "unggah" else None
     r = client.post(f"/berkas/{dossier}/{action}", data={"csrf_token": client.csrf, **data}, files=files)
     assert r.status_code == 403 and "di luar wilayah" in r.text  # refused for the area, not for the token
-    assert state(store) == before and enqueued == []
+    assert state(store, db) == before and enqueued == []
 
 
 @pytest.mark.parametrize("action,data", ACTIONS)
 @pytest.mark.parametrize("token", [None, "palsu"])
-def test_actions_without_a_valid_csrf_token_are_refused(login, store, action, data, token):
+def test_actions_without_a_valid_csrf_token_are_refused(login, store, db, action, data, token):
     client = login("pps.kebonagung")
-    before = state(store)
+    before = state(store, db)
     body = dict(data) | ({"csrf_token": token} if token else {})
     r = client.post(f"/berkas/KPPS-0001/{action}", data=body, files=FILE if action == "unggah" else None)
     assert r.status_code == 403 and "kedaluwarsa" in r.text
-    assert state(store) == before
+    assert state(store, db) == before
 
 
-def test_a_token_from_another_session_is_refused(login, store):
+def test_a_token_from_another_session_is_refused(login, store, db):
     mine, other = login("pps.kebonagung"), login("ppk.purworejo")
-    before = state(store)
+    before = state(store, db)
     r = mine.post("/berkas/KPPS-0001/setujui", data={"csrf_token": other.csrf})
-    assert r.status_code == 403 and state(store) == before
+    assert r.status_code == 403 and state(store, db) == before
