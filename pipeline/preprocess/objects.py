@@ -4,7 +4,6 @@ the block of print of a card photocopied onto a sheet.
     find_quads(image)        colour cut against the border; a patterned background; a sheet's sharp outline
     find_quad(image)         the largest of them
     find_text_blocks(image)  a photocopied card's print blocks (front, back), when no object was found
-    find_text_block(image)   the largest of them
 
 Corners are (TL, TR, BR, BL) in the input image's pixels. `pipeline/preprocess/__init__.py` decides what
 each found object is (card or sheet) and warps it; docs/ocr.md explains the cascade.
@@ -223,12 +222,6 @@ def find_quad(image: np.ndarray, *, work: int = 640, min_frac: float = 0.03) -> 
     """The largest of `find_quads`, or None."""
     quads = find_quads(image, work=work, min_frac=min_frac)
     return quads[0] if quads else None
-
-
-def find_text_block(image: np.ndarray, *, work: int = 800) -> np.ndarray | None:
-    """The first (largest) of `find_text_blocks`, or None."""
-    blocks = find_text_blocks(image, work=work)
-    return blocks[0] if blocks else None
 
 
 def find_text_blocks(image: np.ndarray, *, work: int = 800) -> list[np.ndarray]:

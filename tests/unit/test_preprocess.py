@@ -304,7 +304,7 @@ def test_a_card_shaped_paragraph_as_wide_as_the_sheet_is_not_taken_for_a_card():
 
 def test_a_letter_is_not_taken_for_a_photocopied_card(text_page):
     letter = cv2.copyMakeBorder(text_page, 200, 1200, 150, 150, cv2.BORDER_CONSTANT, value=255)
-    assert objects.find_text_block(letter) is None or prepare(_page(letter), orientation=False).kind == "page"
+    assert not objects.find_text_blocks(letter) or prepare(_page(letter), orientation=False).kind == "page"
 
 
 def test_text_page_scan_is_not_taken_for_an_object(text_page):
