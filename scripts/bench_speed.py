@@ -86,36 +86,11 @@ def plain_tesseract(pages_dir: Path) -> float:
     return _children_cpu() - c0
 
 
-class _Timed:
-    """An OCR engine whose `read` calls add their CPU seconds to `spent[key]`."""
-
-    def __init__(self, engine, spent: dict[str, float], key: str) -> None:
-        self._engine, self._spent, self._key = engine, spent, key
-        self.name = engine.name
-
-    def read(self, image, **kw):
-        t0 = time.process_time()
-        try:
-            return self._engine.read(image, **kw)
-        finally:
-            self._spent[self._key] += time.process_time() - t0
-
-    def osd(self, image):
-        """Orientation detection is tesseract's work too (it was counted under extraction before)."""
-        t0 = time.process_time()
-        try:
-            return self._engine.osd(image)
-        finally:
-            self._spent[self._key] += time.process_time() - t0
-
-    def __getattr__(self, name: str):
-        return getattr(self._engine, name)
-
-
 def stage_split(input_dir: Path, settings: Settings) -> dict[str, float]:
     """CPU seconds per stage of reading over every page of `input_dir` (see the module docstring)."""
     from unittest import mock
 
+    from pipeline.observe import TimedEngine
     from pipeline.reading import acquire, read_page
     from pipeline.reading.protocol import NEURAL, PRIMARY, ReadingTools
     from pipeline.runtime import Runtime
@@ -123,7 +98,7 @@ def stage_split(input_dir: Path, settings: Settings) -> dict[str, float]:
     runtime = Runtime.load(settings)
     spent = dict.fromkeys(("preprocess", "tesseract", "neural_detection", "neural_recognition", "extraction"), 0.0)
     base = runtime.reading
-    engines = {PRIMARY: _Timed(base.engine, spent, "tesseract")}
+    engines = {PRIMARY: TimedEngine(base.engine, spent, key="tesseract", clock=time.process_time)}
     if base.neural is not None:
         engines[NEURAL] = base.neural
     tools = ReadingTools(engines=engines, nlp=base.nlp, policy=base.policy)
