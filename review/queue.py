@@ -21,6 +21,7 @@ from review.accounts import Account
 from review.claims import Claim, Claims
 from review.db import QueueReasonRow, QueueRowRow, ReviewDB
 from review.queue_sync import QueueSync
+from review.scope import scope_codes
 from review.search import NameSearch, NikSearch
 
 log = logging.getLogger(__name__)
@@ -80,24 +81,6 @@ class QueuePage:
     by_reason: Counter = field(default_factory=Counter)
     desa_options: list[str] = field(default_factory=list)
     refused: bool = False
-
-
-def scope_codes(account: Account, desa: str | None = None, tps: str | None = None) -> tuple[str | None, ...] | None:
-    """(kab, kec, desa, tps) the queue is narrowed to (as far as known); None when the filter asks for an
-    area outside the account's own."""
-    own = account.area_parts
-    tps = keys.normalise_tps(tps) if tps else None
-    if desa:
-        bits = desa.split(".")
-        if len(bits) != 4 or not all(b.isdigit() for b in bits):
-            return None
-        wanted = tuple(".".join(bits[:n]) for n in range(2, 5))
-        if wanted[: len(own)] != own:
-            return None
-        return (*wanted, tps)
-    if tps and len(own) == 3:
-        return (*own, tps)
-    return own
 
 
 def _scope(codes: tuple[str | None, ...], table: Any = QueueRowRow) -> list[ColumnElement[bool]]:
