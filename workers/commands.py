@@ -128,10 +128,11 @@ def status_command(failed: Annotated[int, typer.Option("--failed", help="failed 
     with redis_errors(settings):
         st = collect_status(connect(settings), failed_limit=failed)
     q = Table(title="Antrean")
-    for col in ("antrean", "menunggu", "berjalan", "dijadwalkan ulang", "gagal", "selesai"):
+    for col in ("antrean", "menunggu", "diserahkan", "berjalan", "dijadwalkan ulang", "gagal", "selesai"):
         q.add_column(col, justify="right" if col != "antrean" else "left")
     for s in st.queues:
-        q.add_row(s.name, *(str(v) for v in (s.queued, s.started, s.scheduled, s.failed, s.finished)))
+        q.add_row(s.name, *(str(v) for v in (s.queued, s.handing_over, s.started, s.scheduled, s.failed,
+                                              s.finished)))
     console.print(q)
     w = Table(title=f"Worker ({len(st.workers)})")
     for col in ("nama", "status", "antrean", "job", "detak terakhir"):

@@ -26,6 +26,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from config.settings import Settings
+from workers.handover import HandoverQueue
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ def connect(settings: Settings, *, patient: bool = False) -> Redis:
 def get_queue(name: str, connection: Redis, *, is_async: bool = True) -> Queue:
     if name not in QUEUE_NAMES:
         raise ValueError(f"unknown queue {name!r} (known: {', '.join(QUEUE_NAMES)})")
-    return Queue(name, connection=connection, serializer=JSONSerializer, is_async=is_async,
-                 default_timeout=DOSSIER_JOB_TIMEOUT)
+    return HandoverQueue(name, connection=connection, serializer=JSONSerializer, is_async=is_async,
+                         default_timeout=DOSSIER_JOB_TIMEOUT)
 
 
 def dossier_job_id(dossier_id: str, version: int | None = None) -> str:

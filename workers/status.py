@@ -32,6 +32,7 @@ class QueueStatus:
     scheduled: int  # retries waiting for their backoff
     failed: int
     finished: int
+    handing_over: int = 0  # taken by a worker, not yet started (a moment, or stranded: workers.handover)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def collect_status(connection: Redis, *, queues: tuple[str, ...] = QUEUE_NAMES, 
         out.queues.append(QueueStatus(
             name=name, queued=q.count, started=q.started_job_registry.count,
             scheduled=q.scheduled_job_registry.count, failed=q.failed_job_registry.count,
-            finished=q.finished_job_registry.count,
+            finished=q.finished_job_registry.count, handing_over=connection.llen(q.intermediate_queue_key),
         ))
         for job_id in q.failed_job_registry.get_job_ids(0, failed_limit - 1, desc=True):
             out.failed.append(_failed(connection, name, job_id))

@@ -9,6 +9,8 @@ job needs is made ready in the parent, once, so that a horse starts with nothing
   whose decoder died, leaves the channel marked, and the worker starts a fresh child before the next job;
 - the garbage collector's view: `gc.freeze()` once everything is loaded keeps the horses' collections away
   from the inherited objects (fewer copy-on-write page faults, less CPU per job).
+Both take jobs through `workers.handover` (a job taken but never started, because a Redis reply was lost, is
+put back in its queue: at each maintenance pass, and before a burst worker quits).
 `BerkasSimpleWorker` runs jobs in its own process (tests, debugging). A horse killed from outside (OOM killer,
 SIGKILL) is recorded like any failed attempt. Every record logged while a job runs carries the worker name,
 job id and dossier id (`pipeline.logs.log_context`).
@@ -20,21 +22,26 @@ import gc
 import logging
 import os
 import socket
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from redis import Redis
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
+from rq.utils import get_version
 
 from config.settings import Settings, require_secrets
 from pipeline.decode_guard import GuardUnavailable, shared_guard
 from pipeline.errors import ConfigError
 from pipeline.logs import log_context
-from workers import jobs, metrics
+from workers import handover, jobs, metrics
 from workers.queues import QUEUE_NAMES, connect, get_queue
 
 log = logging.getLogger(__name__)
+
+MAINTENANCE_INTERVAL = 60  # seconds between a worker's maintenance passes (RQ's registries, stranded hand-overs)
+HANDOVER_POLL = 1.0  # seconds a burst worker waits between sweeps while a job is still in a hand-over
 
 
 def _horse_killed(job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
@@ -57,9 +64,16 @@ def _horse_killed(job: Any, retpid: int, ret_val: int, rusage: Any) -> None:
 
 
 class _Preloading:
-    """Mixin: load the per-process objects once, before the first job; log with the job's ids."""
+    """Mixin: load the per-process objects once, before the first job; log with the job's ids; take jobs through
+    the safe hand-over of `workers.handover`."""
+
+    stranded_grace: float = handover.STRANDED_GRACE
 
     def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        version = get_version(self.connection)  # type: ignore[attr-defined]
+        if version < handover.MIN_REDIS:
+            raise ConfigError(f"Redis {'.'.join(map(str, version))} terlalu lama: worker memerlukan Redis "
+                              f"{'.'.join(map(str, handover.MIN_REDIS))} atau lebih baru (LMOVE)")
         if jobs._state.store is None or jobs._state.runtime is None:
             jobs.init_process(jobs._state.settings)
         if jobs._state.processor is None:  # the real pipeline (tests inject their own processor)
@@ -69,6 +83,29 @@ class _Preloading:
     def work(self, *args: Any, **kwargs: Any) -> bool:
         with log_context(worker=self.name):  # type: ignore[attr-defined]
             return super().work(*args, **kwargs)  # type: ignore[misc]
+
+    def prepare_job_execution(self, job: Any, remove_from_intermediate_queue: bool = False) -> None:
+        # always out of the intermediate list, in the transaction that marks the job started (RQ does it only
+        # for a worker on one queue, because only then does its own dequeue use that list)
+        super().prepare_job_execution(job, remove_from_intermediate_queue=True)  # type: ignore[misc]
+
+    def run_maintenance_tasks(self) -> None:
+        # before RQ's clean-up, which would fail a job stranded there for a minute as if it had run
+        handover.sweep_all(self.queues, grace=self.stranded_grace)  # type: ignore[attr-defined]
+        super().run_maintenance_tasks()  # type: ignore[misc]
+
+    def dequeue_job_and_maintain_ttl(self, timeout: int | None, max_idle_time: int | None = None) -> Any:
+        while True:
+            result = super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)  # type: ignore[misc]
+            if result is not None or timeout is not None:
+                return result
+            # a burst worker found its queues empty: before it quits, no job may be left in a hand-over
+            sweep = handover.sweep_all(self.queues, grace=self.stranded_grace)  # type: ignore[attr-defined]
+            if sweep.rescued:
+                continue
+            if not sweep.pending:
+                return None
+            time.sleep(HANDOVER_POLL)
 
     def execute_job(self, job: Any, queue: Any) -> None:
         from workers.queues import _dossier_of
@@ -142,6 +179,8 @@ def make_worker(
         serializer=JSONSerializer,
         name=name or f"berkas-{socket.gethostname()}-{os.getpid()}",
         work_horse_killed_handler=_horse_killed,
+        queue_class=handover.HandoverQueue,
+        maintenance_interval=MAINTENANCE_INTERVAL,
     )
 
 

@@ -224,6 +224,7 @@ def assert_exactly_once_and_intact(store, redis: Redis, batch: dict[str, dict[st
     queue = get_queue(DOSSIER_QUEUE, redis)
     assert queue.count == 0 and queue.failed_job_registry.count == 0
     assert queue.started_job_registry.count == 0
+    assert redis.llen(queue.intermediate_queue_key) == 0  # no job left taken but never started
     for d, files in batch.items():
         job = Job.fetch(dossier_job_id(d, 1), connection=redis, serializer=JSONSerializer)
         assert job.get_status() == JobStatus.FINISHED, (d, job.get_status())
