@@ -68,6 +68,9 @@ class FieldValue:
     confidence: float  # 0..1, from OCR and validation together
     box: Box | None = None
     raw: str | None = None  # text as read, before normalisation
+    # a value left empty because no reading of it was sure (handwriting): the readings there were, for a
+    # confirmation by another document (`pipeline.reading.confirm`); never a value of the field by themselves
+    candidates: tuple[FieldValue, ...] = ()
 
 
 @dataclass

@@ -37,6 +37,7 @@ from pipeline.errors import (
 from pipeline.provenance import decision_provenance
 from pipeline.publish import ANY, area_match_info, publish_result, read_result
 from pipeline.reading import read_page
+from pipeline.reading.confirm import confirm_across
 from pipeline.runtime import Runtime
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
@@ -71,6 +72,7 @@ def process_dossier(dossier_id: str, *, store: ObjectStore, runtime: Runtime) ->
     load_manifest(ctx)
     load_registration(ctx)
     read_originals(ctx)
+    confirm_across(ctx.readings, ctx.runtime.reading.policy)  # a page's unsure value that another page reads
     for attempt in range(1, PUBLISH_ATTEMPTS + 1):
         documents = [to_document(r, w) for r, w in zip(ctx.readings, ctx.read_with, strict=True)]
         # a verifier's corrections of these pages outlive the reading (pipeline/corrections.py)

@@ -210,7 +210,7 @@ class NeuralLook:
             if both is not None:
                 look.fields[key] = replace(both, box=fv.box)
             return
-        look.fields[key] = unread(fv)
+        look.fields[key] = unread(fv, (fv, first, second))
         log.debug("%s: %s may be handwritten and two engines do not read it alike: left empty",
                   look.doc_type.value, key)
 

@@ -90,8 +90,8 @@ def value_rows(ocr: OcrPage, box: Box, value: object) -> list[Box]:
     ROHMAH / NADHIFAH NISA, lahir ...") has one box over both lines and over the sentence's words beside it.
     The rows are the boxes of the words inside `box` that spell the value's words, grouped by line; `[box]`
     when they stand on one line or none is found (a value the first engine did not read)."""
-    tokens = {_letters(t) for t in str(value).split()} - {""}
-    words = [w for w in ocr.words if centre_in(w.box, box) and _letters(w.text) in tokens]
+    tokens = {letters(t) for t in str(value).split()} - {""}
+    words = [w for w in ocr.words if centre_in(w.box, box) and letters(w.text) in tokens]
     if not words:
         return [box]
     height = float(np.median([w.box[3] for w in words]))
@@ -124,10 +124,10 @@ def agree(first: FieldValue | None, second: FieldValue | None) -> bool:
 
 def same_reading(a: object, b: object) -> bool:
     """Two values that are one reading: the same letters and digits (`agree`)."""
-    return _letters(a) == _letters(b)
+    return letters(a) == letters(b)
 
 
-def _letters(value: object) -> str:
+def letters(value: object) -> str:
     """Letters and digits only: "S.PD" and "S.PD." are one reading, "120/80" and "120 / 80" too."""
     return "".join(c for c in fold(str(value)) if c.isalnum())
 
@@ -142,6 +142,11 @@ def keep_reading(fv: FieldValue, *, agreed: bool, handwritten: bool, policy: Con
     return not handwritten and not policy.needs_reread(fv)
 
 
-def unread(fv: FieldValue) -> FieldValue:
-    """The field left empty with its box (the review app shows the crop; the check says FIELD_UNREADABLE)."""
-    return FieldValue(None, 0.0, fv.box)
+def unread(fv: FieldValue, readings: tuple[FieldValue | None, ...] = ()) -> FieldValue:
+    """The field left empty with its box (the review app shows the crop; the check says FIELD_UNREADABLE), and
+    the distinct `readings` it had as candidates that another document may confirm (`pipeline.reading.confirm`)."""
+    kept: list[FieldValue] = []
+    for r in readings:
+        if r is not None and r.value is not None and not any(same_reading(r.value, k.value) for k in kept):
+            kept.append(FieldValue(r.value, r.confidence, fv.box, r.raw))
+    return FieldValue(None, 0.0, fv.box, candidates=tuple(kept))

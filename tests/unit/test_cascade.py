@@ -268,6 +268,8 @@ def test_a_handwritten_field_one_engine_alone_is_sure_of_is_left_empty(nlp) -> N
     THEN no value is kept: one engine's sure reading of a hand is a guess as often as not."""
     nama = _read_name(_hand_look(nlp, neural_conf=0.97))
     assert nama.value is None and nama.box is not None
+    # both readings stay as candidates, for another document to confirm (pipeline/reading/confirm.py)
+    assert {c.value for c in nama.candidates} == {"5ITI AMLNAH", "SIFI AMINAH"}
 
 
 def test_a_handwritten_field_both_engines_read_alike_is_kept_and_lifted(nlp) -> None:
