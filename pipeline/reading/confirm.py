@@ -4,13 +4,16 @@ The handwriting rule (`pipeline.reading.handwriting`) leaves a field empty when 
 single reading is sure, and keeps those readings as the field's candidates. `confirm_across` looks, for each
 such field, at the other pages of the dossier: when one of them reads the same field (the same name: nama,
 tempat_lahir, tanggal_lahir are on the KTP, the ijazah and the health letter) at or above the review threshold,
-and a candidate says exactly that (the same letters and digits; the same date), the field takes that candidate.
+and a candidate says exactly that (the same letters and digits; the same date; for a person's name, the same
+name once titles and degrees are set aside, `pipeline.names.normalise_name`, as the health letter writes
+"HJ. ... , S.KOM." where the KTP has none), the field takes that candidate.
 Two readings of two documents that agree letter for letter are independent evidence; an OCR error that spells
 exactly what another document says is not a thing that happens by chance.
 
 Nothing else is confirmed:
-- a candidate that only resembles the other page's value, or is shorter than MIN_LETTERS letters and digits,
-  leaves the field empty for a person, as before;
+- a candidate that only resembles the other page's value, is shorter than MIN_LETTERS letters and digits, or
+  is a name with a digit in it (an OCR slip the name comparison would forgive), leaves the field empty for a
+  person, as before;
 - the registration (what the candidate declares) never confirms a reading: it is what the checks compare the
   documents with, and a document must say it by itself;
 - a value confirmed here never confirms another (the sure readings are taken before any change).
@@ -22,12 +25,14 @@ import logging
 from dataclasses import dataclass
 
 from pipeline.context import DocumentReading, FieldValue
+from pipeline.names import normalise_name
 from pipeline.reading.confidence import ConfidencePolicy
 from pipeline.reading.handwriting import letters, same_reading
 
 log = logging.getLogger(__name__)
 
 MIN_LETTERS = 3  # a shorter candidate agreeing with another page says too little
+PERSON_NAMES = frozenset({"nama"})  # fields compared as names (titles and degrees aside)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,18 @@ def _confirmed(r: DocumentReading, name: str, candidates: tuple[FieldValue, ...]
         if candidate.value is None or len(letters(candidate.value)) < MIN_LETTERS:
             continue
         for other, other_name, by in sure:
-            if other is not r and other_name == name and same_reading(candidate.value, by.value):
+            if other is not r and other_name == name and alike(name, candidate.value, by.value):
                 return candidate, other, by
     return None
+
+
+def alike(name: str, candidate: object, other: object) -> bool:
+    """`candidate` says what `other` says: as names for a person's name (and no digit in it), else the same
+    letters and digits (`handwriting.same_reading`; dates as dates)."""
+    if name not in PERSON_NAMES:
+        return same_reading(candidate, other)
+    text = str(candidate)
+    if any(ch.isdigit() for ch in text):
+        return False
+    core = normalise_name(text)
+    return len(core.replace(" ", "")) >= MIN_LETTERS and core == normalise_name(str(other))

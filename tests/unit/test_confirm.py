@@ -58,6 +58,19 @@ def test_nothing_is_taken_without_an_exact_sure_reading_elsewhere() -> None:
         assert ijazah.fields["nama"].value is None and ijazah.fields["nama"].candidates
 
 
+def test_a_name_is_confirmed_whatever_its_titles_but_never_with_a_digit_in_it() -> None:
+    """The health letter writes "HJ. YULI NINGRUM, S.H." where the KTP has YULI NINGRUM: the candidate, titles and
+    all, is taken. "YUL1 NINGRUM" would pass the name comparison (it forgives OCR digits) but is no reading of a
+    name: not taken."""
+    sehat = page(DocType.SURAT_SEHAT, "sehat.jpg", nama=left_empty(("HJ. YULI NINGRUM, S.H.", 0.41)))
+    ktp = page(DocType.KTP, "ktp.jpg", nama=FieldValue("YULI NINGRUM", 0.9))
+    assert len(confirm_across([sehat, ktp], policy())) == 1
+    assert sehat.fields["nama"].value == "HJ. YULI NINGRUM, S.H."
+
+    sehat = page(DocType.SURAT_SEHAT, "sehat.jpg", nama=left_empty(("YUL1 NINGRUM", 0.6)))
+    assert confirm_across([sehat, ktp], policy()) == []
+
+
 def test_only_the_same_field_confirms() -> None:
     """The KTP's place of birth does not confirm the ijazah's name, however alike."""
     ijazah = page(DocType.IJAZAH, "ijazah.jpg", nama=left_empty(("BLITAR", 0.7)))
