@@ -308,6 +308,20 @@ def test_ktp_rows_whose_labels_were_lost_follow_the_card_order(nlp) -> None:
     assert fields["rt_rw"].confidence > 0.6  # a labelled row keeps its trust
 
 
+def test_a_closed_row_whose_label_was_cut_to_a_letter_keeps_its_value(nlp) -> None:
+    """GIVEN a low-resolution card where OCR read the citizenship label as "K" ("K : WNI")
+    THEN the row is placed by order, the remnant goes, and WNI is read; a remnant before a value that is not
+    exactly the row's vocabulary ("K : WNL") leaves the row unread rather than guessed."""
+    rows = list(KTP_ROWS)
+    rows[13] = [(40, "K"), (240, ": WNI")]
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    assert fields["kewarganegaraan"].value == "WNI"
+    assert fields["kewarganegaraan"].confidence > 0.6
+    rows[13] = [(40, "K"), (240, ": WNL")]
+    fields = extract(DocType.KTP, fake_page(rows), nlp)
+    assert fields.get("kewarganegaraan") is None or fields["kewarganegaraan"].value is None
+
+
 def test_issuer_from_the_body_when_the_letterhead_is_lost(nlp) -> None:
     rows = ["(D9 — PRATAMA RAWAT INAP AL-HIKMAH", "Jl. Diponegoro No. 14", "SURAT KETERANGAN SEHAT",
             "Yang bertanda tangan di bawah ini dr. Daniel, dokter pada Klinik Pratama Rawat Inap Al-hikmah,",

@@ -158,6 +158,7 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
         if pos >= len(ROW_ORDER):
             return
         slot = ROW_ORDER[pos]
+        words = _without_label_remnant(slot, words, labels)
         value_words = words if slot == "jenis_kelamin" else until_gap(words)
         found = _row(slot, value_words, labels, _inferred_trust(slot, value_words))
         if slot == "tempat_tgl_lahir" and "tanggal_lahir" not in found:
@@ -165,6 +166,18 @@ def _rows_by_order(rows: list[tuple[Line, str | None]], labels: dict[str, list[s
         for k, fv in found.items():
             if k not in fields and _plausible(k, fv.value):
                 fields[k] = fv
+
+
+def _without_label_remnant(slot: str, words: list[Word], labels: dict[str, list[str]]) -> list[Word]:
+    """A closed-vocabulary row whose label OCR cut down to its first letters ("K : WNI" for Kewarganegaraan):
+    the remnant goes, but only when the words after it are exactly one of the slot's values."""
+    if slot not in SNAPPED or len(words) < 2:
+        return words
+    head = fold(words[0].text).strip(" .:;")
+    if not head or not any(fold(label).replace(" ", "").startswith(head) for label in labels.get(slot, [])):
+        return words
+    value, score = snap(words_text(words[1:]), slot)
+    return words[1:] if value is not None and score >= 1.0 else words
 
 
 def _inferred_trust(slot: str, words: list[Word]) -> float:
