@@ -52,10 +52,14 @@ def load_vocab(path: Path = VOCAB_FILE) -> dict[str, Any]:
 
 
 def fold(text: str | None) -> str:
-    """NFKC, upper case, single spaces."""
+    """NFKC, upper case, accents dropped from letters (the documents print plain Latin letters: an OCR "TÜBAN"
+    is TUBAN), single spaces."""
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", text).upper()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", "".join(
+            ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)))
     return re.sub(r"\s+", " ", text).strip()
 
 

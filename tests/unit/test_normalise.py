@@ -14,6 +14,7 @@ from pipeline.normalise import (
     clean_text,
     digits_only,
     find_dates,
+    fold,
     month_number,
     parse_date,
     repair_digits,
@@ -199,3 +200,11 @@ def test_dates_with_runaway_digit_runs_are_no_dates():
 
     found = find_dates("lahir 2001-99999999999999999999-05, 99999999999999999999-06-1999 dan 05-06-1999")
     assert [d.value.isoformat() for d in found] == ["1999-06-05"]
+
+
+def test_fold_drops_accents_ocr_puts_on_plain_letters() -> None:
+    """The documents print plain Latin capitals: an accent is a misread ("TÜBAN", "BARÓN"), so folded values
+    compare and read as the plain letters; apostrophes and other marks stay."""
+    assert fold("tüban  baròn") == "TUBAN BARON"
+    assert fold("MA'RUF") == "MA'RUF"
+    assert clean_text(": KEBONAGÚNG") == "KEBONAGUNG"
