@@ -85,6 +85,16 @@ def test_two_column_ijazah(rows: list, nlp: Nlp) -> None:
     assert f["nama_sekolah"].value == "SMA NEGERI 2 KEDIRI"
 
 
+def test_a_label_whose_handwritten_value_was_missed_does_not_swallow_the_next_row(nlp: Nlp) -> None:
+    """GIVEN "Nama" with its handwritten value not read, and under it the birth place row with its label garbled
+    ("tempat lafuir Sampang", which matches its label less closely than a label inside a row must)
+    THEN the row below stays a row of its own: the place is read and the name is not taken from it."""
+    rows = ["IJAZAH", "SEKOLAH MENENGAH KEJURUAN", "Nama", "tempat lafuir Sampang", "tanggal lahir 24-01-1981"]
+    f = extract_ijazah(fake_page(rows), nlp, policy())
+    assert f["tempat_lahir"].value == "SAMPANG"
+    assert "nama" not in f or f["nama"].value is None
+
+
 def test_a_label_is_never_a_name(nlp: Nlp) -> None:
     """The neighbour column's label where the value should be ("Nama NIS", values lost): no name."""
     f = extract_ijazah(fake_page(["IJAZAH", [(40, "Nama"), (640, "NIS")]]), nlp, policy())

@@ -22,10 +22,11 @@ from rapidfuzz import fuzz
 from pipeline.context import FieldValue, Word
 from pipeline.normalise import clean_text, find_dates, fold, load_vocab, squash
 from pipeline.reading.common.birth import birth_fields
-from pipeline.reading.common.lines import COLON_CHARS, Line, make_field, words_text
+from pipeline.reading.common.lines import COLON_CHARS, Line, best_label, make_field, words_text
 
 MIN_LABEL = 0.9  # a label inside a row must match closely (a fuzzy "NIS" would be found in many values)
 MAX_LABEL_WORDS = 4
+NEXT_LABEL = 0.85  # the line under a label row starts with a label this close: a row of its own
 GAP = 2.0  # a second pair without a colon starts after a gap this many word heights wide
 SEPARATE_BIRTH = ("tempat_lahir", "tanggal_lahir")  # label keys of birth place and date printed apart
 
@@ -117,7 +118,7 @@ def split_rows(lines: list[Line], labels: dict[str, list[str]]) -> list[Line]:
             out.append(line)
             continue
         if is_label(words, labels) and i + 1 < len(lines) and _just_below(line, lines[i + 1]) \
-                and not label_spans(lines[i + 1].words[:2], labels):
+                and not _starts_with_label(lines[i + 1], labels):
             out.extend(_labels_above(words, spans, lines[i + 1]))
             used.add(i + 1)
             continue
@@ -138,6 +139,16 @@ def split_rows(lines: list[Line], labels: dict[str, list[str]]) -> list[Line]:
             else:
                 out.append(Line(piece))
     return out
+
+
+def _starts_with_label(line: Line, labels: dict[str, list[str]]) -> bool:
+    """The line's first one or two words are a label, as closely as a row's label without a colon must be
+    (NEXT_LABEL; a value under a label row is a name, a number, a place: nothing like a label). Then the line is
+    a row of its own, not the value of a label above it whose own value OCR missed ("Nama" over a hand it
+    could not read, then "Tempat Lahlr  SAMPANG")."""
+    if label_spans(line.words[:2], labels):
+        return True
+    return any(best_label(line.words[:n], labels)[1] >= NEXT_LABEL for n in (1, 2) if len(line.words) >= n)
 
 
 def _just_below(upper: Line, lower: Line) -> bool:
