@@ -151,7 +151,7 @@ def test_two_verifiers_deciding_at_once_leave_one_decision(service, review_db):
     """GIVEN two verifiers who open the same dossier at the same moment (claim), then decide
     THEN exactly one holds it and records a decision; the other is told who holds the dossier, and a
     decision it sends anyway while the claim is held is refused without a row."""
-    start, claimed = threading.Barrier(2), threading.Barrier(2)
+    start, claimed, loser_sent = threading.Barrier(2), threading.Barrier(2), threading.Barrier(2)
     outcome: dict[str, str] = {}
 
     def work(name: str) -> None:
@@ -165,15 +165,24 @@ def test_two_verifiers_deciding_at_once_leave_one_decision(service, review_db):
             won = False
         claimed.wait()  # both claims are settled before anyone decides
         if won:
+            loser_sent.wait()  # the other has sent its decision while this claim is held
             service.decide(account, "KPPS-0002", "DOCS_REQUESTED", documents=["ijazah"])
             outcome[name] = "decided"
+            return
+        try:
+            service.decide(account, "KPPS-0002", "TMS", reason="tidak memenuhi syarat", confirmed=True)
+            outcome[name] += ", decision written"
+        except ReviewError as e:
+            outcome[name] += f", decision refused {e.status}"
+        finally:
+            loser_sent.wait()
 
     threads = [threading.Thread(target=work, args=(n,)) for n in ("ppk.satu", "ppk.dua")]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(outcome.values()) == ["decided", "refused 409"], outcome
+    assert sorted(outcome.values()) == ["decided", "refused 409, decision refused 409"], outcome
     with review_db.read() as s:
         rows = s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == "KPPS-0002")).all()
     assert [r.by for r in rows] == [n for n, o in outcome.items() if o == "decided"]
