@@ -2,7 +2,8 @@
 
 The queue table keeps each dossier's registered name, normalised (`queue_rows.name`). A name search asks the
 database for candidates (PostgreSQL: trigram similarity through `pg_trgm`, or any word of the query; SQLite:
-a LIKE on any word) and ranks them by rapidfuzz's WRatio, keeping those that score at least
+a LIKE on any word; pg_trgm's `%` operator, which the trigram index of migration 0002 serves, at pg_trgm's
+similarity threshold, 0.3 by default) and ranks them by rapidfuzz's WRatio, keeping those that score at least
 MIN_NAME_SCORE. A NIK search asks the duplicate-NIK index (`pipeline.dupindex`: keyed hashes, never the NIK
 itself) which dossiers hold it. Both are POSTed by the page: a name or NIK never appears in a URL or a log.
 """
@@ -22,7 +23,6 @@ from pipeline.storage.base import ObjectStore
 
 MIN_NAME_SCORE = 75  # rapidfuzz WRatio of the normalised names: "siti rahayu" finds "SITI RAHAYI"
 NIK_RE = re.compile(r"^\d{16}$")
-_TRGM_LIMIT = 0.3  # pg_trgm's own default similarity threshold
 
 
 def _like_escape(text: str) -> str:
@@ -55,9 +55,9 @@ class NameSearch:
 
 
 def func_similarity(column, text: str) -> ColumnElement[bool]:
-    from sqlalchemy import func
-
-    return func.similarity(column, text) >= _TRGM_LIMIT
+    """`name % text`: pg_trgm's similarity at least `pg_trgm.similarity_threshold` (0.3 unless set), answered
+    from the GIN trigram index (`similarity(name, text) >= 0.3` says the same but reads every row)."""
+    return column.op("%")(text)
 
 
 @dataclass(frozen=True)

@@ -231,3 +231,18 @@ def test_name_search_is_fuzzy_scoped_and_ranked(store, review_db):
     assert found(kpu, "bambang sutrisna") == ["N-3"]
     assert found(kpu, "joko widodo") == []
     assert found(kpu, "100%_") == []  # LIKE's own characters are taken literally
+
+
+def test_the_name_search_is_answered_from_the_trigram_index(review_db):
+    """On PostgreSQL the name search's narrowing is pg_trgm's `%` operator, which the GIN trigram index of
+    migration 0002 serves (a `similarity() >= x` comparison cannot use it and reads every queue row)."""
+    from review.search import func_similarity
+
+    if review_db.engine.dialect.name != "postgresql":
+        pytest.skip("the trigram index is PostgreSQL's")
+    query = select(QueueRowRow.dossier_id).where(func_similarity(QueueRowRow.name, "SITI RAHAYU"))
+    with review_db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")  # a near-empty table: the planner would scan it anyway
+        compiled = query.compile(conn)
+        plan = "\n".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params))
+    assert "ix_queue_rows_name_trgm" in plan, plan
