@@ -2,7 +2,8 @@
 
 * Two label/value pairs on one row ("Nama : BUDI      NIS : 1234") are split at the second label.
 * Labels printed above their values, without colons ("Nama        NIS" / "BUDI        1234"): each label
-  takes the words of the next line that sit under it, as if it read "Nama : BUDI".
+  takes the words of the next line that sit under it, as if it read "Nama : BUDI", unless that line starts
+  with a label of its own, even a garbled one (a label whose handwritten value OCR missed is alone on its line).
 * A value that is itself a label of the document ("Nama | NIS", the neighbour column's label) is no value.
 * A statement phrase after a value ("Satuan Pendidikan SMA X menerangkan bahwa:") starts a line of its own.
 
