@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    select,
 )
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -113,6 +114,23 @@ class DecisionRow(Base):
                 "result_processed_at": self.result_processed_at, "result_status": self.result_status,
                 "override": bool(self.override), "overrides": list(self.overrides or []),
                 "grounds": list(self.grounds or [])}
+
+
+def latest_decision(s: Session, dossier_id: str) -> DecisionRow | None:
+    """The dossier's latest decision row (the highest id), or None."""
+    return s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == dossier_id)
+                     .order_by(DecisionRow.id.desc()).limit(1)).first()
+
+
+def latest_decisions(s: Session, dossier_ids: Iterable[str] | None = None) -> dict[str, DecisionRow]:
+    """The latest decision row of each of `dossier_ids` that has one (of every dossier when None)."""
+    stmt = select(DecisionRow).order_by(DecisionRow.dossier_id, DecisionRow.id)
+    if dossier_ids is not None:
+        ids = list(dossier_ids)
+        if not ids:
+            return {}
+        stmt = stmt.where(DecisionRow.dossier_id.in_(ids))
+    return {r.dossier_id: r for r in s.scalars(stmt)}  # ordered by id: the last one stays
 
 
 class QueueRowRow(Base):

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from pipeline.errors import ObjectNotFound, StorageError
@@ -23,21 +22,21 @@ from pipeline.names import normalise_name
 from pipeline.queue_index import QueueRow, row_from_flag
 from pipeline.storage import keys
 from pipeline.storage.base import ObjectStore
-from review.db import DecisionRow, QueueReasonRow, QueueRowRow, ReviewDB
+from review.db import DecisionRow, QueueReasonRow, QueueRowRow, ReviewDB, latest_decisions
 
 log = logging.getLogger(__name__)
 
 STATUS_ORDER = {"not_eligible": 0, "incomplete": 1, "needs_review": 2, "complete": 3}
 
 
-def _latest_decisions(s: Session, dossier_ids: Iterable[str] | None = None) -> dict[str, DecisionRow]:
-    stmt = select(DecisionRow).order_by(DecisionRow.dossier_id, DecisionRow.id)
-    if dossier_ids is not None:
-        ids = list(dossier_ids)
-        if not ids:
-            return {}
-        stmt = stmt.where(DecisionRow.dossier_id.in_(ids))
-    return {r.dossier_id: r for r in s.scalars(stmt)}  # ordered by id: the last one stays
+def record_decision(s: Session, dossier_id: str, decision: str, decided_for: str | None) -> None:
+    """The dossier's queue row (and its reason rows) after a decision on the result processed at
+    `decided_for`, in the decision's own transaction: decided while the flag shown is that result's (as
+    `table_row` computes it when the row is made from a flag)."""
+    s.execute(update(QueueRowRow).where(QueueRowRow.dossier_id == dossier_id).values(
+        decision=decision, decided_for=decided_for, decided=QueueRowRow.flagged_at == (decided_for or "")))
+    s.execute(update(QueueReasonRow).where(QueueReasonRow.dossier_id == dossier_id).values(
+        decided=select(QueueRowRow.decided).where(QueueRowRow.dossier_id == dossier_id).scalar_subquery()))
 
 
 def table_row(row: QueueRow, name: str, decision: DecisionRow | None) -> dict[str, Any]:
@@ -101,7 +100,7 @@ class QueueSync:
         # names come from the store: read before the write transaction, never while holding the database's lock
         names = {d: self._name(d) for d, (_a, b) in flags.items() if b is not None}
         with self.db.write() as s:
-            decisions = _latest_decisions(s, list(names))
+            decisions = latest_decisions(s, list(names))
             rows = []
             for dossier_id, (area, body) in flags.items():
                 if body is None:  # unflagged (or moved away): the row goes when it still shows that area
@@ -141,7 +140,7 @@ class QueueSync:
             s.execute(delete(QueueRowRow).where(*scope))
             for start in range(0, len(built), 2000):
                 chunk = built[start:start + 2000]
-                decisions = _latest_decisions(s, [r.dossier_id for r, _name in chunk])  # this chunk's only
+                decisions = latest_decisions(s, [r.dossier_id for r, _name in chunk])  # this chunk's only
                 put_rows(s, [table_row(r, name, decisions.get(r.dossier_id)) for r, name in chunk], replace=False)
         for key in pending:
             self.store.delete(key)

@@ -14,8 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select, update
-
 from config.settings import Settings
 from models.contract import FIELDS_BY_TYPE, CheckStatus, DocType, DossierResult, Registration
 from pipeline import corrections, manifest, page_types
@@ -26,8 +24,9 @@ from pipeline.storage.base import ObjectStore
 from review import audit
 from review.accounts import Account
 from review.claims import Claim, ClaimedByOther, Claims
-from review.db import DecisionRow, QueueReasonRow, QueueRowRow, ReviewDB, open_db
+from review.db import DecisionRow, ReviewDB, latest_decision, open_db
 from review.labels import wib
+from review.queue_sync import record_decision
 from review.scope import covers
 from review.settings import ReviewSettings
 
@@ -257,8 +256,7 @@ class ReviewService:
     def decision(self, dossier_id: str) -> dict | None:
         """The dossier's latest decision (the shape the pages and the audit trail show), or None."""
         with self.db.read() as s:
-            row = s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == dossier_id)
-                            .order_by(DecisionRow.id.desc()).limit(1)).first()
+            row = latest_decision(s, dossier_id)
             return row.to_json() if row is not None else None
 
     def decide(self, account: Account, dossier_id: str, decision: str, *, reason: str | None = None,
@@ -311,16 +309,10 @@ class ReviewService:
         try:
             with self.db.write() as s:
                 self.claims.take(s, dossier_id, account.username)
-                row = s.scalars(select(DecisionRow).where(DecisionRow.dossier_id == dossier_id)
-                                .order_by(DecisionRow.id.desc()).limit(1)).first()
+                row = latest_decision(s, dossier_id)
                 before = row.to_json() if row is not None else None
                 s.add(DecisionRow(**body))
-                s.execute(update(QueueRowRow).where(QueueRowRow.dossier_id == dossier_id).values(
-                    decision=decision, decided_for=result.processed_at,
-                    decided=QueueRowRow.flagged_at == (result.processed_at or "")))
-                s.execute(update(QueueReasonRow).where(QueueReasonRow.dossier_id == dossier_id).values(
-                    decided=select(QueueRowRow.decided).where(QueueRowRow.dossier_id == dossier_id)
-                    .scalar_subquery()))
+                record_decision(s, dossier_id, decision, result.processed_at)
                 self.claims.drop(s, dossier_id, account.username)
         except ClaimedByOther as e:
             raise self._claimed(e) from e

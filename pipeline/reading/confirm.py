@@ -6,7 +6,8 @@ such field, at the other pages of the dossier: when one of them reads the same f
 tempat_lahir, tanggal_lahir are on the KTP, the ijazah and the health letter) at or above the review threshold,
 and a candidate says exactly that (the same letters and digits; the same date; for a person's name, the same
 name once titles and degrees are set aside, `pipeline.names.normalise_name`, as the health letter writes
-"HJ. ... , S.KOM." where the KTP has none), the field takes that candidate.
+"HJ. ... , S.KOM." where the KTP has none), the field takes that candidate, spelt as the sure page spells it
+when their letters are the same (only its spaces and marks differ: "YOHANE'S" for YOHANES).
 Two readings of two documents that agree letter for letter are independent evidence; an OCR error that spells
 exactly what another document says is not a thing that happens by chance.
 
@@ -58,7 +59,10 @@ def confirm_across(readings: list[DocumentReading], policy: ConfidencePolicy) ->
             if found is None:
                 continue
             candidate, other, by = found
-            r.fields[name] = FieldValue(candidate.value, policy.agreed(candidate.confidence, by.confidence, True),
+            # the same letters: spelt as the sure page reads it (an unsure reading's spaces and marks are what it
+            # gets wrong: "YOHANE'S"); a name with its own titles keeps them (the letter's "HJ. ..., S.H.")
+            value = by.value if letters(candidate.value) == letters(by.value) else candidate.value
+            r.fields[name] = FieldValue(value, policy.agreed(candidate.confidence, by.confidence, True),
                                         fv.box, candidate.raw)
             done.append(Confirmation(r.file, r.page, name, other.file, other.page))
             log.debug("%s page %d: %s confirmed by the %s page", r.type.value, r.page, name, other.type.value)

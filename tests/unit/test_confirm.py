@@ -31,8 +31,17 @@ def test_a_candidate_another_document_reads_surely_alike_is_taken() -> None:
 
     assert confirm_across([ijazah, ktp], policy()) == [Confirmation("ijazah.jpg", 1, "nama", "ktp.jpg", 1)]
     nama = ijazah.fields["nama"]
-    assert nama.value == "Siti Aminah" and nama.box == BOX and not policy().needs_review(nama)
+    assert nama.value == "SITI AMINAH" and nama.box == BOX and not policy().needs_review(nama)  # as the KTP spells it
     assert nama.confidence >= 0.9 and not nama.candidates
+
+
+def test_the_same_letters_take_the_sure_pages_spelling() -> None:
+    """A candidate with a stray mark or a lost space ("YOHANE'S", "SETYOWATIKURNIASARI") and the same letters as
+    the KTP's sure reading is written as the KTP reads it."""
+    sehat = page(DocType.SURAT_SEHAT, "sehat.jpg", nama=left_empty(("AGUSTINUS YOHANE'S SANTOSO", 0.5)))
+    ktp = page(DocType.KTP, "ktp.jpg", nama=FieldValue("AGUSTINUS YOHANES SANTOSO", 0.9))
+    assert len(confirm_across([sehat, ktp], policy())) == 1
+    assert sehat.fields["nama"].value == "AGUSTINUS YOHANES SANTOSO"
 
 
 def test_a_date_is_confirmed_as_a_date() -> None:
