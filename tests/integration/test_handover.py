@@ -21,11 +21,10 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 from rq.utils import as_text
 
-from config.settings import Settings
 from models.contract import DossierResult, DossierStatus
 from pipeline.regions import Regions
 from pipeline.storage import keys
-from pipeline.storage.local import LocalStore
+from tests.integration import worker_fixtures as fixtures
 from tests.integration.conftest import REDIS_DB
 from workers import handover, jobs
 from workers.ingest import ingest
@@ -35,27 +34,13 @@ from workers.worker import make_worker
 
 pytestmark = pytest.mark.redis
 
+# the worker tests' own fixtures (tests/integration/worker_fixtures.py): a local store, settings, fresh state
+store, settings, _fresh_process_state = fixtures.store, fixtures.settings, fixtures._fresh_process_state
+
 WILAYAH = {"provinsi": "JAWA TIMUR", "kabupaten_kota": "KOTA PASURUAN", "kecamatan": "PURWOREJO",
            "desa_kelurahan": "KEBONAGUNG", "tps": "003"}
 REPORT_FUNC = "workers.report_jobs.nightly_report_job"
 POPS = {"LMOVE", "BLMOVE", "LPOP", "BLPOP"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    jobs.reset_process()
-    yield
-    jobs.reset_process()
-
-
-@pytest.fixture
-def store(tmp_path):
-    return LocalStore(tmp_path / "store", fsync=False)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(store="local", store_path=tmp_path / "store", redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}")
 
 
 class LosesOnePopReply(Redis):

@@ -19,12 +19,13 @@ from rq import Retry
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from config.settings import Limits, Settings
+from config.settings import Limits
 from models.contract import DossierResult, DossierStatus
 from pipeline.errors import StorageError
 from pipeline.regions import Regions
 from pipeline.storage import keys
 from pipeline.storage.local import LocalStore
+from tests.integration import worker_fixtures as fixtures
 from workers import jobs
 from workers.ingest import ingest
 from workers.queues import DOSSIER_QUEUE, dossier_job_id, enqueue_dossier, get_queue, requeue_failed
@@ -32,6 +33,9 @@ from workers.status import collect_status
 from workers.worker import make_worker
 
 pytestmark = pytest.mark.redis
+
+# the worker tests' own fixtures (tests/integration/worker_fixtures.py): a local store, settings, fresh state
+store, settings, _fresh_process_state = fixtures.store, fixtures.settings, fixtures._fresh_process_state
 
 REDIS_DB = int(os.environ.get("BERKAS_TEST_REDIS_DB", "13"))
 AREA = keys.AreaCodes("35.75", "35.75.02", "35.75.02.1005", "003")
@@ -43,16 +47,6 @@ WILAYAH = {"provinsi": "JAWA TIMUR", "kabupaten_kota": "KOTA PASURUAN", "kecamat
 
 
 @pytest.fixture
-def store(tmp_path):
-    return LocalStore(tmp_path / "store", fsync=False)
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return Settings(store="local", store_path=tmp_path / "store", redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}")
-
-
-@pytest.fixture
 def queue(redis_conn):
     return get_queue(DOSSIER_QUEUE, redis_conn)
 
@@ -60,13 +54,6 @@ def queue(redis_conn):
 @pytest.fixture
 def runtime():
     return SimpleNamespace(regions=Regions.load(), settings=None)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    jobs.reset_process()
-    yield
-    jobs.reset_process()
 
 
 def fake_process(dossier_id, *, store, runtime):
