@@ -179,3 +179,32 @@ def test_a_worker_on_two_queues_takes_the_dossier_queue_first_and_waits_on_both(
     assert got is not None and got[0].id == "report-late"
     with pytest.raises(DequeueTimeout):
         handover.HandoverQueue.dequeue_any([dossier, report], 1, connection=redis_conn)
+
+
+def test_sweepers_running_at_once_put_a_stranded_job_back_once(redis_conn):
+    """GIVEN 20 jobs stranded past their grace WHEN 8 sweepers (one per worker) run at the same moment THEN each
+    job is back in its queue exactly once (the move back is one atomic script) and the hand-over list is empty."""
+    queue = get_queue(DOSSIER_QUEUE, redis_conn)
+    ids = []
+    for i in range(20):
+        job = enqueue_dossier(queue, f"H-s{i:02d}", version=1)
+        assert job is not None
+        ids.append(job.id)
+        redis_conn.lmove(queue.key, queue.intermediate_queue_key)
+    handover.rescue_stranded(queue, grace=5, clock=lambda: 0.0)  # first seen
+    barrier = threading.Barrier(8)
+    rescued: list[list[str]] = []
+
+    def sweep() -> None:
+        own = get_queue(DOSSIER_QUEUE, Redis(host="127.0.0.1", port=6379, db=REDIS_DB))
+        barrier.wait()
+        rescued.append(handover.rescue_stranded(own, grace=5, clock=lambda: 10.0).rescued)
+
+    threads = [threading.Thread(target=sweep) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(j for r in rescued for j in r) == sorted(ids)
+    assert sorted(queue.job_ids) == sorted(ids) and len(queue.job_ids) == 20
+    assert redis_conn.llen(queue.intermediate_queue_key) == 0
