@@ -312,6 +312,20 @@ def shared_guard() -> DecodeGuard:
         return _shared
 
 
+def own_guard() -> DecodeGuard:
+    """In a process forked to work beside its siblings (a pool process of `berkas run`, not an RQ work horse):
+    a guard of its own, with a child of its own. Adopting the parent's child is for one horse at a time; two
+    pool processes adopting it would interleave their requests on one channel (a sibling reads the other's
+    answer). The inherited copy of the parent's channel is closed here; the parent's own stays open."""
+    global _shared
+    with _shared_lock:
+        inherited, _shared = _shared, DecodeGuard()
+        fresh = _shared
+    if inherited is not None and inherited._owner != os.getpid() and inherited._conn is not None:
+        inherited._conn.close()
+    return fresh
+
+
 def decode_guarded(
     name: str, data: bytes, *, sha256: str, limits: Limits, guard: DecodeGuard | None = None
 ) -> Decoded:

@@ -48,9 +48,11 @@ def _init_worker(settings: Settings) -> None:
     # there, so it is reaped and its CPU time and memory are accounted to this process, not left to init
     from multiprocessing.util import Finalize
 
-    from pipeline.decode_guard import shared_guard
+    from pipeline.decode_guard import own_guard
 
-    Finalize(None, shared_guard().close, exitpriority=10)
+    # a decode child of its own: a parent that shared its guard with forks (an RQ worker's, in tests) must not
+    # have its child adopted by two pool processes at once
+    Finalize(None, own_guard().close, exitpriority=10)
 
 
 def _peak_rss_mb() -> float:

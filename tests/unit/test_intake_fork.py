@@ -212,3 +212,30 @@ def test_a_grandchild_never_adopts_the_shared_child(guard):
     _, report = run_forked(lambda: in_horse(guard, (png(), 30))[1])
     assert report[0]["pages"] == 1 and not report[0]["adopted"] and report[0]["child"] != guard._proc.pid
     assert guard._state[0] == decode_guard._IDLE and guard.ready_for_fork() is False
+
+
+def _pool_decode(n: int) -> tuple[int, int, list[int]]:
+    guard = decode_guard.shared_guard()
+    pages = []
+    for _ in range(n):
+        got, errors = decode_guard.decode_guarded("f.png", png(), sha256="0" * 64, limits=LIMITS)
+        assert errors == []
+        pages.append(len(got))
+    return os.getpid(), guard._proc.pid if guard._proc else 0, pages
+
+
+def test_pool_processes_never_adopt_a_shared_child(guard, monkeypatch):
+    """GIVEN a process whose guard is shared with forks (an RQ worker's) WHEN it runs a pool of two processes
+    (`berkas run`'s) whose initializer takes `own_guard` THEN each pool process decodes with a child of its own:
+    two siblings adopting the one child would interleave their requests on its channel."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    monkeypatch.setattr(decode_guard, "_shared", guard)
+    parent_child = guard._proc.pid
+    with ProcessPoolExecutor(2, mp_context=get_context("fork"), initializer=decode_guard.own_guard) as pool:
+        results = list(pool.map(_pool_decode, [20] * 6))
+    assert all(pages == [1] * 20 for _pid, _child, pages in results)
+    children = {pid: child for pid, child, _pages in results}
+    assert parent_child not in children.values() and len(set(children.values())) == len(children)
+    assert guard._proc.pid == parent_child and guard.ready_for_fork() is False  # the parent's child untouched
