@@ -320,10 +320,9 @@ def own_guard() -> DecodeGuard:
     global _shared
     with _shared_lock:
         inherited, _shared = _shared, DecodeGuard()
-        fresh = _shared
-    if inherited is not None and inherited._owner != os.getpid() and inherited._conn is not None:
-        inherited._conn.close()
-    return fresh
+        if inherited is not None and inherited._owner != os.getpid() and inherited._conn is not None:
+            inherited._conn.close()
+        return _shared
 
 
 def decode_guarded(

@@ -124,7 +124,7 @@ def rescue_stranded(queue: Queue, *, grace: float = STRANDED_GRACE, clock: Calla
     started = {job_id for job_id, _ in queue.started_job_registry.get_job_and_execution_ids(cleanup=False)}
     stranded = [j for j in in_list if j not in started]
     seen = {as_text(k): float(v) for k, v in conn.hgetall(seen_key).items()}
-    moved_on = [j for j in seen if j not in stranded]
+    moved_on = list(seen.keys() - set(stranded))
     if moved_on:
         conn.hdel(seen_key, *moved_on)
     now = clock()

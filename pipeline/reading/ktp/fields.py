@@ -173,8 +173,8 @@ def _without_label_remnant(slot: str, words: list[Word], labels: dict[str, list[
     the remnant goes, but only when the words after it are exactly one of the slot's values."""
     if slot not in SNAPPED or len(words) < 2:
         return words
-    head = fold(words[0].text).strip(" .:;")
-    if not head or not any(fold(label).replace(" ", "").startswith(head) for label in labels.get(slot, [])):
+    head = squash(words[0].text)
+    if not head or not any(squash(label).startswith(head) for label in labels.get(slot, [])):
         return words
     value, score = snap(words_text(words[1:]), slot)
     return words[1:] if value is not None and score >= 1.0 else words
